@@ -1,14 +1,895 @@
-"""Pseudonymization, PII detection and masking in free text, and disclosure control."""
+"""Pseudonymization, PII detection and masking in free text, and disclosure control.
+
+Three jobs, one per section below:
+
+* ``pseudonymize`` replaces direct identifiers by keyed HMAC-SHA256 pseudonyms (key from the
+  environment, never from the repository) so that linkage works without names or RRNs.
+* ``find_pii`` / ``mask_pii`` / ``mask_pii_expr`` / ``scan_frame_pii`` find and mask resident
+  registration numbers, phone numbers and e-mail addresses in free text.
+* ``disclose`` is the one gate every published table goes through: threshold rule, complementary
+  suppression against margins, and threshold/dominance rules on magnitudes (wages).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import warnings
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-# Korean resident registration numbers, phone numbers and e-mail addresses.
+import polars as pl
+
+__all__ = [
+    "PII_PATTERNS",
+    "PII_LABELS",
+    "TOTAL",
+    "DisclosedTable",
+    "DisclosureRules",
+    "PseudonymizationKeyError",
+    "disclose",
+    "find_pii",
+    "is_disclosed",
+    "magnitude_stats",
+    "mask_pii",
+    "mask_pii_expr",
+    "pseudonymize",
+    "pseudonymize_frame",
+    "scan_frame_pii",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Keyed pseudonymization
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_KEY_ENV = "TALENTLIB_PSEUDONYM_KEY"
+# A short key makes pseudonyms of small identifier spaces (RRNs, phone numbers) guessable.
+MIN_KEY_CHARS = 16
+_DOMAIN_SEP = "\x1f"
+
+
+class PseudonymizationKeyError(RuntimeError):
+    """The pseudonymization key is missing or too weak; the message says how to set one."""
+
+
+def _key_help(key_env: str) -> str:
+    return (
+        f"Set the secret pseudonymization key in the environment variable {key_env} "
+        f"(at least {MIN_KEY_CHARS} characters), e.g.\n"
+        f'    export {key_env}=$(python -c "import secrets; print(secrets.token_hex(32))")\n'
+        "Keep it outside the repository and use the same key for every run whose pseudonyms "
+        "must link; there is no default key."
+    )
+
+
+def _load_key(key_env: str) -> bytes:
+    key = os.environ.get(key_env, "")
+    if not key:
+        raise PseudonymizationKeyError(f"{key_env} is not set or empty. " + _key_help(key_env))
+    if len(key) < MIN_KEY_CHARS:
+        raise PseudonymizationKeyError(
+            f"{key_env} is shorter than {MIN_KEY_CHARS} characters. " + _key_help(key_env)
+        )
+    return key.encode("utf-8")
+
+
+def _hmac_sha256_hex(key: bytes, messages: list[str]) -> list[str]:
+    """HMAC-SHA256 (RFC 2104) of many messages; reusing the padded-key states is ~2.5x hmac.new."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner0 = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer0 = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    out = []
+    for m in messages:
+        inner = inner0.copy()
+        inner.update(m.encode("utf-8"))
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        out.append(outer.hexdigest())
+    return out
+
+
+def _as_identifier_strings(values: pl.Series) -> pl.Series:
+    dt = values.dtype
+    if dt == pl.String:
+        return values
+    if isinstance(dt, (pl.Categorical, pl.Enum)) or dt.is_integer():
+        return values.cast(pl.String)
+    raise TypeError(
+        f"pseudonymize: column {values.name!r} has dtype {dt}; identifiers must be strings or "
+        "integers (cast them explicitly so that the same id always has the same text)."
+    )
+
+
+def pseudonymize(
+    values: pl.Series,
+    *,
+    domain: str,
+    key_env: str = DEFAULT_KEY_ENV,
+    length: int = 16,
+) -> pl.Series:
+    """Replace identifiers by HMAC-SHA256(key, f"{domain}\\x1f{value}") as lowercase hex.
+
+    The domain keeps person ids and employer ids apart; nulls stay null; integers are hashed as
+    their decimal text. The key comes from ``key_env`` and there is no default.
+    """
+    if not isinstance(length, int) or not 16 <= length <= 64:
+        raise ValueError(f"length must be an integer between 16 and 64, got {length!r}")
+    if not domain or _DOMAIN_SEP in domain:
+        raise ValueError("domain must be a non-empty string without the \\x1f separator")
+    key = _load_key(key_env)
+    text = _as_identifier_strings(values)
+    uniques = text.drop_nulls().unique()
+    digests = _hmac_sha256_hex(key, [f"{domain}{_DOMAIN_SEP}{v}" for v in uniques.to_list()])
+    mapping = pl.DataFrame(
+        {"__value": uniques, "__pseudonym": [d[:length] for d in digests]},
+        schema={"__value": pl.String, "__pseudonym": pl.String},
+    )
+    out = (
+        text.rename("__value")
+        .to_frame()
+        .join(mapping, on="__value", how="left", maintain_order="left")
+        .get_column("__pseudonym")
+    )
+    return out.rename(values.name)
+
+
+def pseudonymize_frame(df: pl.DataFrame, columns: dict[str, str], **kw: Any) -> pl.DataFrame:
+    """Pseudonymize several columns at once, ``columns`` mapping column name → domain."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"pseudonymize_frame: column(s) not in frame: {', '.join(missing)}")
+    return df.with_columns(
+        pseudonymize(df.get_column(c), domain=d, **kw) for c, d in columns.items()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# PII in free text
+# ---------------------------------------------------------------------------------------------
+# Each pattern has one body shared by Python `re` (find_pii) and polars (Rust regex, which has
+# no look-around). Python wraps the body in look-arounds; polars emulates them by consuming and
+# putting back the character before a candidate and by a marker round trip (_mask_step_expr).
+# Digits are spelled [0-9] because both engines read \d as any Unicode digit.
+
+_SEP = r"(?:[ \t]?[-.][ \t]?|[ \t])?"  # 010-1234, 010.1234, 010 1234, 010 - 1234, 0101234
+_SEP_REQUIRED = r"(?:[ \t]?[-.][ \t]?|[ \t])"
+# Area/service code after the leading 0: mobile 010/011/016-019, Seoul 02, regions 031-064,
+# internet phone 070, free call 080, safe numbers 0502-0508.
+_PREFIX = r"(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70|80|50[2-8])"
+_LOCAL = rf"[0-9]{{3,4}}{_SEP}[0-9]{{4}}"
+# Forms opening with "+" or "(" need no digit boundary before them; the others do.
+_PHONE_OPEN = (
+    r"(?:"
+    rf"\+82[ \t-]?(?:\(0\)[ \t]?)?0?{_PREFIX}{_SEP}{_LOCAL}"  # +82-10-1234-5678, +82 2 123 4567
+    rf"|\(0{_PREFIX}\)[ \t]?{_LOCAL}"  # (02)1234-5678, (031) 123-4567
+    r")"
+)
+_PHONE_DIGIT = (
+    r"(?:"
+    rf"0{_PREFIX}{_SEP}{_LOCAL}"  # 010-1234-5678, 01012345678, 02-123-4567
+    rf"|1[568][0-9]{{2}}{_SEP_REQUIRED}[0-9]{{4}}"  # 1588-1234 (대표번호 15xx/16xx/18xx)
+    r")"
+)
+# A phone-shaped number directly followed by a unit is an amount or a range ("1800-2400만원").
+_UNITS = "[만원억천명년개세건회%]"
+_PHONE_REJECT = rf"[0-9]|[ \t]*{_UNITS}"
+_RRN_HEAD = (
+    r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"  # YYMMDD
+    r"[ \t]?-?[ \t]?[1-8]"  # 7th digit 1-8 (century, sex, foreigner)
+)
+_RRN_DIGITS = rf"{_RRN_HEAD}[0-9]{{6}}"
+_RRN_STARS = rf"{_RRN_HEAD}\*{{6}}"  # half-masked 900101-1****** still gives birth date and sex
+_EMAIL_BODY = r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}"
+
+# Python patterns (with look-arounds): one per kind, for find_pii and for other modules.
 PII_PATTERNS: dict[str, re.Pattern[str]] = {
-    "rrn": re.compile(r"(?<!\d)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\s?-?\s?[1-8]\d{6}(?!\d)"),
-    "phone": re.compile(
-        r"(?<!\d)(?:\+?82[-.\s]?)?\(?0?(?:1[016789]|2|[3-6][1-5]|70|50\d?)\)?[-.\s]?\d{3,4}[-.\s]?\d{4}(?!\d)"
-    ),
-    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    "rrn": re.compile(rf"(?<![0-9]){_RRN_HEAD}(?:[0-9]{{6}}(?![0-9])|\*{{6}})"),
+    "phone": re.compile(rf"(?:{_PHONE_OPEN}|(?<![0-9]){_PHONE_DIGIT})(?![0-9])(?!{_PHONE_REJECT})"),
+    "email": re.compile(_EMAIL_BODY),
 }
+PII_LABELS: dict[str, str] = {"rrn": "[주민등록번호]", "phone": "[전화번호]", "email": "[이메일]"}
+
+
+@dataclass(frozen=True)
+class _MaskStep:
+    """One masking pass: body, whether a non-digit must precede it, what may not follow it."""
+
+    kind: str
+    body: str
+    bounded: bool = True
+    reject: str | None = None
+
+    @property
+    def python(self) -> re.Pattern[str]:
+        lead = "(?<![0-9])" if self.bounded else ""
+        tail = f"(?!{self.reject})" if self.reject else ""
+        return re.compile(f"{lead}{self.body}{tail}")
+
+
+# Masking order; a later match overlapping an earlier one is dropped (an e-mail address made of
+# digits is an e-mail, not a phone number). find_pii and mask_pii_expr walk the same steps.
+_MASK_STEPS = (
+    _MaskStep("email", _EMAIL_BODY, bounded=False),
+    _MaskStep("rrn", _RRN_STARS),
+    _MaskStep("rrn", _RRN_DIGITS, reject="[0-9]"),
+    _MaskStep("phone", _PHONE_OPEN, bounded=False, reject=_PHONE_REJECT),
+    _MaskStep("phone", _PHONE_DIGIT, reject=_PHONE_REJECT),
+)
+_PII_ORDER = ("email", "rrn", "phone")
+_STEP_PATTERNS = [(step.kind, step.python) for step in _MASK_STEPS]
+# Unicode noncharacters: never in interchanged text, so safe as temporary markers.
+_OPEN, _CLOSE, _NOSTART = "\ufdd0", "\ufdd1", "\ufdd2"
+_ROUNDS = 3  # nesting depth of rejected-then-real candidates that mask_pii_expr unwinds
+
+
+def find_pii(text: str) -> list[tuple[str, int, int]]:
+    """Return (kind, start, end) for every RRN, phone number and e-mail address in ``text``."""
+    if not text:
+        return []
+    taken: list[tuple[str, int, int]] = []
+    for kind, pattern in _STEP_PATTERNS:
+        for m in pattern.finditer(text):
+            s, e = m.span()
+            if all(e <= ts or s >= te for _, ts, te in taken):
+                taken.append((kind, s, e))
+    return sorted(taken, key=lambda t: t[1])
+
+
+def mask_pii(text: str) -> str:
+    """Replace PII in ``text`` by [전화번호], [이메일] or [주민등록번호] before it is stored."""
+    if not text:
+        return text
+    parts, pos = [], 0
+    for kind, s, e in find_pii(text):
+        parts += [text[pos:s], PII_LABELS[kind]]
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _mask_step_expr(expr: pl.Expr, step: _MaskStep) -> pl.Expr:
+    """One masking step with Rust regexes, emulating (?<![0-9]) and the negative look-ahead.
+
+    Marks every candidate preceded by a non-digit (that character is consumed and put back),
+    unmarks candidates followed by a rejecting context (more digits, a unit) and replaces the
+    rest. Nothing after a candidate is consumed while marking, so a number right after another
+    ("010-1234-5678 010-9876-5432", "…5678만010-…") is still found, as in Python. A rejected
+    candidate may hide a real one that starts inside it ("010 01012345678"): it keeps a
+    no-start marker and the next round looks inside, as Python's scan does.
+    """
+    label = PII_LABELS[step.kind]
+    if not step.bounded:
+        # Bodies opening with "+" or "(" hold no inner start, so one pass is Python's scan.
+        if step.reject is None:
+            return expr.str.replace_all(step.body, label)
+        expr = expr.str.replace_all(f"({step.body})", f"{_OPEN}${{1}}{_CLOSE}")
+        expr = expr.str.replace_all(rf"{_OPEN}({step.body}){_CLOSE}({step.reject})", "${1}${2}")
+        return expr.str.replace_all(rf"{_OPEN}(?:{step.body}){_CLOSE}", label)
+    lead = rf"(^|[^0-9{_NOSTART}])"
+    if step.reject is None:
+        # A body ending in a non-digit is the boundary of the next one, which the first pass
+        # consumed ("900101-1******900101-1******"); the label ends in "]" for the second pass.
+        for _ in range(2):
+            expr = expr.str.replace_all(rf"{lead}(?:{step.body})", f"${{1}}{label}")
+        return expr
+    for _ in range(_ROUNDS):
+        expr = expr.str.replace_all(rf"{lead}({step.body})", f"${{1}}{_OPEN}${{2}}{_CLOSE}")
+        expr = expr.str.replace_all(
+            rf"{_OPEN}({step.body}){_CLOSE}({step.reject})", f"{_NOSTART}${{1}}${{2}}"
+        )
+        expr = expr.str.replace_all(rf"{_OPEN}(?:{step.body}){_CLOSE}", label)
+    return expr.str.replace_all(_NOSTART, "", literal=True)
+
+
+def mask_pii_expr(col: str | pl.Expr) -> pl.Expr:
+    """Vectorized ``mask_pii`` for a string column (same patterns, same order, same result)."""
+    expr = pl.col(col) if isinstance(col, str) else col
+    for step in _MASK_STEPS:
+        expr = _mask_step_expr(expr, step)
+    return expr
+
+
+def scan_frame_pii(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Report which (row, column) of the string columns hold which PII kind — never the value.
+
+    ``row`` is 1-based; use it to find and fix the source, the text itself must not be logged.
+    """
+    lf = df.lazy()
+    schema = lf.collect_schema()
+    text_cols = [
+        c
+        for c, dt in schema.items()
+        if dt == pl.String or isinstance(dt, (pl.Categorical, pl.Enum))
+    ]
+    parts = []
+    for c in text_cols:
+        # One column per masking step; a kind is present where one of its steps changed the text.
+        frame = lf.with_row_index("row", offset=1).select(
+            pl.col("row").cast(pl.Int64), pl.col(c).cast(pl.String).alias("s0")
+        )
+        found: dict[str, pl.Expr] = {}
+        for i, step in enumerate(_MASK_STEPS):
+            frame = frame.with_columns(_mask_step_expr(pl.col(f"s{i}"), step).alias(f"s{i + 1}"))
+            changed = (pl.col(f"s{i + 1}") != pl.col(f"s{i}")).fill_null(False)
+            found[step.kind] = found[step.kind] | changed if step.kind in found else changed
+        parts.append(
+            frame.select("row", *(e.alias(k) for k, e in found.items()))
+            .unpivot(index="row", variable_name="kind", value_name="found")
+            .filter(pl.col("found"))
+            .select("row", pl.lit(c).alias("column"), "kind")
+        )
+    empty = pl.DataFrame(schema={"row": pl.Int64, "column": pl.String, "kind": pl.String})
+    if not parts:
+        return empty
+    order = {c: i for i, c in enumerate(text_cols)}
+    kinds = {k: i for i, k in enumerate(_PII_ORDER)}
+    return (
+        pl.concat([empty.lazy(), *parts])
+        .sort(
+            "row",
+            pl.col("column").replace_strict(order, return_dtype=pl.Int64),
+            pl.col("kind").replace_strict(kinds, return_dtype=pl.Int64),
+        )
+        .collect()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Disclosure control
+# ---------------------------------------------------------------------------------------------
+
+TOTAL = "__total__"
+_DISCLOSE_TOKEN = object()  # only disclose() sets it; see is_disclosed()
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    """Thresholds for published tables; safe defaults, override per run and record in the manifest.
+
+    Zero cells are published as zero and never chosen as complements: they protect nothing.
+    """
+
+    min_count: int = 5  # threshold rule: a count cell with 0 < n < min_count is suppressed
+    min_count_magnitude: int = 10  # magnitudes only for groups of at least this many people
+    dominance_n: int = 2  # (n, k) dominance rule on magnitudes:
+    dominance_k: float = 0.85  # suppressed if the top n contributors hold more than k of the total
+
+    def __post_init__(self) -> None:
+        if self.min_count < 1 or self.min_count_magnitude < 1 or self.dominance_n < 1:
+            raise ValueError("min_count, min_count_magnitude and dominance_n must be >= 1")
+        if not 0 < self.dominance_k <= 1:
+            raise ValueError("dominance_k must be in (0, 1]")
+
+
+@dataclass(frozen=True, eq=False)
+class DisclosedTable:
+    """A table that passed ``disclose``: published cells, the suppression log and the rules.
+
+    ``log`` says which rule hid each cell (a "threshold" entry tells that 0 < n < min_count), so
+    it stays inside the secure environment; publish ``public_log()`` instead.
+    """
+
+    table: pl.DataFrame
+    log: pl.DataFrame
+    rules: DisclosureRules
+    _token: object = field(default=None, init=False, repr=False)
+    _fingerprint: str = field(default="", init=False, repr=False)
+
+    def display(self, lang: str = "ko") -> pl.DataFrame:
+        """Table for people: suppressed cells read 비공개 / suppressed, margins 합계 / Total."""
+        if lang not in ("ko", "en"):
+            raise ValueError("lang must be 'ko' or 'en'")
+        hidden, total = ("비공개", "합계") if lang == "ko" else ("suppressed", "Total")
+        flags = [c for c in self.table.columns if c.endswith("_suppressed")]
+        values = {f.removesuffix("_suppressed") for f in flags}
+        exprs = []
+        for c, dt in self.table.schema.items():
+            if c in flags:
+                continue
+            if c in values:
+                exprs.append(
+                    pl.when(pl.col(f"{c}_suppressed"))
+                    .then(pl.lit(hidden))
+                    .otherwise(pl.col(c).cast(pl.String))
+                    .alias(c)
+                )
+            elif dt == pl.String:
+                exprs.append(pl.col(c).replace(TOTAL, total))
+            else:
+                exprs.append(pl.col(c))
+        return self.table.select(exprs)
+
+    def public_log(self) -> pl.DataFrame:
+        """Which cells are suppressed, without the rule (the rule would narrow a hidden value)."""
+        return self.log.select(pl.exclude("rule", "message")).unique(maintain_order=True)
+
+
+def _fingerprint(df: pl.DataFrame) -> str:
+    h = hashlib.sha256(repr(list(df.schema.items())).encode())
+    h.update(df.hash_rows(seed=0).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def is_disclosed(obj: object) -> bool:
+    """True only for a ``DisclosedTable`` made by ``disclose`` and not modified since."""
+    return (
+        isinstance(obj, DisclosedTable)
+        and obj._token is _DISCLOSE_TOKEN
+        and obj._fingerprint == _fingerprint(obj.table)
+    )
+
+
+def _quantile_name(q: float) -> str:
+    if not 0 <= q <= 1:
+        raise ValueError(f"quantile must be in [0, 1], got {q}")
+    return "p" + f"{q * 100:g}".replace(".", "_")
+
+
+def magnitude_stats(
+    micro: pl.DataFrame | pl.LazyFrame,
+    by: list[str],
+    value: str,
+    quantiles: Sequence[float] = (0.25, 0.5, 0.75),
+    n: int = 2,
+    *,
+    margins: list[list[str]] | None = None,
+) -> pl.DataFrame:
+    """Per-group n_people, quantiles (numpy 'linear') and top-n share of ``value`` for disclose.
+
+    Only people with a non-null value count. ``{value}_top_share`` is the share of the group's
+    total of |value| held by its ``n`` largest contributors; pass the same n as the rules'
+    dominance_n. ``margins`` lists extra groupings (subsets of ``by``) whose other ``by``
+    columns are set to TOTAL, e.g. ``[["field"], ["state"], []]`` for a field × state table, so
+    that ``disclose`` gets real margin medians instead of leaving them empty.
+    """
+    lf = micro.lazy()
+    schema = lf.collect_schema()
+    missing = [c for c in [*by, value] if c not in schema]
+    if missing:
+        raise ValueError(f"magnitude_stats: column(s) not in frame: {', '.join(missing)}")
+    if not schema[value].is_numeric():
+        raise ValueError(f"magnitude_stats: column {value!r} must be numeric")
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    v = pl.col(value)
+    total = v.abs().sum()
+    aggs = [
+        pl.len().cast(pl.Int64).alias("n_people"),
+        *(
+            v.quantile(q, interpolation="linear").alias(f"{value}_{_quantile_name(q)}")
+            for q in quantiles
+        ),
+        pl.when(total > 0)
+        .then(v.abs().top_k(n).sum() / total)
+        .otherwise(None)
+        .cast(pl.Float64)
+        .alias(f"{value}_top_share"),
+    ]
+    lf = lf.filter(v.is_not_null())
+    frames = [lf.group_by(by, maintain_order=True).agg(aggs).sort(by)]
+    if margins:
+        frames = [frames[0].with_columns(pl.col(c).cast(pl.String) for c in by)]
+        for keep in margins:
+            bad = [c for c in keep if c not in by]
+            if bad:
+                raise ValueError(f"magnitude_stats: margin column(s) not in by: {', '.join(bad)}")
+            grouped = (
+                lf.group_by(keep, maintain_order=True).agg(aggs).sort(keep)
+                if keep
+                else lf.select(aggs)
+            )
+            frames.append(
+                grouped.with_columns(
+                    *(pl.col(c).cast(pl.String) for c in keep),
+                    *(pl.lit(TOTAL).alias(c) for c in by if c not in keep),
+                ).select(frames[0].collect_schema().names())
+            )
+    return pl.concat(frames).collect()
+
+
+def _protect_lines(
+    values: list[float],
+    suppressed: list[bool],
+    lines: list[list[int]],
+    margin_of: list[int],
+    min_sum: float | None,
+) -> list[int]:
+    """Greedy complementary suppression over additive lines; updates ``suppressed`` in place.
+
+    Each line is a set of cells plus its margin (margin = sum of cells). A line is fixed when it
+    has exactly one suppressed entry (recoverable by subtraction) or, with ``min_sum``, when its
+    margin is published and its suppressed cells add up to 0 < s < min_sum (that sum is itself a
+    published small count). The fix suppresses the smallest nonzero published entry of the line,
+    preferring one that also completes a crossing line, and repeats to a fixed point. A
+    heuristic: it guarantees the line condition, not a minimal or LP-safe pattern (a cell can
+    still be bounded by combining several lines). Returns the entries it added.
+    """
+    entry_lines: list[list[int]] = [[] for _ in values]
+    for li, line in enumerate(lines):
+        for e in line:
+            entry_lines[e].append(li)
+    n_supp = [sum(suppressed[e] for e in line) for line in lines]
+    queue = deque(range(len(lines)))
+    queued = [True] * len(lines)
+    added: list[int] = []
+
+    def offending(li: int) -> bool:
+        if n_supp[li] == 1:
+            return True
+        m = margin_of[li]
+        if min_sum is None or n_supp[li] == 0 or suppressed[m]:
+            return False
+        s = sum(values[e] for e in lines[li] if suppressed[e] and e != m)
+        return 0 < s < min_sum
+
+    while queue:
+        li = queue.popleft()
+        queued[li] = False
+        if not offending(li):
+            continue
+        open_ = [e for e in lines[li] if not suppressed[e]]
+        nonzero = [e for e in open_ if values[e] != 0]
+        # Zeros protect nothing; they are taken only if nothing else is left (never for counts).
+        candidates = nonzero or open_
+        if not candidates:
+            continue
+
+        def cost(e: int, li: int = li) -> tuple[float, int, bool, int]:
+            completes = sum(1 for lj in entry_lines[e] if lj != li and n_supp[lj] == 1)
+            return (abs(values[e]), -completes, e == margin_of[li], e)
+
+        pick = min(candidates, key=cost)
+        suppressed[pick] = True
+        added.append(pick)
+        for lj in entry_lines[pick]:
+            n_supp[lj] += 1
+            if not queued[lj]:
+                queue.append(lj)
+                queued[lj] = True
+        if not queued[li]:  # the sum condition may need more than one complement
+            queue.append(li)
+            queued[li] = True
+    return added
+
+
+def _margin_share_bound(shares: list[Any], totals: list[Any]) -> float | None:
+    """Upper bound on a margin's top-n share from its parts' shares and (additive) totals.
+
+    The top n of a union hold at most the sum of each part's top n, i.e. sum(s_i * |T_i|), so
+    the total-weighted mean of the parts' shares bounds the margin's share (assumes the shares
+    were computed on the same, non-negative value that the additive column sums).
+    """
+    weight = sum(abs(t) for t in totals)
+    if weight == 0:
+        return None
+    if any(s is None for s, t in zip(shares, totals, strict=True) if t):
+        return None
+    return sum(s * abs(t) for s, t in zip(shares, totals, strict=True) if t) / weight
+
+
+def _validate(
+    table: pl.DataFrame,
+    count: str,
+    dims: list[str],
+    mags: list[str],
+    additive: list[str],
+    top_share: str | None,
+) -> None:
+    declared = [*dims, count, *mags, *([top_share] if top_share else [])]
+    for c in declared:
+        if c not in table.columns:
+            raise ValueError(f"disclose: column {c!r} is not in the table")
+    if len(set(declared)) != len(declared):
+        raise ValueError("disclose: a column is named in more than one role")
+    extra = [c for c in table.columns if c not in declared]
+    if extra:
+        raise ValueError(
+            "disclose: undeclared column(s) "
+            + ", ".join(repr(c) for c in extra)
+            + "; every published column must pass a rule: declare them in magnitudes= or drop "
+            "them (labels belong to display time)"
+        )
+    for c in dims:
+        if table.get_column(c).null_count():
+            raise ValueError(f"disclose: dimension column {c!r} has nulls; use an explicit code")
+    cnt = table.get_column(count)
+    if not cnt.dtype.is_numeric():
+        raise ValueError(f"disclose: count column {count!r} must be numeric")
+    if cnt.null_count():
+        raise ValueError(f"disclose: count column {count!r} has nulls")
+    if (cnt < 0).any():
+        raise ValueError(f"disclose: count column {count!r} has negative values")
+    if cnt.dtype.is_float() and not (cnt == cnt.round(0)).all():
+        raise ValueError(f"disclose: count column {count!r} has non-integer values")
+    for c in [*mags, *([top_share] if top_share else [])]:
+        if not table.get_column(c).dtype.is_numeric():
+            raise ValueError(f"disclose: column {c!r} must be numeric")
+    for c in additive:
+        if table.get_column(c).null_count():
+            raise ValueError(
+                f"disclose: additive magnitude {c!r} has nulls; fill empty cells with 0"
+            )
+    if table.height and table.select(pl.struct(dims).is_duplicated().any()).item():
+        raise ValueError(f"disclose: duplicated cells over dimension column(s) {', '.join(dims)}")
+
+
+def _messages(rules: DisclosureRules) -> dict[str, str]:
+    k = f"{rules.dominance_k:.0%}"
+    return {
+        "threshold": f"최소 인원 기준 미달 (0 < n < {rules.min_count}) / "
+        f"below minimum count (0 < n < {rules.min_count})",
+        "complementary": "합계 차감 역산 방지 보완 비공개 / "
+        "complementary suppression (no recovery from totals)",
+        "magnitude_threshold": f"집단 인원 {rules.min_count_magnitude}명 미만 / "
+        f"group smaller than {rules.min_count_magnitude} people",
+        "dominance": f"상위 {rules.dominance_n}인 비중 {k} 초과 또는 미상 / "
+        f"top {rules.dominance_n} contributors hold over {k} (or unknown)",
+        "count_suppressed": "인원 비공개 셀 / count is suppressed",
+    }
+
+
+@dataclass
+class _Extended:
+    """The extended table: interior cells first, then margins; each line lists its margin last."""
+
+    row_dims: list[str]
+    cols: str | None
+    n_cells: int
+    values: list[int]
+    labels: list[tuple[Any, Any]]  # per margin: (row key or None, col key or None); None = TOTAL
+    contributors: list[list[int]]  # per margin: the interior cells it sums
+    lines: list[list[int]]
+    margin_of: list[int]
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.values)
+
+    def index(self) -> dict[tuple[Any, Any], int]:
+        return {lab: self.n_cells + j for j, lab in enumerate(self.labels)}
+
+
+def _extend(interior: pl.DataFrame, count: str, row_dims: list[str], cols: str | None) -> _Extended:
+    """Index the cells of a 1-D or 2-D table and add its margins and additive lines."""
+    row_keys: dict[tuple, int] = {}
+    col_keys: dict[Any, int] = {}
+    cell_row = [
+        row_keys.setdefault(k, len(row_keys)) for k in interior.select(row_dims).iter_rows()
+    ]
+    cell_col = (
+        [col_keys.setdefault(k, len(col_keys)) for k in interior.get_column(cols).to_list()]
+        if cols
+        else []
+    )
+    n = interior.height
+    labels: list[tuple[Any, Any]] = []
+    contributors: list[list[int]] = []
+    lines: list[list[int]] = []
+    margin_of: list[int] = []
+    if not cols:
+        labels.append((None, None))
+        contributors.append(list(range(n)))
+        lines.append([*range(n), n])
+        margin_of.append(n)
+    else:
+        rt0, ct0 = n, n + len(row_keys)
+        grand = ct0 + len(col_keys)
+        by_row: list[list[int]] = [[] for _ in row_keys]
+        by_col: list[list[int]] = [[] for _ in col_keys]
+        for i, (r, c) in enumerate(zip(cell_row, cell_col, strict=True)):
+            by_row[r].append(i)
+            by_col[c].append(i)
+        for rk, r in row_keys.items():
+            labels.append((rk, None))
+            contributors.append(by_row[r])
+            lines.append([*by_row[r], rt0 + r])
+            margin_of.append(rt0 + r)
+        for ck, c in col_keys.items():
+            labels.append((None, ck))
+            contributors.append(by_col[c])
+            lines.append([*by_col[c], ct0 + c])
+            margin_of.append(ct0 + c)
+        labels.append((None, None))
+        contributors.append(list(range(n)))
+        lines.append([*range(ct0, grand), grand])  # the totals row
+        margin_of.append(grand)
+        lines.append([*range(rt0, ct0), grand])  # the totals column
+        margin_of.append(grand)
+    counts = [int(x) for x in interior.get_column(count).to_list()]
+    values = counts + [sum(counts[i] for i in cs) for cs in contributors]
+    return _Extended(row_dims, cols, n, values, labels, contributors, lines, margin_of)
+
+
+def _given_margins(rows: pl.DataFrame, ext: _Extended, count: str) -> dict[int, dict[str, Any]]:
+    """Locate precomputed margin rows (TOTAL in dimensions) and check their counts."""
+    index = ext.index()
+    given: dict[int, dict[str, Any]] = {}
+    for rec in rows.iter_rows(named=True):
+        rk = tuple(rec[d] for d in ext.row_dims)
+        row_total = all(v == TOTAL for v in rk)
+        if not row_total and any(v == TOTAL for v in rk):
+            raise ValueError(f"disclose: partial {TOTAL!r} over row dimensions {ext.row_dims}")
+        ck = rec[ext.cols] if ext.cols else None
+        label = (None if row_total else rk, None if (not ext.cols or ck == TOTAL) else ck)
+        if label not in index:
+            raise ValueError(f"disclose: margin row {rec!r} matches no row or column of the table")
+        e = index[label]
+        if int(rec[count]) != ext.values[e]:
+            raise ValueError(
+                f"disclose: column {count!r}: margin row {label} does not equal the sum of "
+                "its cells"
+            )
+        given[e] = rec
+    return given
+
+
+def _unknown(share: float | None) -> bool:
+    return share is None or share != share  # None or NaN
+
+
+def _magnitude_pattern(
+    m: str,
+    interior: pl.DataFrame,
+    ext: _Extended,
+    given: dict[int, dict[str, Any]],
+    count_suppressed: list[bool],
+    top_share: str | None,
+    additive: bool,
+    rules: DisclosureRules,
+) -> tuple[list[Any], dict[int, str]]:
+    """Values of magnitude ``m`` over the extended table and the rule that hides each entry.
+
+    A margin of a non-additive column (a quantile) exists only in a precomputed margin row;
+    otherwise it stays empty, which is not a suppression.
+    """
+    cell_vals = interior.get_column(m).to_list()
+    cell_shares = interior.get_column(top_share).to_list() if top_share else [None] * ext.n_cells
+    vals: list[Any] = list(cell_vals)
+    shares: list[float | None] = list(cell_shares)
+    available = [True] * ext.n_cells
+    for j, cs in enumerate(ext.contributors):
+        e = ext.n_cells + j
+        rec = given.get(e)
+        if additive:
+            total = sum(cell_vals[i] for i in cs)
+            if rec is not None and rec[m] is not None:
+                if abs(rec[m] - total) > 1e-9 * max(1.0, abs(total)):
+                    raise ValueError(
+                        f"disclose: column {m!r}: margin row does not equal the sum of its cells"
+                    )
+            vals.append(total)
+            available.append(True)
+            if rec is not None and top_share:
+                shares.append(rec[top_share])
+            else:
+                shares.append(
+                    _margin_share_bound([cell_shares[i] for i in cs], [cell_vals[i] for i in cs])
+                )
+        else:
+            vals.append(rec[m] if rec is not None else None)
+            available.append(rec is not None)
+            shares.append(rec[top_share] if rec is not None and top_share else None)
+    rule: dict[int, str] = {}
+    for e in range(ext.n_entries):
+        if not available[e]:
+            continue
+        if count_suppressed[e]:
+            rule[e] = "count_suppressed"
+        elif ext.values[e] < rules.min_count_magnitude:
+            rule[e] = "magnitude_threshold"
+        elif top_share and (_unknown(shares[e]) or shares[e] > rules.dominance_k):
+            rule[e] = "dominance"
+    if additive:
+        suppressed = [e in rule for e in range(ext.n_entries)]
+        for e in _protect_lines(vals, suppressed, ext.lines, ext.margin_of, min_sum=None):
+            rule[e] = "complementary"
+    return vals, rule
+
+
+def disclose(
+    table: pl.DataFrame,
+    *,
+    count: str,
+    rows: str | list[str],
+    cols: str | None = None,
+    magnitudes: list[str] | None = None,
+    top_share: str | None = None,
+    rules: DisclosureRules = DisclosureRules(),  # noqa: B008 — frozen, so a shared default is safe
+    margins: bool = True,
+    additive_magnitudes: list[str] | None = None,
+) -> DisclosedTable:
+    """Apply disclosure control to a long-format aggregate table (one row per cell).
+
+    Counts: threshold rule, then complementary suppression so that every line of the extended
+    table (cells + row/column/grand totals) has 0 or >= 2 suppressed entries and no published
+    total reveals a small sum of suppressed cells. The pattern is always computed against the
+    margins, even with ``margins=False`` (totals are usually published elsewhere). Magnitudes:
+    suppressed if the count is suppressed, below ``min_count_magnitude`` or dominated (top-n
+    share > k, or unknown). Quantiles get no complementary suppression (not additive, so no
+    subtraction recovers them); ``additive_magnitudes`` (sums) do. Margin rows carry TOTAL in
+    the dimension columns; input rows with TOTAL are taken as precomputed margins (their count
+    must equal the sum) and supply margin quantiles and top shares. ``top_share`` is never
+    published. Suppressed values are null with a True ``{col}_suppressed`` flag.
+    """
+    row_dims = [rows] if isinstance(rows, str) else list(rows)
+    if not row_dims:
+        raise ValueError("disclose: rows must name at least one column")
+    dims = [*row_dims, *([cols] if cols else [])]
+    additive = list(additive_magnitudes or [])
+    mags = list(magnitudes or [])
+    mags += [a for a in additive if a not in mags]
+    _validate(table, count, dims, mags, additive, top_share)
+    if mags and top_share is None:
+        warnings.warn(
+            "disclose: magnitudes given without top_share; the dominance rule is not applied "
+            "(compute it with magnitude_stats)",
+            UserWarning,
+            stacklevel=2,
+        )
+    if margins:
+        table = table.with_columns(pl.col(d).cast(pl.String) for d in dims)
+    is_total = [pl.col(d) == TOTAL for d in dims if table.schema[d] == pl.String]
+    any_total = pl.any_horizontal(is_total) if is_total else pl.lit(False)
+    interior = table.filter(~any_total)
+    ext = _extend(interior, count, row_dims, cols)
+    given = _given_margins(table.filter(any_total), ext, count)
+
+    # Counts: threshold rule, then complementary suppression.
+    suppressed = [0 < v < rules.min_count for v in ext.values]
+    count_rule = {e: "threshold" for e, s in enumerate(suppressed) if s}
+    for e in _protect_lines(ext.values, suppressed, ext.lines, ext.margin_of, rules.min_count):
+        count_rule[e] = "complementary"
+    patterns: dict[str, tuple[list[Any], dict[int, str]]] = {count: (ext.values, count_rule)}
+    for m in mags:
+        patterns[m] = _magnitude_pattern(
+            m, interior, ext, given, suppressed, top_share, m in additive, rules
+        )
+
+    # The published table: interior cells in input order, then the margins.
+    def columns(lo: int, hi: int) -> list[pl.Series]:
+        out = []
+        for c, (vals, rule) in patterns.items():
+            dtype = pl.Int64 if c == count else table.schema[c]
+            out.append(
+                pl.Series(c, [None if e in rule else vals[e] for e in range(lo, hi)]).cast(dtype)
+            )
+            out.append(pl.Series(f"{c}_suppressed", [e in rule for e in range(lo, hi)], pl.Boolean))
+        return out
+
+    published = interior.select(dims).with_columns(columns(0, ext.n_cells))
+    labels = interior.select(pl.col(d).cast(pl.String) for d in dims).to_dicts()
+    for rk, ck in ext.labels:
+        lab = {d: (TOTAL if rk is None else str(rk[i])) for i, d in enumerate(row_dims)}
+        if cols:
+            lab[cols] = TOTAL if ck is None else str(ck)
+        labels.append(lab)
+    if margins:
+        margin_dims = pl.DataFrame(labels[ext.n_cells :], schema={d: pl.String for d in dims})
+        published = pl.concat(
+            [published, margin_dims.with_columns(columns(ext.n_cells, ext.n_entries))],
+            how="vertical_relaxed",
+        )
+
+    # The log: one row per suppressed (cell, column), never the hidden value. Without margins
+    # only the published cells are logged, though the margins still shaped the pattern.
+    messages = _messages(rules)
+    last = ext.n_entries if margins else ext.n_cells
+    log = pl.DataFrame(
+        [
+            {**labels[e], "column": c, "rule": rule[e], "message": messages[rule[e]]}
+            for c, (_, rule) in patterns.items()
+            for e in sorted(rule)
+            if e < last
+        ],
+        schema={d: pl.String for d in dims}
+        | {"column": pl.String, "rule": pl.String, "message": pl.String},
+    )
+    result = DisclosedTable(table=published, log=log, rules=rules)
+    object.__setattr__(result, "_token", _DISCLOSE_TOKEN)
+    object.__setattr__(result, "_fingerprint", _fingerprint(published))
+    return result
