@@ -105,17 +105,35 @@ def field_overview(
     return out
 
 
-def _korean_labels(df: pl.DataFrame) -> pl.DataFrame:
-    """Replace codes by Korean names for people (column names stay English)."""
-    maps = {
-        "field_code": taxonomy.labels("strategic_tech", level="field"),
-        "degree": taxonomy.labels("degrees"),
-        "role": taxonomy.labels("roles"),
-        "institution_type": taxonomy.labels("institution_types"),
-    }
-    total = {privacy.TOTAL: "합계"}
-    exprs = [pl.col(c).replace({**m, **total}).alias(c) for c, m in maps.items() if c in df.columns]
-    return df.with_columns(exprs) if exprs else df
+OVERVIEW_AXES = {
+    "participants_by_field_degree": ("field_code", "degree"),
+    "participants_by_field_role": ("field_code", "role"),
+    "participants_by_field_institution": ("field_code", "institution_type"),
+}
+ORDER = {
+    "field_code": ("strategic_tech", "field"),
+    "degree": ("degrees", None),
+    "role": ("roles", None),
+    "institution_type": ("institution_types", None),
+}
+
+
+def pivot_display(t: privacy.DisclosedTable, rows: str, cols: str, value: str) -> pl.DataFrame:
+    """A disclosed long table as the cross-tab people read: Korean labels, taxonomy order, 합계 last."""
+    disp = t.display("ko")
+    row_codes = [*taxonomy.table(*ORDER[rows])["code"].to_list(), privacy.TOTAL]
+    col_codes = [*taxonomy.table(*ORDER[cols])["code"].to_list(), privacy.TOTAL]
+    present = set(disp[cols].to_list())
+    wide = disp.pivot(on=cols, index=rows, values=value)
+    wide = wide.select(rows, *[c for c in col_codes if c in present])
+    rank = {c: i for i, c in enumerate(row_codes)}
+    wide = wide.sort(pl.col(rows).replace_strict(rank, default=len(rank), return_dtype=pl.Int64))
+    row_labels = {**taxonomy.labels(ORDER[rows][0], level=ORDER[rows][1]), privacy.TOTAL: "합계"}
+    col_labels = {**taxonomy.labels(ORDER[cols][0], level=ORDER[cols][1]), privacy.TOTAL: "합계"}
+    wide = wide.with_columns(pl.col(rows).replace(row_labels))
+    return wide.rename({c: col_labels.get(c, c) for c in wide.columns if c != rows}).rename(
+        {rows: "분야"}
+    )
 
 
 def run(
@@ -146,18 +164,28 @@ def run(
 
     tables = field_overview(valid, rules)
     suppressed = {}
-    for name, t in tables.items():
+    for name, (rows, cols) in OVERVIEW_AXES.items():
+        t = tables[name]
         io.write_parquet_atomic(t.table, out / "tables" / f"{name}.parquet")
-        disp = _korean_labels(t.display("ko"))
-        io.write_text_atomic(disp.write_csv(), out / "tables" / f"{name}.csv")
+        io.write_parquet_atomic(t.public_log(), out / "tables" / f"{name}.suppressed_cells.parquet")
+        wide = pivot_display(t, rows, cols, "researchers")
+        # UTF-8 with BOM so that Excel opens the Korean labels correctly
+        io.write_text_atomic("\ufeff" + wide.write_csv(), out / "tables" / f"{name}.csv")
         suppressed[name] = t.log.height
     if not quiet:
-        disp = _korean_labels(tables["participants_by_field_degree"].display("ko"))
+        wide = pivot_display(
+            tables["participants_by_field_degree"], "field_code", "degree", "researchers"
+        )
         with pl.Config(
-            tbl_rows=20, tbl_cols=10, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True
+            tbl_rows=20,
+            tbl_cols=10,
+            tbl_hide_dataframe_shape=True,
+            tbl_width_chars=120,
+            tbl_hide_column_data_types=True,
+            tbl_cell_alignment="RIGHT",
         ):
-            print("\n분야별 참여 연구자 수 (학위별, 공개통제 적용)")
-            print(disp)
+            print("\n분야별 참여 연구자 수 (학위별; 5명 미만 및 보완 비공개 처리)")
+            print(wide)
 
     manifest = {
         "run_id": out.name,
