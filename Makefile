@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # tesseract with Korean data for scanned job postings; Nanum fonts for Korean in charts and images.
 SYSTEM_PACKAGES ?= tesseract-ocr tesseract-ocr-kor fonts-nanum
-EXTRAS ?= ocr,llm,linkage,notebooks,dev
+EXTRAS ?= ocr,nlp,llm,linkage,notebooks,dev
 # torch is installed first and pinned: 2.13.0 is the CPU build on local disk; an unpinned torch
 # (pulled in by transformers) would download a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
