@@ -645,6 +645,7 @@ class _Extended:
     contributors: list[list[int]]  # per margin: the interior cells it sums
     lines: list[list[int]]
     margin_of: list[int]
+    cell_rc: list[tuple[int, int]] | None = None  # 2-D tables: (row, col) position of each cell
 
     @property
     def n_entries(self) -> int:
@@ -702,7 +703,54 @@ def _extend(interior: pl.DataFrame, count: str, row_dims: list[str], cols: str |
         margin_of.append(grand)
     counts = [int(x) for x in interior.get_column(count).to_list()]
     values = counts + [sum(counts[i] for i in cs) for cs in contributors]
-    return _Extended(row_dims, cols, n, values, labels, contributors, lines, margin_of)
+    rc = list(zip(cell_row, cell_col, strict=True)) if cols else None
+    return _Extended(row_dims, cols, n, values, labels, contributors, lines, margin_of, rc)
+
+
+def _protect_rectangles(ext: _Extended, suppressed: list[bool]) -> list[int]:
+    """Hypercube step for 2-D tables: protect each primary cell with the cheapest rectangle.
+
+    For a suppressed cell (r, c) whose row or column lacks a second suppression, pick (r2, c2)
+    such that suppressing (r, c2), (r2, c) and (r2, c2) costs the least (already suppressed cells
+    are free, zeros are not used). Closing rectangles keeps the pattern local instead of letting
+    line-by-line fixes cascade across the table; `_protect_lines` then checks every line.
+    """
+    if ext.cell_rc is None:
+        return []
+    at = {rc: i for i, rc in enumerate(ext.cell_rc)}
+    rows = sorted({r for r, _ in ext.cell_rc})
+    cols = sorted({c for _, c in ext.cell_rc})
+    added: list[int] = []
+
+    def n_in_row(r: int) -> int:
+        return sum(suppressed[at[(r, c)]] for c in cols if (r, c) in at)
+
+    def n_in_col(c: int) -> int:
+        return sum(suppressed[at[(r, c)]] for r in rows if (r, c) in at)
+
+    primaries = sorted((i for i in range(ext.n_cells) if suppressed[i]), key=lambda i: ext.values[i])
+    for i in primaries:
+        r, c = ext.cell_rc[i]
+        if n_in_row(r) >= 2 and n_in_col(c) >= 2:
+            continue
+        best: tuple[float, list[int]] | None = None
+        for r2 in rows:
+            if r2 == r:
+                continue
+            for c2 in cols:
+                if c2 == c:
+                    continue
+                trio = [at.get((r, c2)), at.get((r2, c)), at.get((r2, c2))]
+                if any(e is None or (ext.values[e] == 0 and not suppressed[e]) for e in trio):
+                    continue
+                cost = sum(ext.values[e] for e in trio if not suppressed[e])
+                if best is None or cost < best[0]:
+                    best = (cost, [e for e in trio if not suppressed[e]])
+        if best is not None:
+            for e in best[1]:
+                suppressed[e] = True
+                added.append(e)
+    return added
 
 
 def _given_margins(rows: pl.DataFrame, ext: _Extended, count: str) -> dict[int, dict[str, Any]]:
@@ -842,6 +890,8 @@ def disclose(
     # Counts: threshold rule, then complementary suppression.
     suppressed = [0 < v < rules.min_count for v in ext.values]
     count_rule = {e: "threshold" for e, s in enumerate(suppressed) if s}
+    for e in _protect_rectangles(ext, suppressed):
+        count_rule[e] = "complementary"
     for e in _protect_lines(ext.values, suppressed, ext.lines, ext.margin_of, rules.min_count):
         count_rule[e] = "complementary"
     patterns: dict[str, tuple[list[Any], dict[int, str]]] = {count: (ext.values, count_rule)}

@@ -24,7 +24,7 @@ from .. import __version__, taxonomy
 from . import faults as _faults
 from . import truth as _truth
 from .base import day, default_params, year_of
-from .employment import build_careers, spells_frame
+from .employment import NO_DELAY, annual_wages_frame, build_careers, spells_frame
 from .orgs import build_orgs
 from .publications import build_publications
 from .researchers import build_participations, build_people, researchers_frame
@@ -34,6 +34,7 @@ PUBLISHED = (
     "researchers",
     "participations",
     "employment_spells",
+    "annual_wages",
     "key_table",
     "publications",
     "authorships",
@@ -84,7 +85,7 @@ def generate(
     n_researchers: int | None = None,
     n_works: int | None = None,
     params: dict[str, Any] | None = None,
-    parts: Iterable[str] = ("researchers", "employment", "publications"),
+    parts: Iterable[str] = ("researchers", "employment", "publications", "quasi_identifiers"),
     progress: bool = True,
 ) -> SynthResult:
     """Generate the synthetic dataset at a named scale (or explicit sizes) into `out`."""
@@ -158,6 +159,9 @@ def generate(
     careers = build_careers(r_career, p, people, orgs)
     ei_ids = r_ids.permutation(np.array(_hex(r_ids, n)))
     frames["employment_spells"] = spells_frame(r_ids, people, orgs, careers, ei_ids)
+    frames["annual_wages"] = annual_wages_frame(
+        careers, frames["employment_spells"], p["years"][0] - 3, int(p["data_end"][:4])
+    )
     person_has_spell = np.zeros(n, dtype=bool)
     person_has_spell[careers.spells["person"].unique().to_numpy()] = True
     keyed = person_has_spell & (r_ids.random(n) >= p["faults"]["key_missing"])
@@ -190,6 +194,9 @@ def generate(
             "keyed": keyed,
             "grad_year": np.where(people.grad_day > 0, year_of(np.maximum(people.grad_day, 0)), 0),
             "first_job_delay": careers.first_job_delay_days,
+            "first_job_day": pl.Series(
+                np.where(careers.first_job_delay_days > NO_DELAY, people.grad_day + careers.first_job_delay_days, 0)
+            ).set(pl.Series(careers.first_job_delay_days <= NO_DELAY), None),
         }
     )
     id_map = persons.select("researcher_id", "person")
@@ -205,7 +212,6 @@ def generate(
         pl.Series("ksic", orgs.ksic[careers.spells["org"].to_numpy()])
     )
     truth["careers"] = _truth.career_truth(persons, lat_parts, lat_spells, p["data_end"])
-    truth["time_to_first_job"] = _truth.time_to_first_job(persons)
     truth["degree_mix"] = _truth.degree_mix(clean["researchers"], lat_parts)
     status = persons.group_by("ei_status").len().sort("ei_status")
     truth["ei_coverage"] = {s: round(c / n, 4) for s, c in status.iter_rows()}
@@ -299,3 +305,7 @@ def load_truth(path: str | Path) -> dict[str, Any]:
 
 
 __all__ = ["SCALES", "PUBLISHED", "generate", "load_truth", "register_part", "SynthResult", "day"]
+
+from .quasi import generate_quasi_identifiers as _quasi_identifiers  # noqa: E402
+
+register_part("quasi_identifiers", _quasi_identifiers)

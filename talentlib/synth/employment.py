@@ -21,6 +21,7 @@ from .researchers import People
 DEGREE_RANK = {"HS": 1, "ASSOC": 2, "BACHELOR": 3, "MASTER": 4, "PHD": 5}
 FIRST_TYPES = ["LARGE", "MIDSIZE", "SME", "VENTURE", "GRI", "UNIV", "PUBLIC"]
 OPEN = 10**7  # end day of a spell still open at the data end
+NO_DELAY = -(10**6)  # first_job_delay_days of people who never take an insured job
 
 
 @dataclass
@@ -112,7 +113,7 @@ def build_careers(
     status[grads] = np.where(g_out == "employed", "insured", g_out)
 
     # first-job delay (latent for every employed graduate, even if it falls after the data end)
-    delay = np.full(n, -1, dtype=np.int64)
+    delay = np.full(n, NO_DELAY, dtype=np.int64)
     emp_grads = np.flatnonzero(grads)[g_out == "employed"]
     med = np.array([params["job_search_median_months"][d] for d in people.degree[emp_grads]])
     med = med * np.array([params["job_search_field_factor"][f] for f in people.field[emp_grads]])
@@ -388,8 +389,7 @@ def _attributes(
     )
     wage = np.exp(log_w)
     wage = np.where(spells["part_time"].to_numpy(), wage * p["part_time_factor"], wage)
-    mw = p["minimum_wage_monthly"]
-    floor = np.array([mw.get(int(y), mw[2013] * 0.93 ** max(2013 - int(y), 0)) for y in start_year])
+    floor = minimum_wage(start_year)
     wage = np.maximum(wage, floor)
     wage = np.where(student_job, floor * rng.uniform(0.3, 0.7, m), wage)  # part-time hours
     wage = (wage / 10).round() * 10
@@ -406,13 +406,30 @@ def _attributes(
     reason_s = pl.Series("loss_reason", reason.astype(str))
     reason_s = reason_s.set(pl.Series(~closed), None)
 
+    # yearly wage growth within a spell (보수총액 is reported every year): nominal growth plus an
+    # experience premium for full-time jobs, with a little spread between jobs
+    full_time = ~spells["part_time"].to_numpy()
+    growth = (np.log1p(p["wage_growth_per_year"])
+              + np.where(full_time & (exp_years < p["wage_experience_cap_years"]), p["wage_experience_per_year"], 0.0)
+              + rng.normal(0, 0.01, m))
     return spells.with_columns(
+        pl.Series("growth", growth),
         pl.Series("employer_type", otype),
         pl.Series("occupation", occ.astype(str)),
         pl.Series("wage_monthly", wage.astype(np.int64)),
         reason_s,
         pl.Series("field", field),
     )
+
+
+def minimum_wage(years: np.ndarray) -> np.ndarray:
+    """Legal monthly minimum wage of each year (taxonomy minimum_wage); earlier years extrapolated."""
+    table = {int(r["code"]): float(r["monthly_krw"]) for r in taxonomy.load("minimum_wage")["codes"]}
+    first, last = min(table), max(table)
+    by_year = np.array([table[y] for y in range(first, last + 1)])
+    ys = np.asarray(years, dtype=np.int64)
+    out = by_year[np.clip(ys, first, last) - first]
+    return np.where(ys < first, table[first] * 0.93 ** (first - ys).astype(float), out)
 
 
 def _occupation_min_degree() -> dict[tuple[str, str], str]:
@@ -448,4 +465,33 @@ def spells_frame(
             "loss_reason": s["loss_reason"],
             "wage_monthly": s["wage_monthly"],
         }
+    )
+
+
+def wage_in_year(start_wage: pl.Expr, growth: pl.Expr, start_year: pl.Expr, year: pl.Expr) -> pl.Expr:
+    """Monthly wage of a spell in a calendar year: the start wage grown yearly, rounded to 10 won."""
+    years = (year - start_year).clip(lower_bound=0)
+    return ((start_wage * (growth * years).exp()) / 10).round() * 10
+
+
+def annual_wages_frame(careers: Careers, spells_pub: pl.DataFrame, first_year: int, data_end_year: int) -> pl.DataFrame:
+    """Yearly wage reports (보수총액 신고) of every spell-year from first_year to the data end."""
+    s = careers.spells.select(
+        pl.col("start").cast(pl.Int32).cast(pl.Date).alias("start"),
+        pl.when(pl.col("end") >= OPEN).then(pl.lit(data_end_year)).otherwise(
+            pl.col("end").cast(pl.Int32).cast(pl.Date).dt.year()).alias("end_year"),
+        "wage_monthly", "growth",
+    ).with_columns(
+        pl.Series("spell_id", spells_pub["spell_id"]),
+        pl.Series("ei_person_id", spells_pub["ei_person_id"]),
+        pl.Series("employer_id", spells_pub["employer_id"]),
+    )
+    s = s.with_columns(
+        pl.int_ranges(pl.max_horizontal(pl.col("start").dt.year(), pl.lit(first_year)),
+                      pl.col("end_year").clip(upper_bound=data_end_year) + 1).alias("year")
+    ).explode("year").drop_nulls("year")
+    return s.select(
+        "spell_id", "ei_person_id", "employer_id", pl.col("year").cast(pl.Int64),
+        wage_in_year(pl.col("wage_monthly"), pl.col("growth"), pl.col("start").dt.year(), pl.col("year"))
+        .cast(pl.Int64).alias("wage_monthly"),
     )

@@ -166,7 +166,7 @@ def build_people(rng: np.random.Generator, params: dict[str, Any], n: int, orgs:
                 pr[0] *= params["large_firm_tilt"][f]
                 types = choice(rng, list(ind), pr, k)
                 out = np.empty(k, dtype=np.int64)
-                for t in set(types.tolist()):
+                for t in sorted(set(types.tolist())):
                     mt = types == t
                     out[mt] = orgs.pick(rng, t, f, int(mt.sum()))
                 org[mf] = out

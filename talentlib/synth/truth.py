@@ -13,15 +13,17 @@ import polars as pl
 from talentlib import taxonomy
 
 from .base import day
+from .employment import wage_in_year
 
 DEFINITIONS = {
     "exit_date": "end of a person's last participation in the field",
     "observed": "the person has at least one employment-insurance spell in the extract (any time)",
     "employed_at_h": "an insured spell covers exit_date + h months (acquired_on <= t and (lost_on is null or lost_on >= t))",
     "horizon_cohort": "persons whose exit_date + h months <= data_end",
-    "main_job": "the covering spell with the highest monthly wage",
+    "main_job": "the covering spell with the highest monthly wage in the year of t (annual_wages)",
+    "wage_at_h": "the main job's monthly wage reported for the calendar year of exit + h months",
     "retention": "main job's KSIC sub-class falls under one of the field's own industries (field_industry.yaml)",
-    "time_to_first_job": "student researchers who graduated 2014-2021 and ever took an insured job: months from graduation to the first insured job (latent, uncensored)",
+    "time_to_first_job": "student researchers whose exit (from the field) fell in 2014-2021 and who are observed: months from exit to the first full-time insured job (latent, uncensored; never = infinity); median and share within 12 months",
     "top10": "works in the top 10% by citations within field x publication year; country credit by fractional counting over authorships",
     "degree_mix_2022": "reported degree of researchers with a participation active on any day of 2022",
 }
@@ -48,7 +50,7 @@ def career_truth(
             pl.col("end_day").max().alias("exit"),
             pl.col("role").sort_by("end_day").last().alias("exit_role"),
         )
-        .join(persons.select("person", "degree", "ei_status"), on="person", how="left")
+        .join(persons.select("person", "degree", "ei_status", "first_job_day"), on="person", how="left")
         .join(observed, on="person", how="left")
         .with_columns(pl.col("observed").fill_null(False))
     )
@@ -68,6 +70,16 @@ def career_truth(
                 .iter_rows()
             },
         }
+        st = ef.filter(
+            (pl.col("exit_role") == "STUDENT") & pl.col("observed")
+            & (pl.col("exit") >= day("2014-01-01")) & (pl.col("exit") <= day("2021-12-31"))
+        ).with_columns(((pl.col("first_job_day") - pl.col("exit")) / 30.44).fill_null(float("inf")).alias("m"))
+        if st.height:
+            res["time_to_first_job"] = {
+                "n": st.height,
+                "median_months": round(float(st["m"].median()), 2),
+                "share_within_12m": round(float((st["m"] <= 12).mean()), 4),
+            }
         for h in HORIZONS:
             cohort = ef.filter(
                 pl.col("observed") & (pl.col("exit") + int(h * 30.44) <= end)
@@ -75,6 +87,13 @@ def career_truth(
             cov = (
                 cohort.join(spells, on="person", how="inner")
                 .filter((pl.col("start") <= pl.col("t")) & (pl.col("end") >= pl.col("t")))
+                .with_columns(  # the wage reported for the year of t (annual_wages), not at hiring
+                    wage_in_year(
+                        pl.col("wage_monthly"), pl.col("growth"),
+                        pl.col("start").cast(pl.Int32).cast(pl.Date).dt.year(),
+                        pl.col("t").cast(pl.Int32).cast(pl.Date).dt.year(),
+                    ).alias("wage_monthly")
+                )
                 .sort("wage_monthly", descending=True, maintain_order=True)
                 .group_by("person", maintain_order=True)
                 .first()
@@ -114,24 +133,6 @@ def career_truth(
                     round(float(retained.filter(in_ind).mean()), 4) if in_ind.any() else None
                 )
         out[f] = res
-    return out
-
-
-def time_to_first_job(persons: pl.DataFrame) -> dict[str, Any]:
-    g = persons.filter(
-        (pl.col("archetype") == "student")
-        & (pl.col("first_job_delay") >= -1000)
-        & (pl.col("grad_year") >= 2014)
-        & (pl.col("grad_year") <= 2021)
-    )
-    out = {}
-    for f, med, n in (
-        g.group_by("field")
-        .agg((pl.col("first_job_delay") / 30.44).median().alias("m"), pl.len().alias("n"))
-        .sort("field")
-        .iter_rows()
-    ):
-        out[f] = {"median_months": round(float(med), 2), "n": int(n)}
     return out
 
 
