@@ -374,3 +374,41 @@ def published_share(t: privacy.DisclosedTable, row: str, row_value: str, col: st
     num = sum(vals.get(k) or 0 for k in numerator)
     den = sum(vals.get(k) or 0 for k in denominator)
     return num / den if den else None
+
+
+def published_key_numbers(ct: CareerTables) -> dict[str, Any]:
+    """Key numbers for briefs and the batch summary, computed only from disclosed tables."""
+    t = ct.tables
+    out: dict[str, Any] = {"field_code": ct.spec.field}
+    for h in HORIZONS:
+        tab = t.get(f"status_{h}m_by_exit_role")
+        out[f"employed_{h}m_share"] = (
+            published_share(tab, "exit_role", privacy.TOTAL, "state", ["employed"],
+                            ["employed", "no_insured_job"]) if tab else None
+        )
+    emp = t.get("destination_employer_type_12m")
+    if emp:
+        df = emp.table
+        total = df.filter(pl.col("employer_type") == privacy.TOTAL)["people"][0]
+        large = df.filter(pl.col("employer_type") == "LARGE")
+        out["large_firm_share_12m"] = (
+            float(large["people"][0]) / total if large.height and large["people"][0] is not None and total else None
+        )
+    ret = t.get("retention_12m")
+    if ret:
+        out["own_industry_share_12m"] = published_share(
+            ret, "employer_group", privacy.TOTAL, "industry_group", ["own"], ["own", "other"])
+    w = t.get("wage_12m_by_degree")
+    if w:
+        out["median_wage_12m_by_degree"] = {
+            d: m for d, m in w.table.filter(pl.col("degree") != privacy.TOTAL)
+            .select("degree", "wage_monthly_p50").iter_rows() if m is not None
+        }
+    km = t.get("time_to_first_job_students")
+    if km:
+        pub = km.table.filter(~pl.col("share_with_first_job_suppressed"))
+        hit = pub.filter(pl.col("share_with_first_job") >= 0.5)
+        out["time_to_first_job_median_months"] = float(hit["months"].cast(pl.Int64).min()) if hit.height else None
+        m12 = pub.filter(pl.col("months") == "12")
+        out["first_job_within_12m_share"] = float(m12["share_with_first_job"][0]) if m12.height else None
+    return out

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .. import __version__, taxonomy
 from . import faults as _faults
@@ -295,6 +295,18 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, (np.floating,)):
         return float(o)
     raise TypeError(f"not JSON serializable: {type(o)}")
+
+
+def ensure_dataset(path: str | Path | None = None, scale: str = "small", seed: int = 20240101) -> Path:
+    """The dataset folder to analyse: `path` if given, else data/synthetic/<scale>, generated if missing."""
+    import os
+
+    out = Path(path) if path else Path(os.environ.get("TALENTLIB_DATA", "data/synthetic")) / scale
+    if not (out / "truth.json").exists() and not (out / "researchers.parquet").exists():
+        if path and scale not in ("tiny", "small", "medium", "national"):
+            raise FileNotFoundError(f"no dataset in {out}")
+        generate(scale, seed=seed, out=out, progress=False)
+    return out
 
 
 def load_truth(path: str | Path) -> dict[str, Any]:
