@@ -74,10 +74,16 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
         pl.len().alias("n_participations"),
     )
     c = (
-        exits.join(linked.researchers.select("researcher_id", "degree", "birth_year", "sex"),
-                   on="researcher_id", how="inner")
-        .join(linked.links.select("researcher_id").with_columns(pl.lit(True).alias("observed")),
-              on="researcher_id", how="left")
+        exits.join(
+            linked.researchers.select("researcher_id", "degree", "birth_year", "sex"),
+            on="researcher_id",
+            how="inner",
+        )
+        .join(
+            linked.links.select("researcher_id").with_columns(pl.lit(True).alias("observed")),
+            on="researcher_id",
+            how="left",
+        )
         .with_columns(
             pl.col("observed").fill_null(False),
             pl.col("exit_date").dt.year().alias("exit_year"),
@@ -96,8 +102,13 @@ def _horizon_days(months: int) -> int:
     return int(months * MONTH_DAYS)
 
 
-def states_at(c: pl.DataFrame, spells: pl.DataFrame, months: int, data_end: date,
-              annual_wages: pl.DataFrame | None = None) -> pl.DataFrame:
+def states_at(
+    c: pl.DataFrame,
+    spells: pl.DataFrame,
+    months: int,
+    data_end: date,
+    annual_wages: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Each cohort member's state at exit + months (only members whose horizon lies in the data).
 
     The wage is the one reported for the calendar year of exit + months (annual wage reports) when
@@ -109,27 +120,51 @@ def states_at(c: pl.DataFrame, spells: pl.DataFrame, months: int, data_end: date
     cov = (
         t.select("researcher_id", "t")
         .join(spells, on="researcher_id", how="inner")
-        .filter((pl.col("acquired_on") <= pl.col("t")) & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t"))))
+        .filter(
+            (pl.col("acquired_on") <= pl.col("t"))
+            & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
+        )
     )
     if annual_wages is not None:
-        cov = cov.with_columns(pl.col("t").dt.year().cast(pl.Int64).alias("year")).join(
-            annual_wages.rename({"wage_monthly": "_w_year"}), on=["spell_id", "year"], how="left"
-        ).with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly")).drop("_w_year", "year")
+        cov = (
+            cov.with_columns(pl.col("t").dt.year().cast(pl.Int64).alias("year"))
+            .join(
+                annual_wages.rename({"wage_monthly": "_w_year"}),
+                on=["spell_id", "year"],
+                how="left",
+            )
+            .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
+            .drop("_w_year", "year")
+        )
     cov = (
         cov.sort("wage_monthly", descending=True, maintain_order=True)
         .group_by("researcher_id", maintain_order=True)
         .agg(pl.all().first(), pl.len().alias("n_jobs"))
-        .select("researcher_id", "n_jobs", "employer_id", "employer_type", "firm_size", "ksic",
-                "occupation", "wage_monthly", "region")
+        .select(
+            "researcher_id",
+            "n_jobs",
+            "employer_id",
+            "employer_type",
+            "firm_size",
+            "ksic",
+            "occupation",
+            "wage_monthly",
+            "region",
+        )
     )
     out = t.join(cov, on="researcher_id", how="left").with_columns(
-        pl.when(~pl.col("observed")).then(pl.lit("not_observed"))
-        .when(pl.col("employer_type").is_null()).then(pl.lit("no_insured_job"))
-        .otherwise(pl.lit("employed")).alias("state"),
+        pl.when(~pl.col("observed"))
+        .then(pl.lit("not_observed"))
+        .when(pl.col("employer_type").is_null())
+        .then(pl.lit("no_insured_job"))
+        .otherwise(pl.lit("employed"))
+        .alias("state"),
         pl.lit(months).alias("months"),
     )
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
-    return out.with_columns(pl.col("employer_type").replace_strict(sectors, default=None).alias("sector"))
+    return out.with_columns(
+        pl.col("employer_type").replace_strict(sectors, default=None).alias("sector")
+    )
 
 
 def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.DataFrame:
@@ -137,22 +172,37 @@ def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.Data
     mw = {int(r["code"]): int(r["monthly_krw"]) for r in taxonomy.load("minimum_wage")["codes"]}
     lo, hi = min(mw), max(mw)
     full = spells.with_columns(
-        pl.col("acquired_on").dt.year().clip(lo, hi).replace_strict(mw, return_dtype=pl.Int64).alias("_mw")
+        pl.col("acquired_on")
+        .dt.year()
+        .clip(lo, hi)
+        .replace_strict(mw, return_dtype=pl.Int64)
+        .alias("_mw")
     ).filter(pl.col("wage_monthly") >= pl.col("_mw"))
     first = (
         c.select("researcher_id", "exit_date")
-        .join(full.select("researcher_id", "acquired_on", "employer_type"), on="researcher_id", how="inner")
-        .filter(pl.col("acquired_on") >= pl.col("exit_date") - pl.duration(days=FIRST_JOB_LEAD_DAYS))
+        .join(
+            full.select("researcher_id", "acquired_on", "employer_type"),
+            on="researcher_id",
+            how="inner",
+        )
+        .filter(
+            pl.col("acquired_on") >= pl.col("exit_date") - pl.duration(days=FIRST_JOB_LEAD_DAYS)
+        )
         .sort("acquired_on", maintain_order=True)
         .group_by("researcher_id", maintain_order=True)
         .first()
-        .select("researcher_id", pl.col("acquired_on").alias("first_job_on"),
-                pl.col("employer_type").alias("first_job_type"))
+        .select(
+            "researcher_id",
+            pl.col("acquired_on").alias("first_job_on"),
+            pl.col("employer_type").alias("first_job_type"),
+        )
     )
     return c.join(first, on="researcher_id", how="left").with_columns(
         pl.col("first_job_on").is_not_null().alias("event"),
         (
-            (pl.coalesce("first_job_on", pl.lit(data_end)) - pl.col("exit_date")).dt.total_days().clip(lower_bound=0)
+            (pl.coalesce("first_job_on", pl.lit(data_end)) - pl.col("exit_date"))
+            .dt.total_days()
+            .clip(lower_bound=0)
             / MONTH_DAYS
         ).alias("months"),
     )
@@ -203,103 +253,207 @@ def career_tables(
     kn["observed_share"] = float(c["observed"].mean()) if c.height else None
 
     # status at 6 / 12 / 36 months, by exit role and by degree
-    states = pl.concat([states_at(c, spells, h, spec.data_end, aw) for h in HORIZONS], how="diagonal_relaxed")
+    states = pl.concat(
+        [states_at(c, spells, h, spec.data_end, aw) for h in HORIZONS], how="diagonal_relaxed"
+    )
     for dim in ("exit_role", "degree"):
         cnt = states.group_by("months", dim, "state").agg(pl.len().alias("people"))
         for h in HORIZONS:
             tab = cnt.filter(pl.col("months") == h).drop("months")
             if tab.height:
-                t[f"status_{h}m_by_{dim}"] = privacy.disclose(tab, count="people", rows=dim, cols="state", rules=rules)
+                t[f"status_{h}m_by_{dim}"] = privacy.disclose(
+                    tab, count="people", rows=dim, cols="state", rules=rules
+                )
     for h in HORIZONS:
         sh = states.filter((pl.col("months") == h) & pl.col("observed"))
-        kn[f"employed_{h}m_share"] = float((sh["state"] == "employed").mean()) if sh.height else None
+        kn[f"employed_{h}m_share"] = (
+            float((sh["state"] == "employed").mean()) if sh.height else None
+        )
         kn[f"employed_{h}m_n"] = sh.height
 
     # monthly status curve 0..36 months after exit, by sector
     monthly = pl.concat(
-        [states_at(c, spells, m, spec.data_end, aw) for m in range(0, 37, 3)], how="diagonal_relaxed"
+        [states_at(c, spells, m, spec.data_end, aw) for m in range(0, 37, 3)],
+        how="diagonal_relaxed",
     ).with_columns(
-        pl.when(pl.col("state") == "employed").then(pl.col("sector")).otherwise(pl.col("state")).alias("status")
+        pl.when(pl.col("state") == "employed")
+        .then(pl.col("sector"))
+        .otherwise(pl.col("state"))
+        .alias("status")
     )
-    mcount = monthly.group_by("months", "status").agg(pl.len().alias("people")).with_columns(pl.col("months").cast(pl.String))
-    t["monthly_status"] = privacy.disclose(mcount, count="people", rows="months", cols="status", rules=rules)
+    mcount = (
+        monthly.group_by("months", "status")
+        .agg(pl.len().alias("people"))
+        .with_columns(pl.col("months").cast(pl.String))
+    )
+    t["monthly_status"] = privacy.disclose(
+        mcount, count="people", rows="months", cols="status", rules=rules
+    )
 
     emp12 = states.filter((pl.col("months") == 12) & (pl.col("state") == "employed"))
     if emp12.height:
         # destinations: employer type, firm size, industry (KSIC division), occupation (KECO minor group)
         t["destination_employer_type_12m"] = privacy.disclose(
-            emp12.group_by("employer_type").agg(pl.len().alias("people")), count="people", rows="employer_type", rules=rules)
+            emp12.group_by("employer_type").agg(pl.len().alias("people")),
+            count="people",
+            rows="employer_type",
+            rules=rules,
+        )
         t["destination_firm_size_12m"] = privacy.disclose(
-            emp12.group_by("firm_size").agg(pl.len().alias("people")), count="people", rows="firm_size", rules=rules)
+            emp12.group_by("firm_size").agg(pl.len().alias("people")),
+            count="people",
+            rows="firm_size",
+            rules=rules,
+        )
         ind = emp12.with_columns(pl.col("ksic").str.slice(0, 2).alias("ksic_division"))
         t["destination_industry_12m"] = privacy.disclose(
-            ind.group_by("ksic_division").agg(pl.len().alias("people")), count="people", rows="ksic_division", rules=rules)
+            ind.group_by("ksic_division").agg(pl.len().alias("people")),
+            count="people",
+            rows="ksic_division",
+            rules=rules,
+        )
         occ = emp12.with_columns(pl.col("occupation").str.slice(0, 3).alias("keco_minor"))
         t["destination_occupation_12m"] = privacy.disclose(
-            occ.group_by("keco_minor").agg(pl.len().alias("people")), count="people", rows="keco_minor", rules=rules)
+            occ.group_by("keco_minor").agg(pl.len().alias("people")),
+            count="people",
+            rows="keco_minor",
+            rules=rules,
+        )
 
         # wages of the main job at 12 months by degree, employer type and firm size
         for dim in ("degree", "employer_type", "firm_size"):
             stats = privacy.magnitude_stats(emp12, [dim], "wage_monthly")
             t[f"wage_12m_by_{dim}"] = privacy.disclose(
-                stats, count="n_people", rows=dim,
+                stats,
+                count="n_people",
+                rows=dim,
                 magnitudes=["wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75"],
-                top_share="wage_monthly_top_share", rules=rules,
+                top_share="wage_monthly_top_share",
+                rules=rules,
             )
         kn["large_firm_share_12m"] = float((emp12["employer_type"] == "LARGE").mean())
         kn["median_wage_12m"] = float(emp12["wage_monthly"].median())
         kn["median_wage_12m_by_degree"] = {
-            d: float(m) for d, m in emp12.group_by("degree").agg(pl.col("wage_monthly").median()).sort("degree").iter_rows()
+            d: float(m)
+            for d, m in emp12.group_by("degree")
+            .agg(pl.col("wage_monthly").median())
+            .sort("degree")
+            .iter_rows()
         }
 
         # retention in the field's own industries
         own = _own_industries(spec.field)
         ret = emp12.with_columns(
-            pl.when(pl.col("ksic").is_in(list(own))).then(pl.lit("own")).otherwise(pl.lit("other")).alias("industry_group"),
-            pl.when(pl.col("employer_type").is_in(INDUSTRY_TYPES)).then(pl.lit("industry")).otherwise(pl.lit("non_industry")).alias("employer_group"),
+            pl.when(pl.col("ksic").is_in(list(own)))
+            .then(pl.lit("own"))
+            .otherwise(pl.lit("other"))
+            .alias("industry_group"),
+            pl.when(pl.col("employer_type").is_in(INDUSTRY_TYPES))
+            .then(pl.lit("industry"))
+            .otherwise(pl.lit("non_industry"))
+            .alias("employer_group"),
         )
         t["retention_12m"] = privacy.disclose(
             ret.group_by("employer_group", "industry_group").agg(pl.len().alias("people")),
-            count="people", rows="employer_group", cols="industry_group", rules=rules)
+            count="people",
+            rows="employer_group",
+            cols="industry_group",
+            rules=rules,
+        )
         kn["own_industry_share_12m"] = float((ret["industry_group"] == "own").mean())
         ind_only = ret.filter(pl.col("employer_group") == "industry")
-        kn["own_industry_share_12m_industry"] = float((ind_only["industry_group"] == "own").mean()) if ind_only.height else None
+        kn["own_industry_share_12m_industry"] = (
+            float((ind_only["industry_group"] == "own").mean()) if ind_only.height else None
+        )
 
         # flows: origin institution type → destination sector; exit role → destination employer type
         flow = states.filter(pl.col("months") == 12).with_columns(
-            pl.when(pl.col("state") == "employed").then(pl.col("employer_type")).otherwise(pl.col("state")).alias("destination")
+            pl.when(pl.col("state") == "employed")
+            .then(pl.col("employer_type"))
+            .otherwise(pl.col("state"))
+            .alias("destination")
         )
         t["flow_origin_to_destination_12m"] = privacy.disclose(
             flow.group_by("origin_type", "destination").agg(pl.len().alias("people")),
-            count="people", rows="origin_type", cols="destination", rules=rules)
+            count="people",
+            rows="origin_type",
+            cols="destination",
+            rules=rules,
+        )
         t["flow_role_to_destination_12m"] = privacy.disclose(
             flow.group_by("exit_role", "destination").agg(pl.len().alias("people")),
-            count="people", rows="exit_role", cols="destination", rules=rules)
+            count="people",
+            rows="exit_role",
+            cols="destination",
+            rules=rules,
+        )
 
     # wage growth: the same people's main job at 12 and 36 months
     emp36 = states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
-    panel = emp12.select("researcher_id", "degree", pl.col("wage_monthly").alias("w12")).join(
-        emp36.select("researcher_id", pl.col("wage_monthly").alias("w36")), on="researcher_id") if emp12.height else None
+    panel = (
+        emp12.select("researcher_id", "degree", pl.col("wage_monthly").alias("w12")).join(
+            emp36.select("researcher_id", pl.col("wage_monthly").alias("w36")), on="researcher_id"
+        )
+        if emp12.height
+        else None
+    )
     if panel is not None and panel.height:
         g = panel.with_columns((pl.col("w36") / pl.col("w12") - 1).alias("wage_growth_12_36m"))
-        stats = privacy.magnitude_stats(g, ["degree"], "w36").select("degree", "n_people", "w36_top_share").join(
-            g.group_by("degree").agg(pl.col("wage_growth_12_36m").median().alias("wage_growth_median")), on="degree")
+        stats = (
+            privacy.magnitude_stats(g, ["degree"], "w36")
+            .select("degree", "n_people", "w36_top_share")
+            .join(
+                g.group_by("degree").agg(
+                    pl.col("wage_growth_12_36m").median().alias("wage_growth_median")
+                ),
+                on="degree",
+            )
+        )
         t["wage_growth_12_36m_by_degree"] = privacy.disclose(
-            stats, count="n_people", rows="degree", magnitudes=["wage_growth_median"], top_share="w36_top_share", rules=rules)
+            stats,
+            count="n_people",
+            rows="degree",
+            magnitudes=["wage_growth_median"],
+            top_share="w36_top_share",
+            rules=rules,
+        )
         kn["wage_growth_12_36m_median"] = float(g["wage_growth_12_36m"].median())
 
     # employer changes within 36 months of exit (observed people with the full horizon)
-    h36 = c.filter(pl.col("observed") & (pl.col("exit_date") + pl.duration(days=_horizon_days(36)) <= pl.lit(spec.data_end)))
+    h36 = c.filter(
+        pl.col("observed")
+        & (pl.col("exit_date") + pl.duration(days=_horizon_days(36)) <= pl.lit(spec.data_end))
+    )
     moves = (
-        h36.select("researcher_id", "exit_date").join(spells.select("researcher_id", "employer_id", "acquired_on", "lost_on"), on="researcher_id", how="left")
-        .filter(pl.col("acquired_on").is_null() | ((pl.col("acquired_on") <= pl.col("exit_date") + pl.duration(days=_horizon_days(36)))
-                & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("exit_date")))))
-        .group_by("researcher_id").agg(pl.col("employer_id").drop_nulls().n_unique().alias("employers"))
-        .with_columns(pl.when(pl.col("employers") >= 3).then(pl.lit("3+")).otherwise(pl.col("employers").cast(pl.String)).alias("employers_36m"))
+        h36.select("researcher_id", "exit_date")
+        .join(
+            spells.select("researcher_id", "employer_id", "acquired_on", "lost_on"),
+            on="researcher_id",
+            how="left",
+        )
+        .filter(
+            pl.col("acquired_on").is_null()
+            | (
+                (pl.col("acquired_on") <= pl.col("exit_date") + pl.duration(days=_horizon_days(36)))
+                & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("exit_date")))
+            )
+        )
+        .group_by("researcher_id")
+        .agg(pl.col("employer_id").drop_nulls().n_unique().alias("employers"))
+        .with_columns(
+            pl.when(pl.col("employers") >= 3)
+            .then(pl.lit("3+"))
+            .otherwise(pl.col("employers").cast(pl.String))
+            .alias("employers_36m")
+        )
     )
     if moves.height:
         t["employers_within_36m"] = privacy.disclose(
-            moves.group_by("employers_36m").agg(pl.len().alias("people")), count="people", rows="employers_36m", rules=rules)
+            moves.group_by("employers_36m").agg(pl.len().alias("people")),
+            count="people",
+            rows="employers_36m",
+            rules=rules,
+        )
 
     # time to first job for student researchers (Kaplan–Meier), published while at least
     # min_count_magnitude people remain at risk
@@ -307,11 +461,17 @@ def career_tables(
     if st.height:
         fj = first_jobs(st, spells, spec.data_end)
         curve = kaplan_meier(fj["months"].to_numpy(), fj["event"].to_numpy())
-        grid = pl.DataFrame({"months": np.arange(0, 37, 1.0)}).join_asof(
-            curve.sort("months"), on="months"
-        ).with_columns(pl.col("survival").fill_null(1.0))
-        at_risk = np.array([(fj["months"].to_numpy() >= m).sum() for m in grid["months"].to_numpy()])
-        grid = grid.with_columns(pl.Series("at_risk", at_risk)).select("months", "at_risk", "survival")
+        grid = (
+            pl.DataFrame({"months": np.arange(0, 37, 1.0)})
+            .join_asof(curve.sort("months"), on="months")
+            .with_columns(pl.col("survival").fill_null(1.0))
+        )
+        at_risk = np.array(
+            [(fj["months"].to_numpy() >= m).sum() for m in grid["months"].to_numpy()]
+        )
+        grid = grid.with_columns(pl.Series("at_risk", at_risk)).select(
+            "months", "at_risk", "survival"
+        )
         kn["time_to_first_job_median_months"] = km_median(curve)
         kn["first_job_within_12m_share"] = 1.0 - km_at(curve, 12.0)
         kn["students_observed"] = st.height
@@ -321,8 +481,14 @@ def career_tables(
             pl.lit(0.0).alias("top_share"),
         ).drop("survival")
         t["time_to_first_job_students"] = privacy.disclose(
-            tab, count="at_risk", rows="months", magnitudes=["share_with_first_job"], top_share="top_share",
-            rules=rules, margins=False)
+            tab,
+            count="at_risk",
+            rows="months",
+            magnitudes=["share_with_first_job"],
+            top_share="top_share",
+            rules=rules,
+            margins=False,
+        )
     return out
 
 
@@ -344,27 +510,50 @@ def field_comparison(
         spec = CohortSpec(field=f, exit_years=exit_years)
         s12 = states_at(cohort(linked, spec), linked.spells, 12, spec.data_end, linked.annual_wages)
         states.append(s12.select("field_code", "state"))
-        emp.append(s12.filter(pl.col("state") == "employed").select("field_code", "employer_type", "wage_monthly"))
+        emp.append(
+            s12.filter(pl.col("state") == "employed").select(
+                "field_code", "employer_type", "wage_monthly"
+            )
+        )
     st = pl.concat(states)
     em = pl.concat(emp)
     out = {
         "fields_status_12m": privacy.disclose(
             st.group_by("field_code", "state").agg(pl.len().alias("people")),
-            count="people", rows="field_code", cols="state", rules=rules),
+            count="people",
+            rows="field_code",
+            cols="state",
+            rules=rules,
+        ),
         "fields_employer_type_12m": privacy.disclose(
             em.group_by("field_code", "employer_type").agg(pl.len().alias("people")),
-            count="people", rows="field_code", cols="employer_type", rules=rules),
+            count="people",
+            rows="field_code",
+            cols="employer_type",
+            rules=rules,
+        ),
     }
     stats = privacy.magnitude_stats(em, ["field_code"], "wage_monthly")
     out["fields_wage_12m"] = privacy.disclose(
-        stats, count="n_people", rows="field_code",
+        stats,
+        count="n_people",
+        rows="field_code",
         magnitudes=["wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75"],
-        top_share="wage_monthly_top_share", rules=rules)
+        top_share="wage_monthly_top_share",
+        rules=rules,
+    )
     return out
 
 
-def published_share(t: privacy.DisclosedTable, row: str, row_value: str, col: str, numerator: list[str],
-                    denominator: list[str], count: str = "people") -> float | None:
+def published_share(
+    t: privacy.DisclosedTable,
+    row: str,
+    row_value: str,
+    col: str,
+    numerator: list[str],
+    denominator: list[str],
+    count: str = "people",
+) -> float | None:
     """A rate from a disclosed 2-D count table; None when any count it needs was suppressed."""
     df = t.table.filter((pl.col(row) == row_value) & (pl.col(col) != privacy.TOTAL))
     vals = dict(zip(df[col].to_list(), df[count].to_list(), strict=True))
@@ -383,8 +572,16 @@ def published_key_numbers(ct: CareerTables) -> dict[str, Any]:
     for h in HORIZONS:
         tab = t.get(f"status_{h}m_by_exit_role")
         out[f"employed_{h}m_share"] = (
-            published_share(tab, "exit_role", privacy.TOTAL, "state", ["employed"],
-                            ["employed", "no_insured_job"]) if tab else None
+            published_share(
+                tab,
+                "exit_role",
+                privacy.TOTAL,
+                "state",
+                ["employed"],
+                ["employed", "no_insured_job"],
+            )
+            if tab
+            else None
         )
     emp = t.get("destination_employer_type_12m")
     if emp:
@@ -392,23 +589,33 @@ def published_key_numbers(ct: CareerTables) -> dict[str, Any]:
         total = df.filter(pl.col("employer_type") == privacy.TOTAL)["people"][0]
         large = df.filter(pl.col("employer_type") == "LARGE")
         out["large_firm_share_12m"] = (
-            float(large["people"][0]) / total if large.height and large["people"][0] is not None and total else None
+            float(large["people"][0]) / total
+            if large.height and large["people"][0] is not None and total
+            else None
         )
     ret = t.get("retention_12m")
     if ret:
         out["own_industry_share_12m"] = published_share(
-            ret, "employer_group", privacy.TOTAL, "industry_group", ["own"], ["own", "other"])
+            ret, "employer_group", privacy.TOTAL, "industry_group", ["own"], ["own", "other"]
+        )
     w = t.get("wage_12m_by_degree")
     if w:
         out["median_wage_12m_by_degree"] = {
-            d: m for d, m in w.table.filter(pl.col("degree") != privacy.TOTAL)
-            .select("degree", "wage_monthly_p50").iter_rows() if m is not None
+            d: m
+            for d, m in w.table.filter(pl.col("degree") != privacy.TOTAL)
+            .select("degree", "wage_monthly_p50")
+            .iter_rows()
+            if m is not None
         }
     km = t.get("time_to_first_job_students")
     if km:
         pub = km.table.filter(~pl.col("share_with_first_job_suppressed"))
         hit = pub.filter(pl.col("share_with_first_job") >= 0.5)
-        out["time_to_first_job_median_months"] = float(hit["months"].cast(pl.Int64).min()) if hit.height else None
+        out["time_to_first_job_median_months"] = (
+            float(hit["months"].cast(pl.Int64).min()) if hit.height else None
+        )
         m12 = pub.filter(pl.col("months") == "12")
-        out["first_job_within_12m_share"] = float(m12["share_with_first_job"][0]) if m12.height else None
+        out["first_job_within_12m_share"] = (
+            float(m12["share_with_first_job"][0]) if m12.height else None
+        )
     return out

@@ -40,9 +40,21 @@ class Folder:
         """dataset, file, n_in, n_valid, n_quarantined, rules (JSON of counts by rule)."""
         rows = []
         for name, res in self.results.items():
-            by_rule = dict(res.quarantine.group_by("rule").len().sort("rule").iter_rows()) if res.n_quarantined else {}
-            rows.append({"dataset": name, "file": LAYOUT[name][0], "n_in": res.n_in, "n_valid": res.n_valid,
-                         "n_quarantined": res.n_quarantined, "rules": json.dumps(by_rule, ensure_ascii=False)})
+            by_rule = (
+                dict(res.quarantine.group_by("rule").len().sort("rule").iter_rows())
+                if res.n_quarantined
+                else {}
+            )
+            rows.append(
+                {
+                    "dataset": name,
+                    "file": LAYOUT[name][0],
+                    "n_in": res.n_in,
+                    "n_valid": res.n_valid,
+                    "n_quarantined": res.n_quarantined,
+                    "rules": json.dumps(by_rule, ensure_ascii=False),
+                }
+            )
         return pl.DataFrame(rows)
 
     def quarantined_by_rule(self, dataset: str) -> dict[str, int]:
@@ -56,7 +68,9 @@ def load_folder(path: str | Path, datasets: list[str] | None = None) -> Folder:
     """Read and validate the datasets present in a folder (all of LAYOUT unless named)."""
     path = Path(path)
     if not path.is_dir():
-        raise FileNotFoundError(f"dataset folder not found: {path} — generate one with `talent synth`")
+        raise FileNotFoundError(
+            f"dataset folder not found: {path} — generate one with `talent synth`"
+        )
     wanted = datasets or list(LAYOUT)
     folder = Folder(path=path)
     for name in LAYOUT:

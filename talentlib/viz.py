@@ -17,8 +17,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FONT = "NanumGothic, 'Nanum Gothic', 'Noto Sans KR', 'Malgun Gothic', sans-serif"
 PALETTE = [
-    "#1f4e79", "#2e86c1", "#f39c12", "#27ae60", "#c0392b", "#8e44ad",
-    "#16a085", "#d35400", "#7f8c8d", "#2c3e50", "#e84393", "#00b894",
+    "#1f4e79",
+    "#2e86c1",
+    "#f39c12",
+    "#27ae60",
+    "#c0392b",
+    "#8e44ad",
+    "#16a085",
+    "#d35400",
+    "#7f8c8d",
+    "#2c3e50",
+    "#e84393",
+    "#00b894",
 ]
 SUPPRESSED_LABEL = "비공개"
 
@@ -29,8 +39,13 @@ def theme() -> dict[str, Any]:
         "config": {
             "font": FONT,
             "title": {"font": FONT, "fontSize": 15, "anchor": "start", "subtitleFont": FONT},
-            "axis": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 11, "titleFontSize": 12,
-                     "gridColor": "#e5e5e5"},
+            "axis": {
+                "labelFont": FONT,
+                "titleFont": FONT,
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "gridColor": "#e5e5e5",
+            },
             "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 11},
             "header": {"labelFont": FONT, "titleFont": FONT},
             "text": {"font": FONT},
@@ -51,8 +66,13 @@ def enable() -> None:
     alt.data_transformers.disable_max_rows()
 
 
-def with_labels(df: pl.DataFrame, column: str, taxonomy_name: str, level: str | None = None,
-                alias: str | None = None) -> pl.DataFrame:
+def with_labels(
+    df: pl.DataFrame,
+    column: str,
+    taxonomy_name: str,
+    level: str | None = None,
+    alias: str | None = None,
+) -> pl.DataFrame:
     """Add a Korean display label column ("{column}_ko") for a code column."""
     from talentlib import privacy, taxonomy
 
@@ -60,31 +80,52 @@ def with_labels(df: pl.DataFrame, column: str, taxonomy_name: str, level: str | 
     return df.with_columns(pl.col(column).replace(labels).alias(alias or f"{column}_ko"))
 
 
-def bar(df: pl.DataFrame, x: str, y: str, *, title: str, x_title: str, y_title: str,
-        color: str | None = None, horizontal: bool = True, sort: str | list[str] | None = None,
-        fmt: str = ",.0f") -> alt.Chart:
+def bar(
+    df: pl.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    color: str | None = None,
+    horizontal: bool = True,
+    sort: str | list[str] | None = None,
+    fmt: str = ",.0f",
+) -> alt.Chart:
     """Bar chart of published values in the frame's order (sort it first, or pass `sort`); rows
     whose value is null (suppressed) are labelled 비공개 instead of drawn as zero."""
     import altair as alt
 
     enable()
     data = df.with_columns(
-        pl.when(pl.col(x if horizontal else y).is_null()).then(pl.lit(SUPPRESSED_LABEL))
-        .otherwise(pl.lit("")).alias("_note")
+        pl.when(pl.col(x if horizontal else y).is_null())
+        .then(pl.lit(SUPPRESSED_LABEL))
+        .otherwise(pl.lit(""))
+        .alias("_note")
     )
     value, cat = (x, y) if horizontal else (y, x)
     enc_v = alt.X(f"{value}:Q", title=x_title) if horizontal else alt.Y(f"{value}:Q", title=y_title)
-    enc_c = (alt.Y(f"{cat}:N", title=y_title, sort=sort) if horizontal
-             else alt.X(f"{cat}:N", title=x_title, sort=sort))
+    enc_c = (
+        alt.Y(f"{cat}:N", title=y_title, sort=sort)
+        if horizontal
+        else alt.X(f"{cat}:N", title=x_title, sort=sort)
+    )
     base = alt.Chart(data).encode(enc_c)
     bars = base.mark_bar().encode(enc_v, tooltip=[cat, alt.Tooltip(f"{value}:Q", format=fmt)])
     if color:
         bars = bars.encode(color=alt.Color(f"{color}:N", title=None))
     # suppressed cells: a red 비공개 label where the bar would start, never a zero-length bar
-    notes = base.mark_text(align="left" if horizontal else "center", dx=3 if horizontal else 0,
-                           dy=0 if horizontal else -6, color="#c0392b").encode(
-        (alt.X if horizontal else alt.Y)("_zero:Q"), text="_note:N"
-    ).transform_calculate(_zero="0")
+    notes = (
+        base.mark_text(
+            align="left" if horizontal else "center",
+            dx=3 if horizontal else 0,
+            dy=0 if horizontal else -6,
+            color="#c0392b",
+        )
+        .encode((alt.X if horizontal else alt.Y)("_zero:Q"), text="_note:N")
+        .transform_calculate(_zero="0")
+    )
     return (bars + notes).properties(
         title=title, width=520, height=alt.Step(18) if horizontal else 300
     )
@@ -112,15 +153,32 @@ def save(chart: alt.TopLevelMixin, path: str | Path) -> Path:
 
 def _colour(label: str, i: int) -> str:
     """Fixed colours for career states so every chart reads the same; grey for 비공개."""
-    fixed = {"비공개(합산)": "#bdbdbd", "미관측(교수·공무원·해외 등)": "#f39c12",
-             "고용보험 이력 없음(해당 시점)": "#d5dbdb", "취업(고용보험 가입)": "#1f4e79",
-             "산업계": "#1f4e79", "공공연구": "#27ae60", "학계": "#8e44ad", "공공부문": "#2e86c1"}
+    fixed = {
+        "비공개(합산)": "#bdbdbd",
+        "미관측(교수·공무원·해외 등)": "#f39c12",
+        "고용보험 이력 없음(해당 시점)": "#d5dbdb",
+        "취업(고용보험 가입)": "#1f4e79",
+        "산업계": "#1f4e79",
+        "공공연구": "#27ae60",
+        "학계": "#8e44ad",
+        "공공부문": "#2e86c1",
+    }
     return fixed.get(label, PALETTE[i % len(PALETTE)])
 
 
-def stacked_share(df: pl.DataFrame, x: str, color: str, value: str, *, title: str, x_title: str,
-                  color_title: str, order: list[str] | None = None, horizontal: bool = False,
-                  x_sort: list[str] | None = None) -> alt.Chart:
+def stacked_share(
+    df: pl.DataFrame,
+    x: str,
+    color: str,
+    value: str,
+    *,
+    title: str,
+    x_title: str,
+    color_title: str,
+    order: list[str] | None = None,
+    horizontal: bool = False,
+    x_sort: list[str] | None = None,
+) -> alt.Chart:
     """100 % stacked bars (shares within each x), e.g. employment status by months after exit."""
     import altair as alt
 
@@ -130,21 +188,55 @@ def stacked_share(df: pl.DataFrame, x: str, color: str, value: str, *, title: st
         present = set(data[color].to_list())
         order = [o for o in order if o in present] + sorted(present - set(order))
     share = alt.X(f"sum({value}):Q", stack="normalize", title="비율", axis=alt.Axis(format="%"))
-    cat = (alt.Y(f"{x}:N", title=x_title, sort=x_sort) if horizontal
-           else alt.X(f"{x}:O", title=x_title, sort=x_sort or "ascending", axis=alt.Axis(labelAngle=0)))
-    enc = {"x": share, "y": cat} if horizontal else {"x": cat, "y": alt.Y(f"sum({value}):Q", stack="normalize", title="비율", axis=alt.Axis(format="%"))}
-    return alt.Chart(data).mark_bar().encode(
-        **enc,
-        color=alt.Color(f"{color}:N", title=color_title, sort=order,
-                        scale=alt.Scale(domain=order, range=[_colour(o, i) for i, o in enumerate(order)])
-                        if order else alt.Undefined),
-        order=alt.Order(f"{color}_order:Q") if f"{color}_order" in df.columns else alt.Undefined,
-        tooltip=[x, color, alt.Tooltip(f"sum({value}):Q", format=",.0f", title="인원")],
-    ).properties(title=title, width=520, height=alt.Step(22) if horizontal else 280)
+    cat = (
+        alt.Y(f"{x}:N", title=x_title, sort=x_sort)
+        if horizontal
+        else alt.X(f"{x}:O", title=x_title, sort=x_sort or "ascending", axis=alt.Axis(labelAngle=0))
+    )
+    enc = (
+        {"x": share, "y": cat}
+        if horizontal
+        else {
+            "x": cat,
+            "y": alt.Y(
+                f"sum({value}):Q", stack="normalize", title="비율", axis=alt.Axis(format="%")
+            ),
+        }
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            **enc,
+            color=alt.Color(
+                f"{color}:N",
+                title=color_title,
+                sort=order,
+                scale=alt.Scale(domain=order, range=[_colour(o, i) for i, o in enumerate(order)])
+                if order
+                else alt.Undefined,
+            ),
+            order=alt.Order(f"{color}_order:Q")
+            if f"{color}_order" in df.columns
+            else alt.Undefined,
+            tooltip=[x, color, alt.Tooltip(f"sum({value}):Q", format=",.0f", title="인원")],
+        )
+        .properties(title=title, width=520, height=alt.Step(22) if horizontal else 280)
+    )
 
 
-def quartile_range(df: pl.DataFrame, cat: str, p25: str, p50: str, p75: str, *, title: str,
-                   cat_title: str, value_title: str, sort: list[str] | None = None) -> alt.Chart:
+def quartile_range(
+    df: pl.DataFrame,
+    cat: str,
+    p25: str,
+    p50: str,
+    p75: str,
+    *,
+    title: str,
+    cat_title: str,
+    value_title: str,
+    sort: list[str] | None = None,
+) -> alt.Chart:
     """Interquartile range bars with the median marked, e.g. monthly wages by degree (만원)."""
     import altair as alt
 
@@ -152,31 +244,59 @@ def quartile_range(df: pl.DataFrame, cat: str, p25: str, p50: str, p75: str, *, 
     data = df.drop_nulls(p50)
     base = alt.Chart(data).encode(alt.Y(f"{cat}:N", title=cat_title, sort=sort))
     rng = base.mark_bar(size=14, color="#9ecae1").encode(
-        alt.X(f"{p25}:Q", title=value_title), alt.X2(f"{p75}:Q"),
-        tooltip=[cat, alt.Tooltip(f"{p25}:Q", format=",.0f", title="25%"),
-                 alt.Tooltip(f"{p50}:Q", format=",.0f", title="중위값"),
-                 alt.Tooltip(f"{p75}:Q", format=",.0f", title="75%")],
+        alt.X(f"{p25}:Q", title=value_title),
+        alt.X2(f"{p75}:Q"),
+        tooltip=[
+            cat,
+            alt.Tooltip(f"{p25}:Q", format=",.0f", title="25%"),
+            alt.Tooltip(f"{p50}:Q", format=",.0f", title="중위값"),
+            alt.Tooltip(f"{p75}:Q", format=",.0f", title="75%"),
+        ],
     )
     med = base.mark_tick(color="#1f4e79", thickness=3, size=20).encode(alt.X(f"{p50}:Q"))
     return (rng + med).properties(title=title, width=480, height=alt.Step(26))
 
 
-def line(df: pl.DataFrame, x: str, y: str, *, title: str, x_title: str, y_title: str,
-         color: str | None = None, y_format: str = ",.0f") -> alt.Chart:
+def line(
+    df: pl.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    color: str | None = None,
+    y_format: str = ",.0f",
+) -> alt.Chart:
     """Lines over time (or months), one per colour group."""
     import altair as alt
 
     enable()
-    enc = {"x": alt.X(f"{x}:Q", title=x_title), "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
-           "tooltip": [x, alt.Tooltip(f"{y}:Q", format=y_format)]}
+    enc = {
+        "x": alt.X(f"{x}:Q", title=x_title),
+        "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        "tooltip": [x, alt.Tooltip(f"{y}:Q", format=y_format)],
+    }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)
-    return alt.Chart(df.drop_nulls(y)).mark_line(point=True).encode(**enc).properties(
-        title=title, width=520, height=260)
+    return (
+        alt.Chart(df.drop_nulls(y))
+        .mark_line(point=True)
+        .encode(**enc)
+        .properties(title=title, width=520, height=260)
+    )
 
 
-def sankey_svg(flows: pl.DataFrame, source: str, target: str, value: str, *, title: str,
-               width: int = 720, height: int = 420) -> str:
+def sankey_svg(
+    flows: pl.DataFrame,
+    source: str,
+    target: str,
+    value: str,
+    *,
+    title: str,
+    width: int = 720,
+    height: int = 420,
+) -> str:
     """A two-column Sankey diagram as self-contained SVG (Korean labels, no JavaScript).
 
     Vega-Lite has no Sankey mark; this draws nodes as stacked bars and links as filled Bézier
@@ -204,9 +324,11 @@ def sankey_svg(flows: pl.DataFrame, source: str, target: str, value: str, *, tit
 
     pl_pos, pr_pos = positions(left, source), positions(right, target)
     off_l, off_r = dict(pl_pos), dict(pr_pos)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'font-family="{escape(FONT)}" font-size="12">',
-             f'<text x="10" y="20" font-size="15">{escape(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="{escape(FONT)}" font-size="12">',
+        f'<text x="10" y="20" font-size="15">{escape(title)}</text>',
+    ]
     colours = {k: PALETTE[i % len(PALETTE)] for i, (k, _) in enumerate(left.iter_rows())}
     # links ordered by their ends' positions, so bands leave and arrive without crossing in a node
     ordered = f.with_columns(
@@ -219,21 +341,35 @@ def sankey_svg(flows: pl.DataFrame, source: str, target: str, value: str, *, tit
         off_l[s] += h
         off_r[t] += h
         xm = (x_l + node_w + x_r) / 2
-        d = (f"M{x_l + node_w},{y0} C{xm},{y0} {xm},{y1} {x_r},{y1} "
-             f"L{x_r},{y1 + h} C{xm},{y1 + h} {xm},{y0 + h} {x_l + node_w},{y0 + h} Z")
-        parts.append(f'<path d="{d}" fill="{colours[s]}" fill-opacity="0.45"><title>{escape(str(s))} → '
-                     f'{escape(str(t))}: {v:,.0f}</title></path>')
+        d = (
+            f"M{x_l + node_w},{y0} C{xm},{y0} {xm},{y1} {x_r},{y1} "
+            f"L{x_r},{y1 + h} C{xm},{y1 + h} {xm},{y0 + h} {x_l + node_w},{y0 + h} Z"
+        )
+        parts.append(
+            f'<path d="{d}" fill="{colours[s]}" fill-opacity="0.45"><title>{escape(str(s))} → '
+            f"{escape(str(t))}: {v:,.0f}</title></path>"
+        )
     for k, v in left.iter_rows():
         y = pl_pos[k]
-        parts.append(f'<rect x="{x_l}" y="{y}" width="{node_w}" height="{max(v * scale, 1)}" fill="{colours[k]}"/>')
-        parts.append(f'<text x="{x_l - 6}" y="{y + v * scale / 2 + 4}" text-anchor="end">{escape(str(k))} ({v:,.0f})</text>')
+        parts.append(
+            f'<rect x="{x_l}" y="{y}" width="{node_w}" height="{max(v * scale, 1)}" fill="{colours[k]}"/>'
+        )
+        parts.append(
+            f'<text x="{x_l - 6}" y="{y + v * scale / 2 + 4}" text-anchor="end">{escape(str(k))} ({v:,.0f})</text>'
+        )
     for k, v in right.iter_rows():
         y = pr_pos[k]
-        parts.append(f'<rect x="{x_r}" y="{y}" width="{node_w}" height="{max(v * scale, 1)}" fill="#7f8c8d"/>')
-        parts.append(f'<text x="{x_r + node_w + 6}" y="{y + v * scale / 2 + 4}">{escape(str(k))} ({v:,.0f})</text>')
+        parts.append(
+            f'<rect x="{x_r}" y="{y}" width="{node_w}" height="{max(v * scale, 1)}" fill="#7f8c8d"/>'
+        )
+        parts.append(
+            f'<text x="{x_r + node_w + 6}" y="{y + v * scale / 2 + 4}">{escape(str(k))} ({v:,.0f})</text>'
+        )
     if sup:
-        parts.append(f'<text x="10" y="{height - 6}" font-size="11" fill="#c0392b">'
-                     f'{SUPPRESSED_LABEL} 처리된 흐름 {sup}개는 표시하지 않음</text>')
+        parts.append(
+            f'<text x="10" y="{height - 6}" font-size="11" fill="#c0392b">'
+            f"{SUPPRESSED_LABEL} 처리된 흐름 {sup}개는 표시하지 않음</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -276,7 +412,11 @@ def korean(df: pl.DataFrame) -> pl.DataFrame:
     for col in df.columns:
         if col in _CODE_COLUMNS and df.schema[col] == pl.String:
             name, level = _CODE_COLUMNS[col]
-            lab = taxonomy.labels(name, level=level) if name != "strategic_tech" else taxonomy.labels(name, level=level)
+            lab = (
+                taxonomy.labels(name, level=level)
+                if name != "strategic_tech"
+                else taxonomy.labels(name, level=level)
+            )
             mapping = {**lab, **STATE_LABELS, privacy.TOTAL: "합계"}
         elif col in ("state", "status", "sector", "industry_group", "employer_group"):
             mapping = {**STATE_LABELS, **sectors, privacy.TOTAL: "합계"}
@@ -295,9 +435,18 @@ HIGHLIGHT = "#c0392b"
 MUTED = "#9fb3c8"
 
 
-def ranked_bars(df: pl.DataFrame, value: str, label: str, *, title: str, x_title: str,
-                highlight: str | None = None, key: str | None = None, fmt: str = ".1%",
-                subtitle: str | None = None) -> alt.LayerChart:
+def ranked_bars(
+    df: pl.DataFrame,
+    value: str,
+    label: str,
+    *,
+    title: str,
+    x_title: str,
+    highlight: str | None = None,
+    key: str | None = None,
+    fmt: str = ".1%",
+    subtitle: str | None = None,
+) -> alt.LayerChart:
     """Horizontal bars ranked by value, one row (``key == highlight``, e.g. KR) in red."""
     import altair as alt
 
@@ -305,35 +454,66 @@ def ranked_bars(df: pl.DataFrame, value: str, label: str, *, title: str, x_title
     k = key or label
     data = df.with_columns(
         (pl.col(k) == highlight).fill_null(False).alias("_hl")
-        if highlight is not None else pl.lit(False).alias("_hl"))
+        if highlight is not None
+        else pl.lit(False).alias("_hl")
+    )
     base = alt.Chart(data).encode(alt.Y(f"{label}:N", sort="-x", title=None))
     bars = base.mark_bar().encode(
         alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(format=fmt)),
         color=alt.condition("datum._hl", alt.value(HIGHLIGHT), alt.value(MUTED)),
-        tooltip=[label, alt.Tooltip(f"{value}:Q", format=fmt)])
+        tooltip=[label, alt.Tooltip(f"{value}:Q", format=fmt)],
+    )
     text = base.mark_text(align="left", dx=3, fontSize=10).encode(
-        alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=fmt))
+        alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=fmt)
+    )
     return (bars + text).properties(
-        title=alt.Title(title, subtitle=subtitle or ""), width=480, height=alt.Step(18))
+        title=alt.Title(title, subtitle=subtitle or ""), width=480, height=alt.Step(18)
+    )
 
 
-def lines(df: pl.DataFrame, x: str, y: str, series: str, *, title: str, x_title: str,
-          y_title: str, fmt: str = ".1%", subtitle: str | None = None) -> alt.Chart:
+def lines(
+    df: pl.DataFrame,
+    x: str,
+    y: str,
+    series: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    fmt: str = ".1%",
+    subtitle: str | None = None,
+) -> alt.Chart:
     """Lines with points over time, one per series (e.g. 한국 vs 1위 국가)."""
     import altair as alt
 
     enable()
-    return alt.Chart(df).mark_line(point=True).encode(
-        alt.X(f"{x}:O", title=x_title),
-        alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=fmt)),
-        alt.Color(f"{series}:N", title=None),
-        tooltip=[series, x, alt.Tooltip(f"{y}:Q", format=fmt)],
-    ).properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=280)
+    return (
+        alt.Chart(df)
+        .mark_line(point=True)
+        .encode(
+            alt.X(f"{x}:O", title=x_title),
+            alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=fmt)),
+            alt.Color(f"{series}:N", title=None),
+            tooltip=[series, x, alt.Tooltip(f"{y}:Q", format=fmt)],
+        )
+        .properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=280)
+    )
 
 
-def quadrant(df: pl.DataFrame, x: str, y: str, size: str, label: str, *, title: str,
-             x_title: str, y_title: str, x_ref: float = 1.0, y_ref: float = 1.0,
-             subtitle: str | None = None) -> alt.LayerChart:
+def quadrant(
+    df: pl.DataFrame,
+    x: str,
+    y: str,
+    size: str,
+    label: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    x_ref: float = 1.0,
+    y_ref: float = 1.0,
+    subtitle: str | None = None,
+) -> alt.LayerChart:
     """Strength/gap quadrant: x = Activity Index, y = relative impact, size = output; reference
     lines at the world baselines (1.0) split strengths (top right) from gaps."""
     import altair as alt
@@ -342,37 +522,67 @@ def quadrant(df: pl.DataFrame, x: str, y: str, size: str, label: str, *, title: 
     data = df
     base = alt.Chart(data)
     pts = base.mark_circle(opacity=0.75, color=PALETTE[0]).encode(
-        alt.X(f"{x}:Q", title=x_title), alt.Y(f"{y}:Q", title=y_title),
+        alt.X(f"{x}:Q", title=x_title),
+        alt.Y(f"{y}:Q", title=y_title),
         alt.Size(f"{size}:Q", title=None, legend=None),
-        tooltip=[label, alt.Tooltip(f"{x}:Q", format=".2f"), alt.Tooltip(f"{y}:Q", format=".2f"),
-                 alt.Tooltip(f"{size}:Q", format=",.1f")])
+        tooltip=[
+            label,
+            alt.Tooltip(f"{x}:Q", format=".2f"),
+            alt.Tooltip(f"{y}:Q", format=".2f"),
+            alt.Tooltip(f"{size}:Q", format=",.1f"),
+        ],
+    )
     text = base.mark_text(align="left", dx=7, fontSize=10).encode(
-        alt.X(f"{x}:Q"), alt.Y(f"{y}:Q"), text=f"{label}:N")
+        alt.X(f"{x}:Q"), alt.Y(f"{y}:Q"), text=f"{label}:N"
+    )
     vr = alt.Chart().mark_rule(strokeDash=[4, 4], color="#7f8c8d").encode(x=alt.datum(x_ref))
     hr = alt.Chart().mark_rule(strokeDash=[4, 4], color="#7f8c8d").encode(y=alt.datum(y_ref))
     return alt.layer(pts, text, vr, hr).properties(
-        title=alt.Title(title, subtitle=subtitle or ""), width=480, height=360)
+        title=alt.Title(title, subtitle=subtitle or ""), width=480, height=360
+    )
 
 
-def heatmap(df: pl.DataFrame, x: str, y: str, value: str, *, title: str, x_title: str,
-            y_title: str, fmt: str = ".2f", subtitle: str | None = None) -> alt.LayerChart:
+def heatmap(
+    df: pl.DataFrame,
+    x: str,
+    y: str,
+    value: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    fmt: str = ".2f",
+    subtitle: str | None = None,
+) -> alt.LayerChart:
     """Heatmap of a value over two categories (collaboration strength, field overlap)."""
     import altair as alt
 
     enable()
-    base = alt.Chart(df).encode(alt.X(f"{x}:N", title=x_title),
-                                            alt.Y(f"{y}:N", title=y_title))
+    base = alt.Chart(df).encode(alt.X(f"{x}:N", title=x_title), alt.Y(f"{y}:N", title=y_title))
     rect = base.mark_rect().encode(
         alt.Color(f"{value}:Q", title=None, scale=alt.Scale(scheme="blues")),
-        tooltip=[x, y, alt.Tooltip(f"{value}:Q", format=fmt)])
+        tooltip=[x, y, alt.Tooltip(f"{value}:Q", format=fmt)],
+    )
     text = base.mark_text(fontSize=9).encode(text=alt.Text(f"{value}:Q", format=fmt))
-    return (rect + text).properties(title=alt.Title(title, subtitle=subtitle or ""),
-                                    width=alt.Step(28), height=alt.Step(22))
+    return (rect + text).properties(
+        title=alt.Title(title, subtitle=subtitle or ""), width=alt.Step(28), height=alt.Step(22)
+    )
 
 
-def network(edges: pl.DataFrame, nodes: pl.DataFrame, *, source: str, target: str,
-            weight: str, node: str, size: str, label: str, title: str,
-            highlight: str | None = None, subtitle: str | None = None) -> alt.LayerChart:
+def network(
+    edges: pl.DataFrame,
+    nodes: pl.DataFrame,
+    *,
+    source: str,
+    target: str,
+    weight: str,
+    node: str,
+    size: str,
+    label: str,
+    title: str,
+    highlight: str | None = None,
+    subtitle: str | None = None,
+) -> alt.LayerChart:
     """Node-link chart on a circle: nodes sized by ``size``, edges as lines whose width follows
     ``weight`` (e.g. association strength); ``highlight`` (a node code) drawn in red."""
     import math
@@ -384,63 +594,110 @@ def network(edges: pl.DataFrame, nodes: pl.DataFrame, *, source: str, target: st
     pos = nodes.with_columns(
         pl.Series("_x", [math.cos(2 * math.pi * i / n) for i in range(nodes.height)]),
         pl.Series("_y", [math.sin(2 * math.pi * i / n) for i in range(nodes.height)]),
-        (pl.col(node) == highlight).fill_null(False).alias("_hl"))
+        (pl.col(node) == highlight).fill_null(False).alias("_hl"),
+    )
     xy = pos.select(node, "_x", "_y")
-    e = (edges.join(xy.rename({node: source, "_x": "_x1", "_y": "_y1"}), on=source)
-         .join(xy.rename({node: target, "_x": "_x2", "_y": "_y2"}), on=target))
+    e = edges.join(xy.rename({node: source, "_x": "_x1", "_y": "_y1"}), on=source).join(
+        xy.rename({node: target, "_x": "_x2", "_y": "_y2"}), on=target
+    )
     axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
     scale = alt.Scale(domain=[-1.3, 1.3])
-    lines_ = alt.Chart(e).mark_rule(color="#7f8c8d", opacity=0.6).encode(
-        alt.X("_x1:Q", axis=axis, scale=scale), alt.Y("_y1:Q", axis=axis, scale=scale),
-        x2="_x2:Q", y2="_y2:Q",
-        strokeWidth=alt.StrokeWidth(f"{weight}:Q", legend=None, scale=alt.Scale(range=[0.5, 6])),
-        tooltip=[source, target, alt.Tooltip(f"{weight}:Q", format=".2f")])
-    base = alt.Chart(pos).encode(alt.X("_x:Q", axis=axis, scale=scale),
-                                             alt.Y("_y:Q", axis=axis, scale=scale))
+    lines_ = (
+        alt.Chart(e)
+        .mark_rule(color="#7f8c8d", opacity=0.6)
+        .encode(
+            alt.X("_x1:Q", axis=axis, scale=scale),
+            alt.Y("_y1:Q", axis=axis, scale=scale),
+            x2="_x2:Q",
+            y2="_y2:Q",
+            strokeWidth=alt.StrokeWidth(
+                f"{weight}:Q", legend=None, scale=alt.Scale(range=[0.5, 6])
+            ),
+            tooltip=[source, target, alt.Tooltip(f"{weight}:Q", format=".2f")],
+        )
+    )
+    base = alt.Chart(pos).encode(
+        alt.X("_x:Q", axis=axis, scale=scale), alt.Y("_y:Q", axis=axis, scale=scale)
+    )
     dots = base.mark_circle(opacity=0.9).encode(
         alt.Size(f"{size}:Q", legend=None, scale=alt.Scale(range=[40, 900])),
         color=alt.condition("datum._hl", alt.value(HIGHLIGHT), alt.value(PALETTE[0])),
-        tooltip=[label, alt.Tooltip(f"{size}:Q", format=",.0f")])
+        tooltip=[label, alt.Tooltip(f"{size}:Q", format=",.0f")],
+    )
     text = base.mark_text(dy=-14, fontSize=11).encode(text=f"{label}:N")
     return alt.layer(lines_, dots, text).properties(
-        title=alt.Title(title, subtitle=subtitle or ""), width=420, height=420)
+        title=alt.Title(title, subtitle=subtitle or ""), width=420, height=420
+    )
 
 
-def pyramid(df: pl.DataFrame, band: str, side: str, value: str, *, left: str, right: str,
-            order: list[str], title: str, x_title: str, subtitle: str | None = None
-            ) -> alt.Chart:
+def pyramid(
+    df: pl.DataFrame,
+    band: str,
+    side: str,
+    value: str,
+    *,
+    left: str,
+    right: str,
+    order: list[str],
+    title: str,
+    x_title: str,
+    subtitle: str | None = None,
+) -> alt.Chart:
     """Population pyramid: ``left`` values of ``side`` drawn to the left (as negatives), the
     others to the right, bands ordered bottom-up by ``order``; suppressed cells leave a gap."""
     import altair as alt
 
     enable()
     data = df.with_columns(
-        pl.when(pl.col(side) == left).then(-pl.col(value)).otherwise(pl.col(value))
-        .alias("_v"), pl.col(value).alias("_abs"))
-    return alt.Chart(data).mark_bar().encode(
-        alt.Y(f"{band}:N", sort=list(reversed(order)), title=None),
-        alt.X("_v:Q", title=x_title, axis=alt.Axis(labelExpr="abs(datum.value)")),
-        alt.Color(f"{side}:N", title=None, sort=[left, right],
-                  scale=alt.Scale(range=[PALETTE[1], PALETTE[2]])),
-        tooltip=[band, side, alt.Tooltip("_abs:Q", format=",.0f", title=x_title)],
-    ).properties(title=alt.Title(title, subtitle=subtitle or ""), width=460,
-                 height=alt.Step(24))
+        pl.when(pl.col(side) == left).then(-pl.col(value)).otherwise(pl.col(value)).alias("_v"),
+        pl.col(value).alias("_abs"),
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            alt.Y(f"{band}:N", sort=list(reversed(order)), title=None),
+            alt.X("_v:Q", title=x_title, axis=alt.Axis(labelExpr="abs(datum.value)")),
+            alt.Color(
+                f"{side}:N",
+                title=None,
+                sort=[left, right],
+                scale=alt.Scale(range=[PALETTE[1], PALETTE[2]]),
+            ),
+            tooltip=[band, side, alt.Tooltip("_abs:Q", format=",.0f", title=x_title)],
+        )
+        .properties(title=alt.Title(title, subtitle=subtitle or ""), width=460, height=alt.Step(24))
+    )
 
 
-def share_stack(df: pl.DataFrame, x: str, stack: str, value: str, *, title: str,
-                  x_title: str, y_title: str, order: list[str] | None = None,
-                  subtitle: str | None = None) -> alt.Chart:
+def share_stack(
+    df: pl.DataFrame,
+    x: str,
+    stack: str,
+    value: str,
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    order: list[str] | None = None,
+    subtitle: str | None = None,
+) -> alt.Chart:
     """Bars per x stacked to 100 % by ``stack`` (e.g. 상위 기관 / 기타 기관 per year)."""
     import altair as alt
 
     enable()
-    return alt.Chart(df).mark_bar().encode(
-        alt.X(f"{x}:O", title=x_title),
-        alt.Y(f"{value}:Q", stack="normalize", title=y_title, axis=alt.Axis(format="%")),
-        alt.Color(f"{stack}:N", title=None, sort=order),
-        order=alt.Order(f"{stack}:N", sort="descending"),
-        tooltip=[x, stack, alt.Tooltip(f"{value}:Q", format=",.0f")],
-    ).properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=260)
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            alt.X(f"{x}:O", title=x_title),
+            alt.Y(f"{value}:Q", stack="normalize", title=y_title, axis=alt.Axis(format="%")),
+            alt.Color(f"{stack}:N", title=None, sort=order),
+            order=alt.Order(f"{stack}:N", sort="descending"),
+            tooltip=[x, stack, alt.Tooltip(f"{value}:Q", format=",.0f")],
+        )
+        .properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=260)
+    )
 
 
 SUPPRESSED_REST = "비공개(합산)"
@@ -456,16 +713,32 @@ def cells_with_remainder(t: Any, rows: str, cols: str, count: str) -> pl.DataFra
     df = t.table
     inner = df.filter((pl.col(rows) != privacy.TOTAL) & (pl.col(cols) != privacy.TOTAL))
     totals = df.filter((pl.col(rows) != privacy.TOTAL) & (pl.col(cols) == privacy.TOTAL)).select(
-        rows, pl.col(count).alias("_total"))
+        rows, pl.col(count).alias("_total")
+    )
     published = inner.filter(~pl.col(f"{count}_suppressed")).select(rows, cols, count)
     rest = (
-        published.group_by(rows).agg(pl.col(count).sum().alias("_pub"))
+        published.group_by(rows)
+        .agg(pl.col(count).sum().alias("_pub"))
         .join(totals, on=rows, how="right")
-        .with_columns((pl.col("_total") - pl.col("_pub").fill_null(0)).alias(count), pl.lit(SUPPRESSED_REST).alias(cols))
+        .with_columns(
+            (pl.col("_total") - pl.col("_pub").fill_null(0)).alias(count),
+            pl.lit(SUPPRESSED_REST).alias(cols),
+        )
         .filter(pl.col(count) > 0)
         .select(rows, cols, count)
     )
     return pl.concat([published, rest.cast(published.schema)])
+
+
 # Display order of career states and sectors (Korean labels as viz.korean writes them).
-STATUS_ORDER = ["산업계", "공공연구", "학계", "공공부문", "기타", STATE_LABELS["employed"],
-                STATE_LABELS["no_insured_job"], STATE_LABELS["not_observed"], SUPPRESSED_REST]
+STATUS_ORDER = [
+    "산업계",
+    "공공연구",
+    "학계",
+    "공공부문",
+    "기타",
+    STATE_LABELS["employed"],
+    STATE_LABELS["no_insured_job"],
+    STATE_LABELS["not_observed"],
+    SUPPRESSED_REST,
+]

@@ -33,7 +33,10 @@ def check_disclosed(t: privacy.DisclosedTable, rules: privacy.DisclosureRules) -
     count = next(c[: -len("_suppressed")] for c in df.columns if c.endswith("_suppressed"))
     pub = df.filter(~pl.col(f"{count}_suppressed") & (pl.col(count) > 0))
     assert pub.height == 0 or pub[count].min() >= rules.min_count
-    assert df.filter(pl.col(f"{count}_suppressed"))[count].null_count() == df[f"{count}_suppressed"].sum()
+    assert (
+        df.filter(pl.col(f"{count}_suppressed"))[count].null_count()
+        == df[f"{count}_suppressed"].sum()
+    )
 
 
 @pytest.mark.slow
@@ -43,7 +46,9 @@ def test_outcomes_recover_planted_truth(linked_small, small_data: Path, field: s
     ct = careers.career_tables(linked_small, careers.CohortSpec(field=field))
     kn = ct.key_numbers
     for h in (6, 12, 36):
-        assert kn[f"employed_{h}m_share"] == pytest.approx(truth[f"employed_{h}m"]["share"], abs=0.02)
+        assert kn[f"employed_{h}m_share"] == pytest.approx(
+            truth[f"employed_{h}m"]["share"], abs=0.02
+        )
     assert kn["large_firm_share_12m"] == pytest.approx(truth["large_firm_share_12m"], abs=0.02)
     assert kn["own_industry_share_12m"] == pytest.approx(truth["own_industry_share_12m"], abs=0.02)
     for degree, v in truth["median_wage_12m_by_degree"].items():
@@ -60,7 +65,9 @@ def test_outcomes_recover_planted_truth(linked_small, small_data: Path, field: s
         truth["time_to_first_job"]["share_within_12m"], abs=0.03
     )
     # "no insurance record" is reported apart: the observed share matches the truth's
-    everyone = careers.cohort(linked_small, careers.CohortSpec(field=field, exit_years=(2013, 2030)))
+    everyone = careers.cohort(
+        linked_small, careers.CohortSpec(field=field, exit_years=(2013, 2030))
+    )
     assert everyone["observed"].mean() == pytest.approx(truth["observed_share"], abs=0.03)
 
 
@@ -82,19 +89,37 @@ def test_every_table_passes_disclosure_control(linked_small) -> None:
 
 def test_not_observed_is_never_not_employed() -> None:
     """People without any insurance record are 'not observed', whatever the horizon."""
-    c = pl.DataFrame({
-        "researcher_id": ["a", "b", "c"], "exit_date": [date(2018, 2, 28)] * 3,
-        "observed": [True, True, False], "exit_role": ["STUDENT"] * 3, "degree": ["MASTER"] * 3,
-        "origin_type": ["UNIV"] * 3,
-    })
-    spells = pl.DataFrame({
-        "researcher_id": ["a"], "spell_id": ["s"], "employer_id": ["x"], "employer_type": ["LARGE"],
-        "firm_size": ["S1000"], "ksic": ["26111"], "occupation": ["1511"], "region": ["41"],
-        "acquired_on": [date(2018, 5, 1)], "lost_on": [None], "wage_monthly": [4_000_000],
-    }, schema_overrides={"lost_on": pl.Date})
+    c = pl.DataFrame(
+        {
+            "researcher_id": ["a", "b", "c"],
+            "exit_date": [date(2018, 2, 28)] * 3,
+            "observed": [True, True, False],
+            "exit_role": ["STUDENT"] * 3,
+            "degree": ["MASTER"] * 3,
+            "origin_type": ["UNIV"] * 3,
+        }
+    )
+    spells = pl.DataFrame(
+        {
+            "researcher_id": ["a"],
+            "spell_id": ["s"],
+            "employer_id": ["x"],
+            "employer_type": ["LARGE"],
+            "firm_size": ["S1000"],
+            "ksic": ["26111"],
+            "occupation": ["1511"],
+            "region": ["41"],
+            "acquired_on": [date(2018, 5, 1)],
+            "lost_on": [None],
+            "wage_monthly": [4_000_000],
+        },
+        schema_overrides={"lost_on": pl.Date},
+    )
     s = careers.states_at(c, spells, 12, date(2023, 12, 31))
     assert dict(zip(s["researcher_id"], s["state"], strict=True)) == {
-        "a": "employed", "b": "no_insured_job", "c": "not_observed"
+        "a": "employed",
+        "b": "no_insured_job",
+        "c": "not_observed",
     }
     # a horizon beyond the data end is not computed at all (censored), not counted as anything
     assert careers.states_at(c, spells, 36, date(2019, 12, 31)).height == 0
@@ -106,7 +131,9 @@ def test_kaplan_meier_handles_censoring() -> None:
     times = np.array([1, 2, 3, 4, 2.5, 2.5, 2.5, 2.5])
     events = np.array([1, 1, 1, 1, 0, 0, 0, 0])
     curve = careers.kaplan_meier(times, events)
-    assert curve["survival"].to_list() == pytest.approx([7 / 8, 7 / 8 * 6 / 7, 7 / 8 * 6 / 7 * 0, 0][:2] + curve["survival"].to_list()[2:])
+    assert curve["survival"].to_list() == pytest.approx(
+        [7 / 8, 7 / 8 * 6 / 7, 7 / 8 * 6 / 7 * 0, 0][:2] + curve["survival"].to_list()[2:]
+    )
     assert careers.km_at(curve, 2.0) == pytest.approx(0.75)
     assert careers.km_at(curve, 3.0) == pytest.approx(0.75 * (1 - 1 / 2))
     assert careers.km_median(curve) == 3.0
@@ -115,8 +142,13 @@ def test_kaplan_meier_handles_censoring() -> None:
 def test_published_share_refuses_suppressed_counts() -> None:
     rows = {"A": (40, 3, 50), "B": (50, 30, 40), "C": (60, 20, 45), "D": (70, 25, 35)}
     states = ["employed", "no_insured_job", "not_observed"]
-    tab = pl.DataFrame([{"field_code": f, "state": s, "people": v[i]}
-                        for f, v in rows.items() for i, s in enumerate(states)])
+    tab = pl.DataFrame(
+        [
+            {"field_code": f, "state": s, "people": v[i]}
+            for f, v in rows.items()
+            for i, s in enumerate(states)
+        ]
+    )
     t = privacy.disclose(tab, count="people", rows="field_code", cols="state")
     assert careers.published_share(t, "field_code", "A", "state", ["employed"], states[:2]) is None
     published_any = False

@@ -11,10 +11,12 @@ from talentlib.linkage import link, link_folder, resolve_keys
 
 
 def test_resolve_keys_drops_duplicates_and_conflicts() -> None:
-    keys = pl.DataFrame({
-        "researcher_id": ["r1", "r1", "r2", "r2", "r3", "r4"],
-        "ei_person_id": ["e1", "e1", "e2", "e9", "e3", "e3"],
-    })
+    keys = pl.DataFrame(
+        {
+            "researcher_id": ["r1", "r1", "r2", "r2", "r3", "r4"],
+            "ei_person_id": ["e1", "e1", "e2", "e9", "e3", "e3"],
+        }
+    )
     clean, counts = resolve_keys(keys)
     # r1 twice with the same id is a duplicate row, not a conflict; r2 has two ids and e3 two
     # researchers: all of those keys are dropped
@@ -25,10 +27,17 @@ def test_resolve_keys_drops_duplicates_and_conflicts() -> None:
 
 
 def test_link_joins_only_through_clean_keys() -> None:
-    researchers = pl.DataFrame({"researcher_id": ["r1", "r2", "r3"], "degree": ["PHD"] * 3,
-                                "institution_type": ["UNIV"] * 3})
+    researchers = pl.DataFrame(
+        {
+            "researcher_id": ["r1", "r2", "r3"],
+            "degree": ["PHD"] * 3,
+            "institution_type": ["UNIV"] * 3,
+        }
+    )
     parts = pl.DataFrame({"researcher_id": ["r1", "r2", "r3"], "field_code": ["BATT"] * 3})
-    keys = pl.DataFrame({"researcher_id": ["r1", "r2", "r2", "rX"], "ei_person_id": ["e1", "e2", "e7", "e5"]})
+    keys = pl.DataFrame(
+        {"researcher_id": ["r1", "r2", "r2", "rX"], "ei_person_id": ["e1", "e2", "e7", "e5"]}
+    )
     spells = pl.DataFrame({"spell_id": ["s1", "s2", "s3"], "ei_person_id": ["e1", "e2", "e8"]})
     linked = link(researchers, parts, keys, spells)
     s = linked.report.summary
@@ -54,7 +63,8 @@ def test_quality_report_matches_what_the_generator_planted(tiny_data: Path) -> N
     # linked = keyed people minus conflicting keys minus keys of quarantined researchers
     conflicting = faults.filter(pl.col("fault") == "conflicting_key")["key"]
     expected = keyed.filter(
-        ~pl.col("researcher_id").is_in(conflicting.implode()) & ~pl.col("researcher_id").is_in(bad_researchers.implode())
+        ~pl.col("researcher_id").is_in(conflicting.implode())
+        & ~pl.col("researcher_id").is_in(bad_researchers.implode())
     )
     assert s["linked"] == expected.height
     assert set(linked.links["researcher_id"].to_list()) == set(expected["researcher_id"].to_list())

@@ -21,7 +21,10 @@ def link_folder(path: str | Path) -> LinkedData:
     )
     v = folder.valid
     linked = link(
-        v["researchers"], v["participations"], v["key_table"], v["employment_spells"],
+        v["researchers"],
+        v["participations"],
+        v["key_table"],
+        v["employment_spells"],
         quarantined_key_rows=folder.quarantined_by_rule("key_table"),
         annual_wages=v.get("annual_wages"),
     )
@@ -37,5 +40,12 @@ def __getattr__(name: str) -> Any:  # the Splink fallback is imported only when 
     raise AttributeError(name)
 
 
-__all__ = ["LinkageReport", "LinkedData", "link", "link_folder", "resolve_keys",
-           "probabilistic_link", "evaluate_links"]
+__all__ = [
+    "LinkageReport",
+    "LinkedData",
+    "link",
+    "link_folder",
+    "resolve_keys",
+    "probabilistic_link",
+    "evaluate_links",
+]

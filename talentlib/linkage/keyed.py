@@ -108,27 +108,42 @@ def link(
         participations=participations,
         spells=linked_spells,
         links=links,
-        report=LinkageReport(summary=summary, by_group=_by_group(researchers, participations, links)),
-        annual_wages=None if annual_wages is None else annual_wages.join(
-            linked_spells.select("spell_id"), on="spell_id", how="semi"
-        ).select("spell_id", "year", "wage_monthly"),
+        report=LinkageReport(
+            summary=summary, by_group=_by_group(researchers, participations, links)
+        ),
+        annual_wages=None
+        if annual_wages is None
+        else annual_wages.join(linked_spells.select("spell_id"), on="spell_id", how="semi").select(
+            "spell_id", "year", "wage_monthly"
+        ),
     )
 
 
-def _by_group(researchers: pl.DataFrame, participations: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+def _by_group(
+    researchers: pl.DataFrame, participations: pl.DataFrame, links: pl.DataFrame
+) -> pl.DataFrame:
     """Share of researchers linked by field (any participation in it), degree and institution type."""
-    flag = researchers.select("researcher_id", "degree", "institution_type").join(
-        links.select("researcher_id").with_columns(pl.lit(True).alias("linked")),
-        on="researcher_id", how="left",
-    ).with_columns(pl.col("linked").fill_null(False))
-    by_field = participations.select("researcher_id", "field_code").unique().join(
-        flag.select("researcher_id", "linked"), on="researcher_id", how="inner"
+    flag = (
+        researchers.select("researcher_id", "degree", "institution_type")
+        .join(
+            links.select("researcher_id").with_columns(pl.lit(True).alias("linked")),
+            on="researcher_id",
+            how="left",
+        )
+        .with_columns(pl.col("linked").fill_null(False))
+    )
+    by_field = (
+        participations.select("researcher_id", "field_code")
+        .unique()
+        .join(flag.select("researcher_id", "linked"), on="researcher_id", how="inner")
     )
     parts = []
     for dim, df in (("field_code", by_field), ("degree", flag), ("institution_type", flag)):
         parts.append(
-            df.group_by(dim).agg(pl.len().alias("researchers"), pl.col("linked").sum().alias("linked"))
-            .rename({dim: "value"}).with_columns(pl.lit(dim).alias("dimension"))
+            df.group_by(dim)
+            .agg(pl.len().alias("researchers"), pl.col("linked").sum().alias("linked"))
+            .rename({dim: "value"})
+            .with_columns(pl.lit(dim).alias("dimension"))
         )
     return (
         pl.concat(parts)

@@ -195,7 +195,11 @@ def generate(
             "grad_year": np.where(people.grad_day > 0, year_of(np.maximum(people.grad_day, 0)), 0),
             "first_job_delay": careers.first_job_delay_days,
             "first_job_day": pl.Series(
-                np.where(careers.first_job_delay_days > NO_DELAY, people.grad_day + careers.first_job_delay_days, 0)
+                np.where(
+                    careers.first_job_delay_days > NO_DELAY,
+                    people.grad_day + careers.first_job_delay_days,
+                    0,
+                )
             ).set(pl.Series(careers.first_job_delay_days <= NO_DELAY), None),
         }
     )
@@ -297,7 +301,9 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(o)}")
 
 
-def ensure_dataset(path: str | Path | None = None, scale: str = "small", seed: int = 20240101) -> Path:
+def ensure_dataset(
+    path: str | Path | None = None, scale: str = "small", seed: int = 20240101
+) -> Path:
     """The dataset folder to analyse: `path` if given, else data/synthetic/<scale>, generated if missing."""
     import os
 

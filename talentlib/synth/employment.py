@@ -409,9 +409,15 @@ def _attributes(
     # yearly wage growth within a spell (보수총액 is reported every year): nominal growth plus an
     # experience premium for full-time jobs, with a little spread between jobs
     full_time = ~spells["part_time"].to_numpy()
-    growth = (np.log1p(p["wage_growth_per_year"])
-              + np.where(full_time & (exp_years < p["wage_experience_cap_years"]), p["wage_experience_per_year"], 0.0)
-              + rng.normal(0, 0.01, m))
+    growth = (
+        np.log1p(p["wage_growth_per_year"])
+        + np.where(
+            full_time & (exp_years < p["wage_experience_cap_years"]),
+            p["wage_experience_per_year"],
+            0.0,
+        )
+        + rng.normal(0, 0.01, m)
+    )
     return spells.with_columns(
         pl.Series("growth", growth),
         pl.Series("employer_type", otype),
@@ -424,7 +430,9 @@ def _attributes(
 
 def minimum_wage(years: np.ndarray) -> np.ndarray:
     """Legal monthly minimum wage of each year (taxonomy minimum_wage); earlier years extrapolated."""
-    table = {int(r["code"]): float(r["monthly_krw"]) for r in taxonomy.load("minimum_wage")["codes"]}
+    table = {
+        int(r["code"]): float(r["monthly_krw"]) for r in taxonomy.load("minimum_wage")["codes"]
+    }
     first, last = min(table), max(table)
     by_year = np.array([table[y] for y in range(first, last + 1)])
     ys = np.asarray(years, dtype=np.int64)
@@ -468,30 +476,49 @@ def spells_frame(
     )
 
 
-def wage_in_year(start_wage: pl.Expr, growth: pl.Expr, start_year: pl.Expr, year: pl.Expr) -> pl.Expr:
+def wage_in_year(
+    start_wage: pl.Expr, growth: pl.Expr, start_year: pl.Expr, year: pl.Expr
+) -> pl.Expr:
     """Monthly wage of a spell in a calendar year: the start wage grown yearly, rounded to 10 won."""
     years = (year - start_year).clip(lower_bound=0)
     return ((start_wage * (growth * years).exp()) / 10).round() * 10
 
 
-def annual_wages_frame(careers: Careers, spells_pub: pl.DataFrame, first_year: int, data_end_year: int) -> pl.DataFrame:
+def annual_wages_frame(
+    careers: Careers, spells_pub: pl.DataFrame, first_year: int, data_end_year: int
+) -> pl.DataFrame:
     """Yearly wage reports (보수총액 신고) of every spell-year from first_year to the data end."""
     s = careers.spells.select(
         pl.col("start").cast(pl.Int32).cast(pl.Date).alias("start"),
-        pl.when(pl.col("end") >= OPEN).then(pl.lit(data_end_year)).otherwise(
-            pl.col("end").cast(pl.Int32).cast(pl.Date).dt.year()).alias("end_year"),
-        "wage_monthly", "growth",
+        pl.when(pl.col("end") >= OPEN)
+        .then(pl.lit(data_end_year))
+        .otherwise(pl.col("end").cast(pl.Int32).cast(pl.Date).dt.year())
+        .alias("end_year"),
+        "wage_monthly",
+        "growth",
     ).with_columns(
         pl.Series("spell_id", spells_pub["spell_id"]),
         pl.Series("ei_person_id", spells_pub["ei_person_id"]),
         pl.Series("employer_id", spells_pub["employer_id"]),
     )
-    s = s.with_columns(
-        pl.int_ranges(pl.max_horizontal(pl.col("start").dt.year(), pl.lit(first_year)),
-                      pl.col("end_year").clip(upper_bound=data_end_year) + 1).alias("year")
-    ).explode("year").drop_nulls("year")
+    s = (
+        s.with_columns(
+            pl.int_ranges(
+                pl.max_horizontal(pl.col("start").dt.year(), pl.lit(first_year)),
+                pl.col("end_year").clip(upper_bound=data_end_year) + 1,
+            ).alias("year")
+        )
+        .explode("year")
+        .drop_nulls("year")
+    )
     return s.select(
-        "spell_id", "ei_person_id", "employer_id", pl.col("year").cast(pl.Int64),
-        wage_in_year(pl.col("wage_monthly"), pl.col("growth"), pl.col("start").dt.year(), pl.col("year"))
-        .cast(pl.Int64).alias("wage_monthly"),
+        "spell_id",
+        "ei_person_id",
+        "employer_id",
+        pl.col("year").cast(pl.Int64),
+        wage_in_year(
+            pl.col("wage_monthly"), pl.col("growth"), pl.col("start").dt.year(), pl.col("year")
+        )
+        .cast(pl.Int64)
+        .alias("wage_monthly"),
     )

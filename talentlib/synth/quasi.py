@@ -41,9 +41,36 @@ DEFAULTS: dict[str, Any] = {
     # rank 1 21.5 %, 2 14.7 %, 3 8.4 %, 4 4.7 %, 5 4.3 %, ...). Only ranks and shares are kept:
     # the surnames themselves never appear in code or data.
     "surname_top_shares": [
-        0.215, 0.147, 0.084, 0.047, 0.043, 0.023, 0.021, 0.021, 0.020, 0.017,
-        0.015, 0.015, 0.015, 0.015, 0.014, 0.014, 0.014, 0.013, 0.011, 0.011,
-        0.011, 0.009, 0.009, 0.009, 0.009, 0.008, 0.008, 0.007, 0.006, 0.006,
+        0.215,
+        0.147,
+        0.084,
+        0.047,
+        0.043,
+        0.023,
+        0.021,
+        0.021,
+        0.020,
+        0.017,
+        0.015,
+        0.015,
+        0.015,
+        0.015,
+        0.014,
+        0.014,
+        0.014,
+        0.013,
+        0.011,
+        0.011,
+        0.011,
+        0.009,
+        0.009,
+        0.009,
+        0.009,
+        0.008,
+        0.008,
+        0.007,
+        0.006,
+        0.006,
     ],  # fmt: skip
     "n_surnames": 280,  # the rest of the mass is a power-law tail over ranks 31..n_surnames
     "surname_tail_exponent": 1.8,
@@ -279,8 +306,7 @@ def generate_quasi_identifiers(
             "given_token_differs": round(float(variant.mean()), 4) if m else 0.0,
             "any_value_missing": round(float(any_missing.mean()), 4) if m else 0.0,
             "missing": {
-                c: round(float((l_miss[c] | r_miss[c]).mean()), 4) if m else 0.0
-                for c in QI_COLUMNS
+                c: round(float((l_miss[c] | r_miss[c]).mean()), 4) if m else 0.0 for c in QI_COLUMNS
             },
         },
     }

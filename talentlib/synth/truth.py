@@ -50,7 +50,11 @@ def career_truth(
             pl.col("end_day").max().alias("exit"),
             pl.col("role").sort_by("end_day").last().alias("exit_role"),
         )
-        .join(persons.select("person", "degree", "ei_status", "first_job_day"), on="person", how="left")
+        .join(
+            persons.select("person", "degree", "ei_status", "first_job_day"),
+            on="person",
+            how="left",
+        )
         .join(observed, on="person", how="left")
         .with_columns(pl.col("observed").fill_null(False))
     )
@@ -71,9 +75,13 @@ def career_truth(
             },
         }
         st = ef.filter(
-            (pl.col("exit_role") == "STUDENT") & pl.col("observed")
-            & (pl.col("exit") >= day("2014-01-01")) & (pl.col("exit") <= day("2021-12-31"))
-        ).with_columns(((pl.col("first_job_day") - pl.col("exit")) / 30.44).fill_null(float("inf")).alias("m"))
+            (pl.col("exit_role") == "STUDENT")
+            & pl.col("observed")
+            & (pl.col("exit") >= day("2014-01-01"))
+            & (pl.col("exit") <= day("2021-12-31"))
+        ).with_columns(
+            ((pl.col("first_job_day") - pl.col("exit")) / 30.44).fill_null(float("inf")).alias("m")
+        )
         if st.height:
             res["time_to_first_job"] = {
                 "n": st.height,
@@ -89,7 +97,8 @@ def career_truth(
                 .filter((pl.col("start") <= pl.col("t")) & (pl.col("end") >= pl.col("t")))
                 .with_columns(  # the wage reported for the year of t (annual_wages), not at hiring
                     wage_in_year(
-                        pl.col("wage_monthly"), pl.col("growth"),
+                        pl.col("wage_monthly"),
+                        pl.col("growth"),
                         pl.col("start").cast(pl.Int32).cast(pl.Date).dt.year(),
                         pl.col("t").cast(pl.Int32).cast(pl.Date).dt.year(),
                     ).alias("wage_monthly")
