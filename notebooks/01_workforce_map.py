@@ -17,7 +17,7 @@ field = "SEMI"  # strategic-technology field code (taxonomy strategic_tech)
 years = [2013, 2023]  # first and last year
 comparison_countries = ["US", "CN", "JP", "DE", "GB"]
 country = "KR"
-data_dir = None  # folder with researchers / participations / projects / publications / authorships; None: tiny synthetic set in a temp folder
+data_dir = None  # data folder; None: generate the tiny synthetic set into a temp folder
 output_dir = "outputs/notebook/01_workforce_map"  # key_numbers.json, tables/, charts/
 min_count = 5  # disclosure: cells with 0 < n < min_count are suppressed
 min_count_magnitude = 10
@@ -35,6 +35,7 @@ min_joint_papers = 25  # collaboration pairs below this are flagged (CSET omits 
 # 국가 기여 = 저자 분수계수(저자 수로 나누고, 소속이 여럿이면 다시 나눔).
 
 # %%
+# ruff: noqa: E402, B018 - a notebook: imports after the parameters, charts shown by value
 from pathlib import Path
 
 import polars as pl
@@ -50,9 +51,9 @@ out = Path(output_dir)
 field_ko = taxonomy.label("strategic_tech", field, level="field")
 include = [country, *comparison_countries]
 print(f"분야: {field_ko} ({field}), 기간: {years[0]}-{years[-1]}, 데이터: {data}")
-pl.DataFrame(
-    [{"dataset": k, **v} for k, v in inputs.quarantine_counts().items()]
-).rename({"dataset": "자료", "n_in": "입력 행", "n_valid": "유효 행", "n_quarantined": "격리 행"})
+pl.DataFrame([{"dataset": k, **v} for k, v in inputs.quarantine_counts().items()]).rename(
+    {"dataset": "자료", "n_in": "입력 행", "n_valid": "유효 행", "n_quarantined": "격리 행"}
+)
 
 # %% [markdown]
 # ## 1. 분류: 논문과 과제를 12대 분야·50개 기술로
@@ -64,8 +65,16 @@ works = wf.classify_publications(inputs.publications)
 projects = wf.classify_projects(inputs.projects) if inputs.projects is not None else None
 accuracy = wf.truth_accuracy(data, works, projects)
 pl.DataFrame(
-    [{"대상": k, "분야 정확도": v["field_accuracy"], "기술 정확도": v["tech_accuracy"],
-      "분류율": v["field_coverage"], "건수": v["n"]} for k, v in (accuracy or {}).items()]
+    [
+        {
+            "대상": k,
+            "분야 정확도": v["field_accuracy"],
+            "기술 정확도": v["tech_accuracy"],
+            "분류율": v["field_coverage"],
+            "건수": v["n"],
+        }
+        for k, v in (accuracy or {}).items()
+    ]
 )
 
 # %% [markdown]
@@ -76,28 +85,49 @@ b = wf.bibliometrics(works, inputs.authorships, years=years)
 output = wf.country_output(b, unit="field_code").filter(pl.col("field_code") == field)
 ranked = wf.select_countries(output, n=top_countries, include=include)
 chart_rank = viz.ranked_bars(
-    ranked, "top10_share", "country_ko", key="country_code", highlight=country,
-    title=f"{field_ko}: 국가별 상위 10% 논문 점유율", x_title="상위 10% 논문 점유율(분수계수)",
+    ranked,
+    "top10_share",
+    "country_ko",
+    key="country_code",
+    highlight=country,
+    title=f"{field_ko}: 국가별 상위 10% 논문 점유율",
+    x_title="상위 10% 논문 점유율(분수계수)",
     subtitle=f"{years[0]}-{years[-1]}, 상위 {top_countries}개국과 비교국",
 )
 chart_rank
 
 # %%
-wf.display(ranked.select("country_code", "rank_top10", "top10_share", "pub_share", "pp_top10",
-                         "mncs", "papers_full", "papers_frac"))
+wf.display(
+    ranked.select(
+        "country_code",
+        "rank_top10",
+        "top10_share",
+        "pub_share",
+        "pp_top10",
+        "mncs",
+        "papers_full",
+        "papers_frac",
+    )
+)
 
 # %% [markdown]
 # ## 3. 한국과 1위 국가의 격차 추이
 
 # %%
 by_year = wf.country_output(b, unit="field_code", by_year=True).filter(
-    pl.col("field_code") == field)
+    pl.col("field_code") == field
+)
 leader = output.filter(pl.col("rank_top10") == 1)["country_code"].to_list()
 series = wf.share_over_time(by_year, countries=[country, *leader])
 chart_gap = viz.lines(
-    series.rename({"publication_year": "year"}), "year", "top10_share", "country_ko",
-    title=f"{field_ko}: 한국과 1위 국가의 상위 10% 논문 점유율", x_title="출판연도",
-    y_title="상위 10% 논문 점유율", subtitle="한국, 기간 전체 1위 국가, 연도별 1위 국가의 점유율",
+    series.rename({"publication_year": "year"}),
+    "year",
+    "top10_share",
+    "country_ko",
+    title=f"{field_ko}: 한국과 1위 국가의 상위 10% 논문 점유율",
+    x_title="출판연도",
+    y_title="상위 10% 논문 점유율",
+    subtitle="한국, 기간 전체 1위 국가, 연도별 1위 국가의 점유율",
 )
 chart_gap
 
@@ -111,19 +141,32 @@ wf.display(wf.korea_vs_leader(by_year, country=country))
 
 # %%
 ai = wf.activity_index(b, unit="tech_code").filter(
-    (pl.col("field_code") == field) & (pl.col("country_code") == country))
-ai = ai.with_columns(pl.col("tech_code").replace(
-    taxonomy.labels("strategic_tech", level="technology")).alias("tech_ko"))
+    (pl.col("field_code") == field) & (pl.col("country_code") == country)
+)
+ai = ai.with_columns(
+    pl.col("tech_code")
+    .replace(taxonomy.labels("strategic_tech", level="technology"))
+    .alias("tech_ko")
+)
 chart_quad = viz.quadrant(
-    ai, "activity_index", "relative_impact", "papers_frac", "tech_ko",
-    title=f"{field_ko}: 한국의 기술별 강점과 약점", x_title="활동지수(AI, 1 = 세계 평균)",
-    y_title="상대 영향력(PP10% / 10%)", subtitle="원 크기 = 논문 수(분수계수)",
+    ai,
+    "activity_index",
+    "relative_impact",
+    "papers_frac",
+    "tech_ko",
+    title=f"{field_ko}: 한국의 기술별 강점과 약점",
+    x_title="활동지수(AI, 1 = 세계 평균)",
+    y_title="상대 영향력(PP10% / 10%)",
+    subtitle="원 크기 = 논문 수(분수계수)",
 )
 chart_quad
 
 # %%
-wf.display(ai.select("tech_code", "papers_frac", "activity_index", "pp_top10",
-                     "relative_impact", "top10_share"))
+wf.display(
+    ai.select(
+        "tech_code", "papers_frac", "activity_index", "pp_top10", "relative_impact", "top10_share"
+    )
+)
 
 # %% [markdown]
 # ## 5. 국제 공동연구와 국가 간 협력망
@@ -132,24 +175,36 @@ wf.display(ai.select("tech_code", "papers_frac", "activity_index", "pp_top10",
 
 # %%
 network = wf.collaboration_network(
-    b, value=field, countries=include, top_n=12, min_joint=min_joint_papers)
+    b, value=field, countries=include, top_n=12, min_joint=min_joint_papers
+)
 nodes = wf.select_countries(output, n=12, include=include, rank="rank_papers")
 chart_net = viz.network(
     network.with_columns(pl.col("association_strength").clip(upper_bound=5.0)),
-    nodes, source="country_a", target="country_b", weight="association_strength",
-    node="country_code", size="papers_full", label="country_ko", highlight=country,
-    title=f"{field_ko}: 국가 간 공동연구망", subtitle="선 굵기 = 연관 강도(5 이상은 5), 원 크기 = 논문 수",
+    nodes,
+    source="country_a",
+    target="country_b",
+    weight="association_strength",
+    node="country_code",
+    size="papers_full",
+    label="country_ko",
+    highlight=country,
+    title=f"{field_ko}: 국가 간 공동연구망",
+    subtitle="선 굵기 = 연관 강도(5 이상은 5), 원 크기 = 논문 수",
 )
 chart_net
 
 # %%
 collab = wf.collaboration(b, unit="field_code").filter(
-    (pl.col("field_code") == field) & pl.col("country_code").is_in([*include, wf.WORLD]))
+    (pl.col("field_code") == field) & pl.col("country_code").is_in([*include, wf.WORLD])
+)
 wf.display(collab)
 
 # %%
-wf.display(network.filter((pl.col("country_a") == country) | (pl.col("country_b") == country))
-           .sort("association_strength", descending=True))
+wf.display(
+    network.filter((pl.col("country_a") == country) | (pl.col("country_b") == country)).sort(
+        "association_strength", descending=True
+    )
+)
 
 # %% [markdown]
 # ## 6. 핵심 기관과 핵심 연구자 (분야 정규화 피인용 기준)
@@ -173,8 +228,13 @@ wf.display(trends.head(15))
 
 # %%
 moves = wf.author_mobility(b)
-flow = privacy.disclose(wf.talent_flow(moves, country=country), count="researchers",
-                        rows="partner_country", cols="direction", rules=rules)
+flow = privacy.disclose(
+    wf.talent_flow(moves, country=country),
+    count="researchers",
+    rows="partner_country",
+    cols="direction",
+    rules=rules,
+)
 wf.display(flow)
 
 # %% [markdown]
@@ -183,8 +243,9 @@ wf.display(flow)
 # %%
 panel_all = wf.activity_panel(inputs.participations, inputs.researchers, years=years)
 panel = panel_all.filter(pl.col("field_code") == field)
-totals = privacy.disclose(wf.headcount(panel, ["year"]), count="researchers", rows="year",
-                          rules=rules, margins=False)
+totals = privacy.disclose(
+    wf.headcount(panel, ["year"]), count="researchers", rows="year", rules=rules, margins=False
+)
 growth = wf.growth(totals.table.drop_nulls("researchers"), value="researchers")
 wf.display(totals)
 
@@ -196,49 +257,87 @@ for dim in ["degree", "role", "age_band", "career_stage", "institution_type", "r
     display(wf.display(wf.disclosed_headcount(panel, dim, rules=rules, years=years[-1:])))
 
 # %%
-pyramid = privacy.disclose(wf.career_pyramid(panel, year=years[-1]), count="researchers",
-                           rows="age_band", cols="sex", rules=rules, margins=False)
+pyramid = privacy.disclose(
+    wf.career_pyramid(panel, year=years[-1]),
+    count="researchers",
+    rows="age_band",
+    cols="sex",
+    rules=rules,
+    margins=False,
+)
 chart_pyr = viz.pyramid(
     pyramid.table.with_columns(
-        pl.col("age_band").replace(wf.AGE_BANDS), pl.col("sex").replace({"M": "남성", "F": "여성"})),
-    "age_band", "sex", "researchers", left="남성", right="여성",
+        pl.col("age_band").replace(wf.AGE_BANDS), pl.col("sex").replace({"M": "남성", "F": "여성"})
+    ),
+    "age_band",
+    "sex",
+    "researchers",
+    left="남성",
+    right="여성",
     order=[v for k, v in wf.AGE_BANDS.items() if k != "unknown"],
-    title=f"{field_ko}: 연구인력 연령 피라미드 ({years[-1]})", x_title="연구자 수",
+    title=f"{field_ko}: 연구인력 연령 피라미드 ({years[-1]})",
+    x_title="연구자 수",
     subtitle="비공개 셀은 빈칸",
 )
 chart_pyr
 
 # %%
 conc = wf.institution_concentration(panel, top_k=top_k_institutions)
-conc_pub = privacy.disclose(wf.concentration_table(conc).drop("field_code"), count="researchers",
-                            rows="year", cols="group", rules=rules)
+conc_pub = privacy.disclose(
+    wf.concentration_table(conc).drop("field_code"),
+    count="researchers",
+    rows="year",
+    cols="group",
+    rules=rules,
+)
 chart_conc = viz.share_stack(
-    conc_pub.table.filter(pl.col("year") != privacy.TOTAL, pl.col("group") != privacy.TOTAL)
-    .with_columns(pl.col("group").replace(wf.FLOW_KO)),
-    "year", "group", "researchers", order=["상위 기관", "기타 기관"],
-    title=f"{field_ko}: 상위 {top_k_institutions}개 기관 집중도", x_title="연도",
+    conc_pub.table.filter(
+        pl.col("year") != privacy.TOTAL, pl.col("group") != privacy.TOTAL
+    ).with_columns(pl.col("group").replace(wf.FLOW_KO)),
+    "year",
+    "group",
+    "researchers",
+    order=["상위 기관", "기타 기관"],
+    title=f"{field_ko}: 상위 {top_k_institutions}개 기관 집중도",
+    x_title="연도",
     y_title="연구자 비중",
 )
 chart_conc
 
 # %%
-wf.display(privacy.disclose(
-    wf.top_institutions(panel, year=years[-1], k=10).drop("field_code", "rank"),
-    count="researchers", rows=["institution_id", "institution_type"], rules=rules,
-    margins=False))
+wf.display(
+    privacy.disclose(
+        wf.top_institutions(panel, year=years[-1], k=10).drop("field_code", "rank"),
+        count="researchers",
+        rows=["institution_id", "institution_type"],
+        rules=rules,
+        margins=False,
+    )
+)
 
 # %%
 flows = privacy.disclose(
-    wf.entrants_leavers(inputs.participations, years=years).filter(pl.col("field_code") == field)
-    .drop("field_code"), count="researchers", rows="year", cols="flow", rules=rules,
-    margins=False)
+    wf.entrants_leavers(inputs.participations, years=years)
+    .filter(pl.col("field_code") == field)
+    .drop("field_code"),
+    count="researchers",
+    rows="year",
+    cols="flow",
+    rules=rules,
+    margins=False,
+)
 wf.display(flows)
 
 # %%
 overlap = privacy.disclose(
-    wf.field_overlap(panel_all, years=years).filter(pl.col("field_a") == field)
-    .select("field_b", "researchers"), count="researchers", rows="field_b", rules=rules,
-    margins=False)
+    wf.field_overlap(panel_all, years=years)
+    .filter(pl.col("field_a") == field)
+    .select("field_b", "researchers"),
+    count="researchers",
+    rows="field_b",
+    rules=rules,
+    margins=False,
+)
 wf.display(overlap)
 
 # %% [markdown]
@@ -252,19 +351,33 @@ key_numbers = {
     "classification": accuracy,
     "quarantine": inputs.quarantine_counts(),
     "domestic": {
-        "researchers_last_year": totals.table.filter(pl.col("year") == years[-1])["researchers"]
-        .to_list()[0] if totals.table.height else None,
+        "researchers_last_year": totals.table.filter(pl.col("year") == years[-1])[
+            "researchers"
+        ].to_list()[0]
+        if totals.table.height
+        else None,
         "headcount_growth": growth["growth"].to_list()[0] if growth.height else None,
-        "suppressed_cells": {"totals": totals.log.height, "pyramid": pyramid.log.height,
-                             "concentration": conc_pub.log.height, "flows": flows.log.height,
-                             "talent_flow": flow.log.height},
+        "suppressed_cells": {
+            "totals": totals.log.height,
+            "pyramid": pyramid.log.height,
+            "concentration": conc_pub.log.height,
+            "flows": flows.log.height,
+            "talent_flow": flow.log.height,
+        },
     },
-    "disclosure_rules": {"min_count": rules.min_count,
-                         "min_count_magnitude": rules.min_count_magnitude},
+    "disclosure_rules": {
+        "min_count": rules.min_count,
+        "min_count_magnitude": rules.min_count_magnitude,
+    },
 }
 io.write_json_atomic(key_numbers, out / "key_numbers.json")
-for name, chart in [("country_top10_share", chart_rank), ("korea_vs_leader", chart_gap),
-                    ("tech_strength_gap", chart_quad), ("collaboration_network", chart_net),
-                    ("pyramid", chart_pyr), ("institution_concentration", chart_conc)]:
+for name, chart in [
+    ("country_top10_share", chart_rank),
+    ("korea_vs_leader", chart_gap),
+    ("tech_strength_gap", chart_quad),
+    ("collaboration_network", chart_net),
+    ("pyramid", chart_pyr),
+    ("institution_concentration", chart_conc),
+]:
     viz.save(chart, out / "charts" / f"{name}.svg")
 print({k: key_numbers[k] for k in ("rank_top10", "top10_share", "leader", "gap_pp")})
