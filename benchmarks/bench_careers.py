@@ -128,11 +128,16 @@ def main() -> None:
     ap.add_argument("--scale", default="national")
     args = ap.parse_args()
     data = Path(args.data)
-    if not (data / "truth.json").exists():
+    if not (data / "researchers.parquet").exists():
         from talentlib import synth
 
         synth.generate(args.scale, seed=1, out=data)
-    rows = json.loads((data / "manifest.json").read_text())["rows"]
+    import polars as pl
+
+    rows = {
+        p.stem: pl.scan_parquet(p).select(pl.len()).collect().item()
+        for p in sorted(data.glob("*.parquet"))
+    }
     print(f"data: {data}  ({', '.join(f'{k} {v:,}' for k, v in rows.items())})")
     ours = run(TALENTLIB, data)
     base = run(PANDAS, data)

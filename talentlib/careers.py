@@ -105,43 +105,55 @@ def _horizon_days(months: int) -> int:
 def states_at(
     c: pl.DataFrame,
     spells: pl.DataFrame,
-    months: int,
+    months: int | list[int],
     data_end: date,
     annual_wages: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Each cohort member's state at exit + months (only members whose horizon lies in the data).
+    """Each cohort member's state at exit + months, for one or several horizons at once.
 
-    The wage is the one reported for the calendar year of exit + months (annual wage reports) when
-    they are available, else the wage at hiring.
+    Only members whose horizon lies within the data are returned (later ones are censored, not
+    counted as anything). The wage is the one reported for the calendar year of exit + months
+    (annual wage reports) when available, else the wage at hiring; the main job is the covering
+    spell with the highest such wage.
     """
-    t = c.with_columns(
-        (pl.col("exit_date") + pl.duration(days=_horizon_days(months))).alias("t")
-    ).filter(pl.col("t") <= pl.lit(data_end))
+    horizons = pl.DataFrame(
+        {"months": [months] if isinstance(months, int) else list(months)},
+        schema={"months": pl.Int32},
+    )
+    t = (
+        c.join(horizons, how="cross")
+        .with_columns(
+            (
+                pl.col("exit_date")
+                + pl.duration(days=(pl.col("months") * MONTH_DAYS).cast(pl.Int64))
+            ).alias("t")
+        )
+        .filter(pl.col("t") <= pl.lit(data_end))
+    )
+    own = spells.join(c.select("researcher_id"), on="researcher_id", how="semi")
     cov = (
-        t.select("researcher_id", "t")
-        .join(spells, on="researcher_id", how="inner")
+        t.select("researcher_id", "months", "t")
+        .join(own, on="researcher_id", how="inner")
         .filter(
             (pl.col("acquired_on") <= pl.col("t"))
             & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
         )
     )
     if annual_wages is not None:
+        aw = annual_wages.join(own.select("spell_id"), on="spell_id", how="semi")
         cov = (
-            cov.with_columns(pl.col("t").dt.year().cast(pl.Int64).alias("year"))
-            .join(
-                annual_wages.rename({"wage_monthly": "_w_year"}),
-                on=["spell_id", "year"],
-                how="left",
-            )
+            cov.with_columns(pl.col("t").dt.year().cast(aw.schema["year"]).alias("year"))
+            .join(aw.rename({"wage_monthly": "_w_year"}), on=["spell_id", "year"], how="left")
             .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
             .drop("_w_year", "year")
         )
     cov = (
-        cov.sort("wage_monthly", descending=True, maintain_order=True)
-        .group_by("researcher_id", maintain_order=True)
-        .agg(pl.all().first(), pl.len().alias("n_jobs"))
+        cov.with_columns(pl.len().over("researcher_id", "months").alias("n_jobs"))
+        .sort(["researcher_id", "months", "wage_monthly"], descending=[False, False, True])
+        .unique(subset=["researcher_id", "months"], keep="first", maintain_order=True)
         .select(
             "researcher_id",
+            "months",
             "n_jobs",
             "employer_id",
             "employer_type",
@@ -152,14 +164,13 @@ def states_at(
             "region",
         )
     )
-    out = t.join(cov, on="researcher_id", how="left").with_columns(
+    out = t.join(cov, on=["researcher_id", "months"], how="left").with_columns(
         pl.when(~pl.col("observed"))
         .then(pl.lit("not_observed"))
         .when(pl.col("employer_type").is_null())
         .then(pl.lit("no_insured_job"))
         .otherwise(pl.lit("employed"))
         .alias("state"),
-        pl.lit(months).alias("months"),
     )
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
     return out.with_columns(
@@ -210,11 +221,10 @@ def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.Data
 
 def kaplan_meier(times: np.ndarray, events: np.ndarray) -> pl.DataFrame:
     """Kaplan–Meier survival (still without a first job) at each distinct event time."""
-    order = np.argsort(times, kind="stable")
-    t, e = np.asarray(times)[order], np.asarray(events)[order].astype(bool)
-    uniq = np.unique(t[e])
-    at_risk = np.array([(t >= u).sum() for u in uniq])
-    d = np.array([((t == u) & e).sum() for u in uniq])
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(events).astype(bool)
+    uniq, d = np.unique(t[e], return_counts=True)
+    at_risk = t.size - np.searchsorted(np.sort(t), uniq, side="left")
     surv = np.cumprod(1.0 - d / np.maximum(at_risk, 1))
     return pl.DataFrame({"months": uniq, "at_risk": at_risk, "events": d, "survival": surv})
 
@@ -252,10 +262,11 @@ def career_tables(
     kn["cohort"] = c.height
     kn["observed_share"] = float(c["observed"].mean()) if c.height else None
 
+    # states every 3 months up to 36 (6, 12 and 36 among them), in one pass
+    all_states = states_at(c, spells, list(range(0, 37, 3)), spec.data_end, aw)
+    states = all_states.filter(pl.col("months").is_in(list(HORIZONS)))
+
     # status at 6 / 12 / 36 months, by exit role and by degree
-    states = pl.concat(
-        [states_at(c, spells, h, spec.data_end, aw) for h in HORIZONS], how="diagonal_relaxed"
-    )
     for dim in ("exit_role", "degree"):
         cnt = states.group_by("months", dim, "state").agg(pl.len().alias("people"))
         for h in HORIZONS:
@@ -272,10 +283,7 @@ def career_tables(
         kn[f"employed_{h}m_n"] = sh.height
 
     # monthly status curve 0..36 months after exit, by sector
-    monthly = pl.concat(
-        [states_at(c, spells, m, spec.data_end, aw) for m in range(0, 37, 3)],
-        how="diagonal_relaxed",
-    ).with_columns(
+    monthly = all_states.with_columns(
         pl.when(pl.col("state") == "employed")
         .then(pl.col("sector"))
         .otherwise(pl.col("state"))

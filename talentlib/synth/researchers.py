@@ -321,21 +321,35 @@ def build_participations(
         }
     )
 
+    # IRIS records participation per agreement year (연차): one row per project year, with the
+    # year's participation rate; the last year ends on the participation's end date
+    n_years = np.maximum(np.ceil((end - start + 1) / 365.25).astype(np.int64), 1)
+    row = np.repeat(np.arange(person.size), n_years)
+    k = np.arange(row.size) - np.repeat(np.cumsum(n_years) - n_years, n_years)
+    y_start = start[row] + (k * 365.25).astype(np.int64)
+    y_end = np.minimum(start[row] + ((k + 1) * 365.25).astype(np.int64) - 1, end[row])
+    seen_y = y_start <= day(params["data_end"])  # later agreement years are not in the extract
+    row, y_start, y_end = row[seen_y], y_start[seen_y], y_end[seen_y]
+    y_rate = np.where(
+        rng.random(row.size) < 0.25,
+        np.clip(rate_pct[row] + rng.choice([-10, 10], row.size), 5, 100),
+        rate_pct[row],
+    )
     parts = pl.DataFrame(
         {
-            "participation_id": hex_ids(rng, person.size),
-            "researcher_id": people.researcher_id[person],
-            "project_id": part_proj["project_id"],
-            "field_code": field,
-            "tech_code": tech,
-            "role": role,
-            "institution_id": orgs.institution_id[org],
-            "institution_type": orgs.org_type[org],
-            "region": orgs.region[org],
-            "start_date": to_date(start),
-            "end_date": to_date(end),
-            "participation_rate": rate_pct,
-            "annual_budget_mkrw": budgets[part_proj["proj_idx"].to_numpy()],
+            "participation_id": hex_ids(rng, row.size),
+            "researcher_id": people.researcher_id[person][row],
+            "project_id": part_proj["project_id"].to_numpy()[row],
+            "field_code": field[row],
+            "tech_code": tech[row],
+            "role": role[row],
+            "institution_id": orgs.institution_id[org][row],
+            "institution_type": orgs.org_type[org][row],
+            "region": orgs.region[org][row],
+            "start_date": to_date(y_start),
+            "end_date": to_date(y_end),
+            "participation_rate": y_rate.astype(float),
+            "annual_budget_mkrw": budgets[part_proj["proj_idx"].to_numpy()][row],
         }
     )
     return parts, projects
