@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-# tesseract with Korean data for scanned job postings; Nanum fonts for Korean in charts and images.
-SYSTEM_PACKAGES ?= tesseract-ocr tesseract-ocr-kor fonts-nanum
+# tesseract with Korean data for scanned job postings; Nanum fonts for Korean in charts and images;
+# chromium for the test that opens a rendered brief in a real (headless) browser.
+SYSTEM_PACKAGES ?= tesseract-ocr tesseract-ocr-kor fonts-nanum chromium
 EXTRAS ?= ocr,nlp,llm,linkage,notebooks,dev
 # torch is installed first and pinned: 2.13.0 is the CPU build on local disk; an unpinned torch
 # (pulled in by transformers) would download a multi-GB CUDA build.

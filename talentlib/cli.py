@@ -1,4 +1,4 @@
-"""The `talent` command: generate synthetic data, validate datasets, run the demo."""
+"""The `talent` command: generate synthetic data, validate datasets, run the batch and the demo."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from talentlib.batch import RunResult
 
 DEFAULT_DATA = Path(os.environ.get("TALENTLIB_DATA", "data/synthetic"))
 
 EPILOG = """\
 examples:
-  talent demo                                  # generate the small dataset if missing, validate it, publish the overview
+  talent demo                                  # the batch on the small synthetic dataset: briefs for 12 fields
+  talent run --fields BATT SEMI --workers 2    # pipelines/default.yaml for two fields
+  talent run --resume                          # continue the last run with the same settings
   talent synth --scale national --out data/synthetic/national
   talent validate employment_spells data/synthetic/small/employment_spells.parquet
   talent validate participations my_export.csv --quarantine bad_rows.csv
@@ -66,13 +72,66 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_run(result: RunResult, quiet: bool) -> int:
+    """One line for the run, one line per failed field (stderr); exit code 1 if any failed."""
+    from talentlib import batch
+
+    n, bad = len(result.statuses), result.failed
+    print(
+        f"실행 {result.run_dir.name}: 분야 {n}개 · 완료 {n - len(bad)} · 실패 {len(bad)} · "
+        f"{result.seconds:.1f}초"
+    )
+    for line in batch.failure_lines(result):
+        print(f"  {line}", file=sys.stderr)
+    if not quiet:
+        print(f"  요약: {result.run_dir / 'summary' / 'index.html'}")
+        ok = [f for f, s in result.statuses.items() if s.get("status") == "ok"]
+        if ok:
+            more = f" 외 {len(ok) - 1}개" if len(ok) > 1 else ""
+            print(f"  브리프: {result.run_dir / ok[0] / 'brief.html'}{more}")
+    return 1 if bad else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from talentlib import batch
+
+    try:
+        pipeline = batch.load_pipeline(args.pipeline)
+        plan = batch.prepare(
+            pipeline,
+            outputs=args.outputs,
+            fields=args.fields,
+            data=args.data,
+            scale=args.scale,
+            workers=args.workers,
+            run_id=args.run_id,
+            resume=args.resume,
+            say=lambda s: print(s, file=sys.stderr),  # warnings, shown also under --quiet
+        )
+    except batch.PipelineError as e:
+        raise UserError(str(e)) from e
+    if not args.quiet:
+        print(
+            f"실행 {plan.run_id}: 분야 {len(plan.fields)}개 × 노트북 "
+            f"{', '.join(nb['name'] for nb in plan.notebooks)} · 동시 {plan.workers}개 · "
+            f"데이터 {plan.data['path']}"
+        )
+    return _report_run(batch.execute(plan, quiet=args.quiet), args.quiet)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from talentlib import demo
 
     data = Path(args.data) if args.data else DEFAULT_DATA / "small"
-    out = demo.run(data=data, outputs=Path(args.outputs), seed=args.seed, quiet=args.quiet)
-    print(f"결과: {out}")
-    return 0
+    result = demo.run(
+        data=data,
+        outputs=Path(args.outputs),
+        seed=args.seed,
+        quiet=args.quiet,
+        fields=args.fields,
+        workers=args.workers,
+    )
+    return _report_run(result, args.quiet)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,16 +192,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.set_defaults(func=_cmd_validate)
 
+    r = sub.add_parser(
+        "run",
+        parents=[common],
+        help="run a pipeline: every notebook for every field, in parallel, resumable",
+        description="Execute the pipeline's notebooks with papermill for each field (one process "
+        "per field, --workers at a time), then write each field's brief (HTML, Excel, manifest) "
+        "through the disclosure gate and a cross-field summary under OUTPUTS/<run_id>/. A failing "
+        "field is reported and the others go on; the exit code is 1 if any field failed.",
+        epilog="The pipeline YAML says which notebooks, fields, parameters, disclosure thresholds "
+        "and dataset; see pipelines/default.yaml. Logs: OUTPUTS/<run_id>/<field>/logs/.",
+    )
+    r.add_argument("--pipeline", default="pipelines/default.yaml", help="batch definition (YAML)")
+    r.add_argument(
+        "--fields", nargs="+", metavar="FIELD", help="field codes (default: the pipeline's)"
+    )
+    r.add_argument(
+        "--workers", type=int, help="fields run at the same time (default: the pipeline's)"
+    )
+    r.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip (field, notebook) steps already done with the same parameters; continues "
+        "--run-id, or the latest run with the same settings",
+    )
+    r.add_argument("--run-id", help="run folder name under OUTPUTS (default: timestamp-hash)")
+    r.add_argument("--data", help="dataset folder (default: the pipeline's dataset)")
+    r.add_argument(
+        "--scale", choices=["tiny", "small", "medium", "national"], help="synthetic dataset scale"
+    )
+    r.add_argument("--outputs", default="outputs", help="outputs root (default outputs/)")
+    r.set_defaults(func=_cmd_run)
+
     d = sub.add_parser(
         "demo",
         parents=[common],
         help="the main job on the embedded synthetic data",
-        description="Generate the small synthetic dataset if it is missing, validate every table, and "
-        "publish the analyses that exist so far (disclosure-controlled) under outputs/.",
+        description="Generate the small synthetic dataset if it is missing, validate every table, "
+        "then run the default pipeline on it: a Korean brief (HTML + Excel) per field and the 12 "
+        "fields side by side, under outputs/<run_id>/.",
     )
     d.add_argument("--data", help="dataset folder (default data/synthetic/small)")
     d.add_argument("--outputs", default="outputs", help="outputs root (default outputs/)")
     d.add_argument("--seed", type=int, default=20240101)
+    d.add_argument("--fields", nargs="+", metavar="FIELD", help="field codes (default: all 12)")
+    d.add_argument("--workers", type=int, help="fields run at the same time (default 2)")
     d.set_defaults(func=_cmd_demo)
     return p
 

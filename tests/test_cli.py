@@ -78,25 +78,43 @@ def test_synth_command(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_end_to_end(tiny_data: Path, tmp_path: Path) -> None:
-    """The main job: validates every table, publishes disclosure-controlled overviews, a manifest."""
-    r = run("demo", "--data", str(tiny_data), "--outputs", str(tmp_path / "out"))
-    assert r.returncode == 0, r.stderr
+    """The main job: validates every table, runs the default batch, publishes a brief per field."""
+    r = run(
+        "demo",
+        "--data",
+        str(tiny_data),
+        "--outputs",
+        str(tmp_path / "out"),
+        "--fields",
+        "BATT",
+        "--workers",
+        "1",
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
     runs = list((tmp_path / "out").iterdir())
     assert len(runs) == 1
     out = runs[0]
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    quality = pl.read_parquet(out / "data_quality.parquet")
+    assert (quality["n_in"] == quality["n_valid"] + quality["n_quarantined"]).all()
+    assert quality.filter(pl.col("dataset") == "employment_spells")["n_quarantined"][0] > 0
+    field = out / "BATT"
+    for name in ("brief.html", "tables.xlsx", "manifest.json"):
+        assert (field / name).exists(), name
+    manifest = json.loads((field / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["inputs"]) >= {
         "researchers.parquet",
         "employment_spells.parquet",
         "projects.csv",
     }
-    quality = pl.read_parquet(out / "data_quality.parquet")
-    assert (quality["n_in"] == quality["n_valid"] + quality["n_quarantined"]).all()
-    assert quality.filter(pl.col("dataset") == "employment_spells")["n_quarantined"][0] > 0
-    table = pl.read_parquet(out / "tables" / "participants_by_field_degree.parquet")
-    published = table.filter(~pl.col("researchers_suppressed") & (pl.col("researchers") > 0))
-    assert published["researchers"].min() >= 5  # the threshold rule held on what was written
-    wide = (out / "tables" / "participants_by_field_degree.csv").read_text(encoding="utf-8-sig")
-    assert wide.startswith("분야,박사,석사") and "이차전지" in wide and "합계" in wide
-    if table["researchers_suppressed"].any():
-        assert "비공개" in wide  # suppressed shows as suppressed, never as zero
+    assert manifest["quarantine"]["employment_spells"] > 0
+    assert "03_career_flow" in manifest["notebooks"]
+    table = pl.read_parquet(field / "tables" / "status_12m_by_exit_role.parquet")
+    published = table.filter(~pl.col("people_suppressed") & (pl.col("people") > 0))
+    assert published["people"].min() >= 5  # the threshold rule held on what was written
+    page = (field / "brief.html").read_text(encoding="utf-8")
+    assert "이차전지" in page and "<svg" in page
+    if table["people_suppressed"].any():
+        assert "비공개" in page  # suppressed shows as suppressed, never as zero
+    summary = pl.read_parquet(out / "summary" / "fields.parquet")
+    assert summary["field_code"].to_list() == ["BATT"]

@@ -9,7 +9,6 @@ import papermill as pm
 import polars as pl
 import pytest
 
-
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_career_flow.ipynb"
 
 

@@ -1,0 +1,131 @@
+"""The whole batch (every notebook of a pipeline × 12 fields, briefs and summary) with 1 and with
+N workers: wall time, speed-up over 1 worker, peak memory of the process tree.
+
+    .venv/bin/python benchmarks/bench_batch.py                    # medium dataset, 1 and 2 workers
+    .venv/bin/python benchmarks/bench_batch.py --scale small --workers 1 2 4
+
+The dataset is generated first if missing (not timed). Each run is a fresh run folder (no
+resume). `prepare` (hashing the inputs, validating the dataset once) and `execute` (notebooks,
+briefs, summary) are timed apart. Never part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+class TreeMemory:
+    """Peak total RSS of this process and all its descendants, sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for p in [self._me, *self._me.children(recursive=True)]:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "national"])
+    ap.add_argument("--data", help="dataset folder (default data/synthetic/SCALE)")
+    ap.add_argument("--pipeline", default=str(ROOT / "pipelines" / "default.yaml"))
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--fields", nargs="+", help="default: the pipeline's (all 12)")
+    ap.add_argument("--outputs", help="where the runs go (default: a temporary folder)")
+    args = ap.parse_args()
+
+    from talentlib import batch, synth
+
+    os.chdir(ROOT)
+    data = Path(args.data) if args.data else ROOT / "data" / "synthetic" / args.scale
+    t = time.perf_counter()
+    data = synth.ensure_dataset(data, args.scale)
+    print(f"dataset {data} ready ({time.perf_counter() - t:.1f}s, not timed below)")
+    size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
+    pipeline = batch.load_pipeline(args.pipeline)
+    outputs = Path(args.outputs or tempfile.mkdtemp(prefix="bench_batch_"))
+    rows = []
+    for w in args.workers:
+        t0 = time.perf_counter()
+        with TreeMemory() as mem:
+            plan = batch.prepare(
+                pipeline,
+                outputs=outputs,
+                fields=args.fields,
+                data=data,
+                workers=w,
+                say=lambda s: print(f"  {s}"),
+                root=ROOT,
+            )
+            t1 = time.perf_counter()
+            result = batch.execute(plan, quiet=True)
+        t2 = time.perf_counter()
+        rows.append(
+            {
+                "workers": w,
+                "fields": len(plan.fields),
+                "notebooks": len(plan.notebooks),
+                "prepare_s": t1 - t0,
+                "execute_s": t2 - t1,
+                "wall_s": t2 - t0,
+                "peak_mib": mem.peak / 2**20,
+                "failed": len(result.failed),
+                "run": result.run_dir.name,
+            }
+        )
+        print(f"  workers={w}: {t2 - t0:.1f}s ({len(result.failed)} failed) → {result.run_dir}")
+        for line in batch.failure_lines(result):
+            print(f"    {line}")
+    base = rows[0]["wall_s"]
+    print(
+        f"\nbatch: {args.scale} dataset ({size / 2**20:,.0f} MiB on disk), "
+        f"{rows[0]['fields']} fields × {rows[0]['notebooks']} notebook(s) + briefs, "
+        f"{os.cpu_count()} CPUs, POLARS_MAX_THREADS = cpus / workers"
+    )
+    print(
+        f"{'workers':>7} {'prepare s':>10} {'execute s':>10} {'wall s':>9} {'speed-up':>9} "
+        f"{'peak MiB':>9} {'failed':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['workers']:>7} {r['prepare_s']:>10.1f} {r['execute_s']:>10.1f} "
+            f"{r['wall_s']:>9.1f} {base / r['wall_s']:>8.2f}x {r['peak_mib']:>9,.0f} "
+            f"{r['failed']:>7}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,863 @@
+"""The batch: every notebook of a pipeline for every field, with papermill, fields in parallel.
+
+A pipeline (``pipelines/*.yaml``) is settings as data: notebooks, fields, parameters (shared,
+per notebook, per field), disclosure thresholds and the dataset. ``prepare`` resolves it into a
+plan (``outputs/<run_id>/pipeline.json``: the dataset's files and hashes, the quarantine counts,
+the notebooks that exist), and ``execute`` runs one worker process per field (at most
+``workers`` at a time). A worker runs the field's notebooks in order and then publishes the
+field (``report.publish_field``: the disclosure gate, brief, workbook, manifest); it reports
+progress as event lines to the parent and writes ``<field>/status.json``. A failing field never
+stops the others. Every finished step leaves a done-marker holding the hash of what it ran on,
+so ``--resume`` skips exactly the work that is still valid.
+
+Layout of a run::
+
+    outputs/<run_id>/pipeline.json, run.json, data_quality.parquet
+    outputs/<run_id>/<field>/notebooks/*.ipynb   executed notebooks
+    outputs/<run_id>/<field>/logs/*.log          one log per notebook, plus field.log
+    outputs/<run_id>/<field>/tables/, charts/, brief.html, tables.xlsx, manifest.json
+    outputs/<run_id>/summary/                    the fields side by side
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import io
+
+EVENT = "@@talent "  # prefix of the worker's progress lines on stdout
+PIPELINE_KEYS = {
+    "name",
+    "description",
+    "dataset",
+    "fields",
+    "disclosure",
+    "parameters",
+    "notebooks",
+    "field_parameters",
+    "workers",
+    "timeout_s",
+}
+DATASET_KEYS = {"scale", "path", "seed"}
+DISCLOSURE_KEYS = {"min_count", "min_count_magnitude", "dominance_n", "dominance_k"}
+# Parameters the batch sets itself; a notebook must declare field and output_dir.
+INJECTED = ("field", "data_dir", "output_dir")
+BRIEF = "brief"  # the last step of every field
+
+
+class PipelineError(ValueError):
+    """The pipeline file is wrong; the message says where and how to fix it."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipeline definition
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One notebook of a pipeline: its path (.ipynb, or the paired .py) and its parameters."""
+
+    path: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A batch definition as read from YAML (see pipelines/default.yaml for the schema)."""
+
+    name: str
+    notebooks: tuple[NotebookSpec, ...]
+    fields: tuple[str, ...]
+    parameters: dict[str, Any]
+    field_parameters: dict[str, dict[str, Any]]
+    disclosure: dict[str, Any]
+    dataset: dict[str, Any]
+    workers: int = 2
+    timeout_s: int = 1800
+    source: str | None = None
+
+
+def load_pipeline(path: str | Path) -> Pipeline:
+    """Read and check a pipeline YAML; unknown keys and bad values are errors naming the key."""
+    from . import privacy, taxonomy
+
+    path = Path(path)
+    if not path.exists():
+        raise PipelineError(f"pipeline file not found: {path} — see pipelines/default.yaml")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise PipelineError(
+            f"{path}: the pipeline must be a mapping (keys: {sorted(PIPELINE_KEYS)})"
+        )
+    unknown = set(raw) - PIPELINE_KEYS
+    if unknown:
+        raise PipelineError(
+            f"{path}: unknown key(s) {sorted(unknown)}; known: {sorted(PIPELINE_KEYS)}"
+        )
+    ds = raw.get("dataset") or {}
+    if set(ds) - DATASET_KEYS:
+        raise PipelineError(f"{path}: dataset: unknown key(s) {sorted(set(ds) - DATASET_KEYS)}")
+    ds = {"scale": "small", "path": None, "seed": 20240101, **ds}
+    if ds["scale"] not in ("tiny", "small", "medium", "national"):
+        raise PipelineError(f"{path}: dataset.scale must be tiny, small, medium or national")
+    disc = raw.get("disclosure") or {}
+    if set(disc) - DISCLOSURE_KEYS:
+        raise PipelineError(
+            f"{path}: disclosure: unknown key(s) {sorted(set(disc) - DISCLOSURE_KEYS)}"
+        )
+    try:
+        rules = privacy.DisclosureRules(**disc)
+    except (TypeError, ValueError) as e:
+        raise PipelineError(f"{path}: disclosure: {e}") from e
+    fields = raw.get("fields", "all")
+    if fields in (None, "all"):
+        fields = taxonomy.fields()["code"].to_list()
+    if isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
+        raise PipelineError(f"{path}: fields must be 'all' or a list of field codes")
+    nbs = []
+    for i, nb in enumerate(raw.get("notebooks") or []):
+        nb = {"path": nb} if isinstance(nb, str) else nb
+        if not isinstance(nb, dict) or "path" not in nb or set(nb) - {"path", "parameters"}:
+            raise PipelineError(f"{path}: notebooks[{i}] needs 'path' (and optional 'parameters')")
+        nbs.append(NotebookSpec(str(nb["path"]), dict(nb.get("parameters") or {})))
+    if not nbs:
+        raise PipelineError(f"{path}: no notebooks listed")
+    for nb in nbs:
+        clash = set(nb.parameters) & set(INJECTED)
+        if clash:
+            raise PipelineError(f"{path}: {nb.name}: {sorted(clash)} are set by the batch itself")
+    fp = raw.get("field_parameters") or {}
+    if not isinstance(fp, dict) or not all(isinstance(v, dict) for v in fp.values()):
+        raise PipelineError(
+            f"{path}: field_parameters maps a field code to a mapping of parameters"
+        )
+    workers = int(raw.get("workers", 2))
+    if workers < 1:
+        raise PipelineError(f"{path}: workers must be at least 1")
+    return Pipeline(
+        name=str(raw.get("name") or path.stem),
+        notebooks=tuple(nbs),
+        fields=tuple(fields),
+        parameters=dict(raw.get("parameters") or {}),
+        field_parameters={k: dict(v) for k, v in fp.items()},
+        disclosure={k: getattr(rules, k) for k in sorted(DISCLOSURE_KEYS)},
+        dataset=ds,
+        workers=workers,
+        timeout_s=int(raw.get("timeout_s", 1800)),
+        source=str(path),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Plan: the pipeline resolved against the dataset and the notebooks on disk
+# ---------------------------------------------------------------------------------------------
+
+
+def _hash(obj: Any, n: int = 8) -> str:
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def make_run_id(plan_hash: str, now: datetime | None = None) -> str:
+    """Timestamp plus a short hash of the settings (CONVENTIONS: outputs/<run_id>/)."""
+    return f"{(now or datetime.now(UTC)).strftime('%Y%m%dT%H%M%S')}-{plan_hash}"
+
+
+def _resolve_notebook(path: str, roots: list[Path]) -> Path | None:
+    """The .ipynb to run: the path as given, else the paired .ipynb / .py (jupytext), looked up
+    under each root in turn (the working directory, then the pipeline's repository)."""
+    for root in roots:
+        p = Path(path)
+        p = p if p.is_absolute() else root / p
+        candidates = [p] if p.suffix else []
+        candidates += [p.with_suffix(".ipynb"), p.with_suffix(".py")]
+        for c in candidates:
+            if c.exists() and c.suffix in (".ipynb", ".py"):
+                return c.resolve()
+    return None
+
+
+@dataclass
+class Plan:
+    """What a run will do; written as pipeline.json so that workers (and people) can read it."""
+
+    run_id: str
+    run_dir: Path
+    data: dict[str, Any]
+    pipeline: dict[str, Any]
+    notebooks: list[dict[str, Any]]
+    fields: list[str]
+    missing_notebooks: list[str]
+    unknown_fields: list[str]
+    quality: list[dict[str, Any]]
+    workers: int
+    plan_hash: str
+    all_fields: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "plan_hash": self.plan_hash,
+            "pipeline": self.pipeline,
+            "data": self.data,
+            "notebooks": self.notebooks,
+            "fields": self.all_fields,  # every field this run folder has been asked for
+            "missing_notebooks": self.missing_notebooks,
+            "quality": self.quality,
+            "workers": self.workers,
+        }
+
+
+DATA_SUFFIXES = (
+    ".parquet",
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".gz",
+    ".pdf",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+)
+
+
+def _dataset_inputs(data: Path) -> dict[str, str]:
+    """sha256 of every data file (the synthetic generator's planted truth is not an input)."""
+    return {
+        p.relative_to(data).as_posix(): io.file_sha256(p)
+        for p in sorted(data.rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in DATA_SUFFIXES
+        and p.relative_to(data).parts[0] not in ("truth", "truth.json")
+    }
+
+
+def prepare(
+    pipeline: Pipeline,
+    *,
+    outputs: str | Path = "outputs",
+    fields: list[str] | None = None,
+    data: str | Path | None = None,
+    scale: str | None = None,
+    workers: int | None = None,
+    run_id: str | None = None,
+    resume: bool = False,
+    root: str | Path | None = None,
+    say: Callable[[str], None] = print,
+) -> Plan:
+    """Resolve the dataset (generated if missing), hash its files, validate it once for the
+    quarantine counts, find the notebooks, and choose (or find, with ``resume``) the run folder."""
+    from . import datasets, synth, taxonomy
+
+    root = Path(root or Path.cwd()).resolve()
+    ds = dict(pipeline.dataset)
+    if data:
+        ds["path"] = str(data)
+    if scale:
+        ds["scale"], ds["path"] = scale, (str(data) if data else None)
+    data_dir = synth.ensure_dataset(ds["path"], ds["scale"], seed=ds["seed"]).resolve()
+    inputs = _dataset_inputs(data_dir)
+    folder = datasets.load_folder(data_dir)
+    quality = folder.quality().to_dicts() if folder.results else []
+
+    notebooks, missing = [], []
+    roots = [root]
+    if pipeline.source:
+        roots.append(Path(pipeline.source).resolve().parent.parent)
+    for nb in pipeline.notebooks:
+        p = _resolve_notebook(nb.path, roots)
+        if p is None:
+            missing.append(nb.path)
+            say(f"경고: 노트북 {nb.path}이(가) 아직 없어 건너뜁니다")
+            continue
+        notebooks.append({"name": nb.name, "path": str(p), "parameters": nb.parameters})
+    if not notebooks:
+        raise PipelineError("none of the pipeline's notebooks exists: " + ", ".join(missing))
+    if workers is not None and workers < 1:
+        raise PipelineError("--workers must be at least 1")
+    wanted = list(fields) if fields else list(pipeline.fields)
+    known = set(taxonomy.fields()["code"].to_list())
+    unknown = [f for f in wanted if f not in known]
+    for f in unknown:
+        say(f"경고: {f}은(는) 택소노미에 없는 분야 코드입니다 (실행은 하되 실패할 수 있습니다)")
+
+    settings = {
+        "pipeline": pipeline.name,
+        "notebooks": [(nb.name, nb.parameters) for nb in pipeline.notebooks],
+        "parameters": pipeline.parameters,
+        "field_parameters": pipeline.field_parameters,
+        "disclosure": pipeline.disclosure,
+        "dataset": {"path": str(data_dir), "scale": ds["scale"], "inputs": inputs},
+    }
+    plan_hash = _hash(settings)
+    outputs = Path(outputs)
+    run_dir = None
+    if run_id:
+        run_dir = outputs / run_id
+        if run_dir.exists() and not resume:
+            raise PipelineError(f"run folder {run_dir} exists; add --resume to continue it")
+    elif resume:
+        previous = sorted(
+            (p for p in outputs.glob(f"*-{plan_hash}") if (p / "pipeline.json").exists()),
+            key=lambda p: p.name,
+        )
+        if previous:
+            run_dir = previous[-1]
+        else:
+            say("이어서 실행할 같은 설정의 실행이 없어 새로 시작합니다")
+    while run_dir is None or (not resume and not run_id and run_dir.exists()):
+        if run_dir is not None:  # the same settings started within the same second
+            time.sleep(1.0)
+        run_dir = outputs / make_run_id(plan_hash)
+    prior_fields: list[str] = []
+    if (run_dir / "pipeline.json").exists():
+        prior = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))
+        if prior.get("plan_hash") != plan_hash:
+            raise PipelineError(
+                f"run {run_dir.name} was made with other settings (dataset, notebooks, parameters "
+                "or disclosure rules); start a new run instead of --resume"
+            )
+        prior_fields = prior.get("fields", [])
+    src = Path(pipeline.source) if pipeline.source else None
+    return Plan(
+        run_id=run_dir.name,
+        run_dir=run_dir.resolve(),
+        data={"path": str(data_dir), "scale": ds["scale"], "seed": ds["seed"], "inputs": inputs},
+        pipeline={
+            "name": pipeline.name,
+            "source": str(src) if src else None,
+            "sha256": io.file_sha256(src) if src and src.exists() else None,
+            "parameters": pipeline.parameters,
+            "field_parameters": pipeline.field_parameters,
+            "disclosure": pipeline.disclosure,
+            "timeout_s": pipeline.timeout_s,
+            "root": str(root),
+        },
+        notebooks=notebooks,
+        fields=list(dict.fromkeys(wanted)),
+        all_fields=list(dict.fromkeys([*prior_fields, *wanted])),
+        missing_notebooks=missing,
+        unknown_fields=unknown,
+        quality=quality,
+        workers=workers or pipeline.workers,
+        plan_hash=plan_hash,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker: one field, in its own process
+# ---------------------------------------------------------------------------------------------
+
+
+def _emit(**event: Any) -> None:
+    print(EVENT + json.dumps(event, ensure_ascii=False), flush=True)
+
+
+def notebook_parameters(
+    plan: dict[str, Any], nb: dict[str, Any], field_code: str, declared: set[str], field_dir: Path
+) -> tuple[dict[str, Any], list[str]]:
+    """Parameters for one notebook run: shared, disclosure, per-notebook and per-field values,
+    kept where the notebook declares them; the batch's own (field, data_dir, output_dir) last.
+    Returns the parameters and warnings about values the notebook does not declare."""
+    p = plan["pipeline"]
+    shared = {**p["parameters"], **p["disclosure"], "scale": plan["data"]["scale"]}
+    params = {k: v for k, v in shared.items() if k in declared}
+    params.update(nb["parameters"])
+    per_field = p["field_parameters"].get(field_code, {})
+    params.update({k: v for k, v in per_field.items() if k in declared or k in nb["parameters"]})
+    params.update(
+        {"field": field_code, "data_dir": plan["data"]["path"], "output_dir": str(field_dir)}
+    )
+    params = {k: v for k, v in params.items() if k in declared or k in nb["parameters"]}
+    warn = [
+        f"{nb['name']}: parameter {k!r} is not declared in the notebook"
+        for k in nb["parameters"]
+        if k not in declared
+    ]
+    return params, warn
+
+
+def _marker(field_dir: Path, step: str) -> Path:
+    return field_dir / ".done" / f"{step}.json"
+
+
+def _is_done(field_dir: Path, step: str, h: str) -> bool:
+    m = _marker(field_dir, step)
+    if not m.exists():
+        return False
+    try:
+        return json.loads(m.read_text(encoding="utf-8")).get("hash") == h
+    except json.JSONDecodeError:
+        return False
+
+
+@contextlib.contextmanager
+def _log_to(path: Path, *loggers: str) -> Iterator[logging.Handler]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h = logging.FileHandler(path, encoding="utf-8")
+    h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in loggers:
+        lg = logging.getLogger(name)
+        lg.addHandler(h)
+        lg.setLevel(logging.INFO)
+    try:
+        yield h
+    finally:
+        for name in loggers:
+            logging.getLogger(name).removeHandler(h)
+        h.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # papermill.PapermillExecutionError: the notebook's own exception
+        cell = getattr(exc, "exec_count", None)
+        evalue = str(getattr(exc, "evalue", "")).strip().splitlines()
+        return f"{ename}: {evalue[0] if evalue else ''}" + (f" (셀 {cell})" if cell else "")
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _key_numbers_after(field_dir: Path, before: dict[str, Any], nb_name: str) -> None:
+    """Keep key_numbers.json namespaced by notebook, also when a notebook wrote it flat."""
+    from . import report
+
+    path = field_dir / report.KEY_NUMBERS
+    if not path.exists():
+        return
+    now = json.loads(path.read_text(encoding="utf-8"))
+    if nb_name not in now:  # a flat file written by this notebook replaced the sidecar
+        merged = {**before, nb_name: {k: v for k, v in now.items() if k not in before}}
+        io.write_json_atomic(merged, path)
+
+
+def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
+    """Run one field's notebooks and publish it; return (and write) its status. Never raises
+    for a notebook or gate failure: those are the field's status."""
+    import papermill as pm
+
+    from . import privacy, report
+
+    run_dir = Path(run_dir)
+    plan = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))
+    field_dir = run_dir / field_code
+    logs = field_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (field_dir / "notebooks").mkdir(exist_ok=True)
+    status: dict[str, Any] = {"field": field_code, "status": "ok", "errors": [], "steps": {}}
+    flog = logging.getLogger(f"talentlib.batch.{field_code}")
+    t_field = time.perf_counter()
+    inputs_hash = _hash(plan["data"]["inputs"], 16)
+    nb_hashes: dict[str, str] = {}
+    params_used: dict[str, Any] = {}
+    with _log_to(logs / "field.log", flog.name):
+        flog.info("field %s, run %s, data %s", field_code, plan["run_id"], plan["data"]["path"])
+        for nb in plan["notebooks"]:
+            name = nb["name"]
+            src = Path(nb["path"])
+            t0 = time.perf_counter()
+            try:
+                ipynb = src
+                if src.suffix == ".py":  # only the jupytext .py exists: pair it on the fly
+                    import jupytext
+
+                    ipynb = run_dir / "_notebooks" / f"{name}.ipynb"
+                    if not ipynb.exists():
+                        ipynb.parent.mkdir(parents=True, exist_ok=True)
+                        jupytext.write(jupytext.read(src), ipynb)
+                declared = set(pm.inspect_notebook(str(ipynb)))
+                need = {"field", "output_dir"} - declared
+                if need:
+                    raise RuntimeError(
+                        f"the notebook has no parameter(s) {sorted(need)} in its parameters cell"
+                    )
+                params, warn = notebook_parameters(plan, nb, field_code, declared, field_dir)
+                for w in warn:
+                    flog.warning(w)
+                params_used[name] = params
+                h = _hash(
+                    {"params": params, "notebook": io.file_sha256(ipynb), "inputs": inputs_hash}, 16
+                )
+                nb_hashes[name] = h
+                if _is_done(field_dir, name, h):
+                    status["steps"][name] = {"status": "skipped", "seconds": 0.0}
+                    _emit(field=field_code, step=name, event="skipped")
+                    flog.info("%s: already done with the same parameters, skipped", name)
+                    continue
+                _marker(field_dir, name).unlink(missing_ok=True)
+                _emit(field=field_code, step=name, event="start")
+                flog.info("%s: start %s", name, json.dumps(params, ensure_ascii=False))
+                before = (
+                    json.loads((field_dir / report.KEY_NUMBERS).read_text(encoding="utf-8"))
+                    if (field_dir / report.KEY_NUMBERS).exists()
+                    else {}
+                )
+                os.environ[report.NOTEBOOK_ENV] = name
+                with _log_to(logs / f"{name}.log", "papermill"):
+                    pm.execute_notebook(
+                        str(ipynb),
+                        str(field_dir / "notebooks" / f"{name}.ipynb"),
+                        parameters=params,
+                        kernel_name="python3",
+                        progress_bar=False,
+                        log_output=True,
+                        cwd=plan["pipeline"]["root"],
+                        execution_timeout=plan["pipeline"]["timeout_s"],
+                    )
+                _key_numbers_after(field_dir, before, name)
+                secs = round(time.perf_counter() - t0, 2)
+                io.write_json_atomic(
+                    {
+                        "hash": h,
+                        "seconds": secs,
+                        "parameters": params,
+                        "finished": datetime.now(UTC).isoformat(),
+                    },
+                    _marker(field_dir, name),
+                )
+                status["steps"][name] = {"status": "ok", "seconds": secs}
+                _emit(field=field_code, step=name, event="done", seconds=secs)
+                flog.info("%s: done in %.1fs", name, secs)
+            except Exception as exc:  # isolate: record, go on with the field's other notebooks
+                msg = _one_line(exc)
+                secs = round(time.perf_counter() - t0, 2)
+                status["status"] = "failed"
+                status["errors"].append(
+                    {
+                        "step": name,
+                        "message": msg,
+                        "log": str((logs / f"{name}.log").relative_to(run_dir)),
+                    }
+                )
+                status["steps"][name] = {"status": "failed", "seconds": secs}
+                flog.error("%s failed: %s\n%s", name, msg, traceback.format_exc())
+                _emit(field=field_code, step=name, event="failed", message=msg, seconds=secs)
+            finally:
+                os.environ.pop(report.NOTEBOOK_ENV, None)
+
+        t0 = time.perf_counter()
+        if status["status"] != "ok":
+            status["steps"][BRIEF] = {"status": "not_run", "seconds": 0.0}
+            _emit(field=field_code, step=BRIEF, event="skipped", message="notebook failed")
+        else:
+            h = _hash(
+                {
+                    "notebooks": nb_hashes,
+                    "disclosure": plan["pipeline"]["disclosure"],
+                    "report": io.file_sha256(Path(report.__file__)),
+                },
+                16,
+            )
+            if _is_done(field_dir, BRIEF, h) and (field_dir / "brief.html").exists():
+                status["steps"][BRIEF] = {"status": "skipped", "seconds": 0.0}
+                _emit(field=field_code, step=BRIEF, event="skipped")
+            else:
+                _emit(field=field_code, step=BRIEF, event="start")
+                try:
+                    _marker(field_dir, BRIEF).unlink(missing_ok=True)
+                    timings = {f"{k}_seconds": v["seconds"] for k, v in status["steps"].items()}
+                    prov = {
+                        "run_id": plan["run_id"],
+                        "pipeline": {k: plan["pipeline"][k] for k in ("name", "source", "sha256")},
+                        "data_dir": plan["data"]["path"],
+                        "inputs": plan["data"]["inputs"],
+                        "quarantine": {q["dataset"]: q["n_quarantined"] for q in plan["quality"]},
+                        "parameters": params_used,
+                        "notebooks": {
+                            nb["name"]: {
+                                "path": nb["path"],
+                                "executed": f"notebooks/{nb['name']}.ipynb",
+                                **status["steps"].get(nb["name"], {}),
+                            }
+                            for nb in plan["notebooks"]
+                        },
+                        "timings": timings,
+                    }
+                    rules = privacy.DisclosureRules(**plan["pipeline"]["disclosure"])
+                    with _log_to(logs / "brief.log", "py.warnings"):
+                        logging.captureWarnings(True)
+                        report.publish_field(
+                            field_dir,
+                            field_code,
+                            rules=rules,
+                            run_id=plan["run_id"],
+                            provenance=prov,
+                        )
+                    secs = round(time.perf_counter() - t0, 2)
+                    io.write_json_atomic({"hash": h, "seconds": secs}, _marker(field_dir, BRIEF))
+                    status["steps"][BRIEF] = {"status": "ok", "seconds": secs}
+                    manifest = json.loads((field_dir / "manifest.json").read_text(encoding="utf-8"))
+                    status["warnings"] = manifest.get("warnings", [])
+                    _emit(
+                        field=field_code,
+                        step=BRIEF,
+                        event="done",
+                        seconds=secs,
+                        warnings=status["warnings"],
+                    )
+                except Exception as exc:
+                    msg = _one_line(exc)
+                    if isinstance(exc, report.DisclosureGateError):
+                        msg = f"공개 통제 관문: {msg}"
+                    status["status"] = "failed"
+                    status["errors"].append(
+                        {
+                            "step": BRIEF,
+                            "message": msg,
+                            "log": str((logs / "field.log").relative_to(run_dir)),
+                        }
+                    )
+                    status["steps"][BRIEF] = {
+                        "status": "failed",
+                        "seconds": round(time.perf_counter() - t0, 2),
+                    }
+                    flog.error("brief failed: %s\n%s", msg, traceback.format_exc())
+                    _emit(field=field_code, step=BRIEF, event="failed", message=msg)
+        status["seconds"] = round(time.perf_counter() - t_field, 2)
+        io.write_json_atomic(status, field_dir / "status.json")
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Parent: one worker process per field, progress, summary
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    statuses: dict[str, dict[str, Any]]
+    seconds: float
+
+    @property
+    def failed(self) -> dict[str, dict[str, Any]]:
+        return {f: s for f, s in self.statuses.items() if s.get("status") != "ok"}
+
+
+def _worker_env(workers: int) -> dict[str, str]:
+    env = dict(os.environ)
+    # each kernel would otherwise start a polars thread per core in every parallel field
+    if "POLARS_MAX_THREADS" not in env:
+        env["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _failed(field_code: str, step: str, message: str, log: str) -> dict[str, Any]:
+    return {
+        "field": field_code,
+        "status": "failed",
+        "steps": {},
+        "errors": [{"step": step, "message": message, "log": log}],
+    }
+
+
+def _spawn_field(run_dir: Path, field_code: str, events: queue.Queue, env: dict[str, str]) -> dict:
+    """Run one field in a child process, forwarding its event lines; a crash is a failure.
+    Always ends with a field_end event, whatever happens."""
+    logs = run_dir / field_code / "logs"
+    st_path = run_dir / field_code / "status.json"
+    status: dict[str, Any] | None = None
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / "worker.log", "a", encoding="utf-8") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "talentlib.batch", str(run_dir), field_code],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                encoding="utf-8",
+                env=env,
+            )
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith(EVENT):
+                    try:
+                        events.put(json.loads(line[len(EVENT) :]))
+                    except json.JSONDecodeError:
+                        err.write(line)
+                else:
+                    err.write(line)
+            rc = proc.wait()
+        status = json.loads(st_path.read_text(encoding="utf-8")) if st_path.exists() else None
+        if rc != 0 and (status is None or status.get("status") == "ok"):
+            tail = (logs / "worker.log").read_text(encoding="utf-8").strip().splitlines()
+            status = _failed(
+                field_code,
+                "worker",
+                f"worker exited with code {rc}: {tail[-1] if tail else ''}",
+                f"{field_code}/logs/worker.log",
+            )
+            io.write_json_atomic(status, st_path)
+    except Exception as exc:  # could not start or follow the worker: this field failed
+        status = _failed(field_code, "worker", _one_line(exc), f"{field_code}/logs/worker.log")
+        with contextlib.suppress(OSError):
+            io.write_json_atomic(status, st_path)
+    finally:
+        if status is None:
+            status = _failed(field_code, "worker", "interrupted", f"{field_code}/logs")
+        events.put({"field": field_code, "event": "field_end", "status": status})
+    return status
+
+
+def execute(plan: Plan, *, quiet: bool = False, say: Callable[[str], None] = print) -> RunResult:
+    """Run every field of the plan (at most plan.workers at once), then the summary."""
+    from tqdm import tqdm
+
+    from . import report
+
+    t0 = time.perf_counter()
+    run_dir = plan.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    io.write_json_atomic(
+        plan.to_json() | {"written": datetime.now(UTC).isoformat()}, run_dir / "pipeline.json"
+    )
+    if plan.quality:
+        import polars as pl
+
+        io.write_parquet_atomic(pl.from_dicts(plan.quality), run_dir / "data_quality.parquet")
+    for f in plan.fields:  # a status from an earlier attempt must not speak for this one
+        (run_dir / f / "status.json").unlink(missing_ok=True)
+    steps_per_field = len(plan.notebooks) + 1
+    total = steps_per_field * len(plan.fields)
+    events: queue.Queue = queue.Queue()
+    env = _worker_env(plan.workers)
+    bar = tqdm(
+        total=total,
+        desc="배치",
+        unit="단계",
+        disable=quiet,
+        dynamic_ncols=True,
+        bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed}<{remaining}",
+    )
+    write = tqdm.write if not quiet else (lambda s: None)
+    counted: dict[str, int] = {}
+    statuses: dict[str, dict[str, Any]] = {}
+    with ThreadPoolExecutor(max_workers=plan.workers) as pool:
+        futures = [pool.submit(_spawn_field, run_dir, f, events, env) for f in plan.fields]
+        pending = len(futures)
+        while pending:
+            try:
+                ev = events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            f = ev["field"]
+            kind = ev["event"]
+            if kind == "start":
+                bar.set_postfix_str(f"{f} · {ev['step']}")
+                continue
+            if kind == "field_end":
+                pending -= 1
+                statuses[f] = ev["status"]
+                left = steps_per_field - counted.get(f, 0)
+                if left > 0:
+                    bar.update(left)
+                mark = "완료" if ev["status"].get("status") == "ok" else "실패"
+                write(f"  [{mark}] {f} ({ev['status'].get('seconds', 0):.1f}초)")
+                continue
+            counted[f] = counted.get(f, 0) + 1
+            bar.update(1)
+            if kind == "done":
+                write(f"  {f} · {ev['step']} {ev.get('seconds', 0):.1f}초")
+                for w in ev.get("warnings") or []:
+                    write(f"  {f} · {ev['step']} 경고: {w}")
+            elif kind == "skipped":
+                write(
+                    f"  {f} · {ev['step']} 건너뜀"
+                    + (f" ({ev['message']})" if ev.get("message") else " (이미 완료)")
+                )
+            elif kind == "failed":
+                write(f"  {f} · {ev['step']} 실패: {ev.get('message', '')}")
+        for fut in futures:
+            fut.result()
+    bar.close()
+    # the summary covers every field this run folder holds, also from earlier (resumed) attempts
+    all_statuses = {}
+    for p in sorted(run_dir.glob("*/status.json")):
+        all_statuses[p.parent.name] = json.loads(p.read_text(encoding="utf-8"))
+    all_statuses.update(statuses)
+    summary_dir = report.write_summary(run_dir, all_statuses)
+    seconds = round(time.perf_counter() - t0, 2)
+    io.write_json_atomic(
+        {
+            "run_id": plan.run_id,
+            "seconds": seconds,
+            "workers": plan.workers,
+            "fields": {
+                f: {k: s.get(k) for k in ("status", "errors", "seconds")}
+                for f, s in all_statuses.items()
+            },
+            "summary": str(summary_dir.relative_to(run_dir)),
+        },
+        run_dir / "run.json",
+    )
+    return RunResult(run_dir, statuses, seconds)
+
+
+def run(
+    pipeline: str | Path | Pipeline = "pipelines/default.yaml",
+    *,
+    quiet: bool = False,
+    say: Callable[[str], None] = print,
+    **kw: Any,
+) -> RunResult:
+    """prepare + execute, for Python callers (the CLI does the same with messages)."""
+    p = pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
+    plan = prepare(p, say=(lambda s: None) if quiet else say, **kw)
+    return execute(plan, quiet=quiet, say=say)
+
+
+def failure_lines(result: RunResult) -> list[str]:
+    """One line per failed field: what failed, why, and where the log is."""
+    out = []
+    for f, st in result.failed.items():
+        errs = st.get("errors") or [{"step": "?", "message": "unknown failure"}]
+        e = errs[0]
+        more = f" 외 {len(errs) - 1}건" if len(errs) > 1 else ""
+        log = result.run_dir / e["log"] if e.get("log") else result.run_dir / f / "logs"
+        out.append(f"실패 {f}: {e['step']} — {e['message']}{more} (로그: {log})")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker entry point: python -m talentlib.batch RUN_DIR FIELD."""
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 2:
+        print(
+            "usage: python -m talentlib.batch RUN_DIR FIELD (started by `talent run`)",
+            file=sys.stderr,
+        )
+        return 2
+    status = run_field(args[0], args[1])
+    return 0 if status["status"] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""talentlib.batch and `talent run`: pipelines as data, fields in parallel, failures isolated,
+--resume, the disclosure gate failing a field, the cross-field summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import polars as pl
+import pytest
+
+from talentlib import batch, report
+
+ROOT = Path(__file__).resolve().parents[1]
+CAREER = ROOT / "notebooks" / "03_career_flow.ipynb"
+
+
+def talent(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as people run it (not quiet: progress lines go to stdout, warnings to stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    return subprocess.run(
+        [sys.executable, "-m", "talentlib.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env=env,
+    )
+
+
+def write_pipeline(path: Path, notebooks: list[str], **extra: object) -> Path:
+    import yaml
+
+    spec = {"name": "test", "dataset": {"scale": "tiny"}, "notebooks": notebooks, **extra}
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
+    p = batch.load_pipeline(ROOT / "pipelines" / "default.yaml")
+    assert len(p.fields) == 12 and p.fields[0] == "SEMI"
+    names = [nb.name for nb in p.notebooks]
+    assert names == ["01_workforce_map", "02_job_analysis", "03_career_flow"]
+    assert p.disclosure == {
+        "dominance_k": 0.85,
+        "dominance_n": 2,
+        "min_count": 5,
+        "min_count_magnitude": 10,
+    }
+    assert p.dataset["scale"] == "small" and p.workers >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("notebooks: [a.ipynb]\nfieldz: all\n", "unknown key"),
+        ("notebooks: []\n", "no notebooks"),
+        ("notebooks: [a.ipynb]\ndisclosure: {min_count: 0}\n", "disclosure"),
+        ("notebooks: [{path: a.ipynb, parameters: {field: X}}]\n", "set by the batch"),
+        ("notebooks: [a.ipynb]\ndataset: {scale: huge}\n", "dataset.scale"),
+    ],
+)
+def test_pipeline_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    p = tmp_path / "p.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(batch.PipelineError, match=message):
+        batch.load_pipeline(p)
+
+
+def test_run_id_is_timestamp_and_hash() -> None:
+    rid = batch.make_run_id("ab12cd34", datetime(2024, 5, 6, 7, 8, 9))
+    assert rid == "20240506T070809-ab12cd34"
+    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", batch.make_run_id(batch._hash({"a": 1})))
+
+
+def test_notebook_parameters_only_what_the_notebook_declares(tmp_path: Path) -> None:
+    plan = {
+        "pipeline": {
+            "parameters": {"exit_years": [2015, 2023], "years": [2010, 2020]},
+            "disclosure": {
+                "min_count": 7,
+                "min_count_magnitude": 12,
+                "dominance_n": 2,
+                "dominance_k": 0.85,
+            },
+            "field_parameters": {"SEMI": {"exit_years": [2018, 2023]}},
+        },
+        "data": {"path": "/data", "scale": "tiny"},
+    }
+    nb = {"name": "03_career_flow", "parameters": {"roles": ["STUDENT"], "typo": 1}}
+    declared = {
+        "field",
+        "exit_years",
+        "roles",
+        "min_count",
+        "min_count_magnitude",
+        "data_dir",
+        "output_dir",
+        "scale",
+    }
+    params, warn = batch.notebook_parameters(plan, nb, "SEMI", declared, tmp_path / "SEMI")
+    assert params == {
+        "exit_years": [2018, 2023],  # the field's own value wins
+        "min_count": 7,
+        "min_count_magnitude": 12,
+        "scale": "tiny",
+        "roles": ["STUDENT"],
+        "typo": 1,  # named explicitly for this notebook: passed, with a warning
+        "field": "SEMI",
+        "data_dir": "/data",
+        "output_dir": str(tmp_path / "SEMI"),
+    }
+    assert warn == ["03_career_flow: parameter 'typo' is not declared in the notebook"]
+
+
+def test_flat_key_numbers_are_namespaced_by_notebook(tmp_path: Path) -> None:
+    before = {"03_career_flow": {"a": 1}}
+    (tmp_path / report.KEY_NUMBERS).write_text(json.dumps({"rank": 2}), encoding="utf-8")
+    batch._key_numbers_after(tmp_path, before, "01_workforce_map")
+    got = json.loads((tmp_path / report.KEY_NUMBERS).read_text(encoding="utf-8"))
+    assert got == {"03_career_flow": {"a": 1}, "01_workforce_map": {"rank": 2}}
+
+
+def test_prepare_skips_missing_notebooks_with_a_warning(tiny_data: Path, tmp_path: Path) -> None:
+    p = batch.load_pipeline(
+        write_pipeline(tmp_path / "p.yaml", ["notebooks/99_not_yet.ipynb", str(CAREER)])
+    )
+    said: list[str] = []
+    plan = batch.prepare(
+        p,
+        outputs=tmp_path / "out",
+        data=tiny_data,
+        fields=["BATT", "XXXX"],
+        say=said.append,
+        root=ROOT,
+    )
+    assert [nb["name"] for nb in plan.notebooks] == ["03_career_flow"]
+    assert plan.missing_notebooks == ["notebooks/99_not_yet.ipynb"]
+    assert any("99_not_yet" in s and "건너뜁니다" in s for s in said)
+    assert any("XXXX" in s for s in said) and plan.unknown_fields == ["XXXX"]
+    assert plan.run_id.endswith(plan.plan_hash) and plan.data["inputs"]
+    assert not any(k.startswith("truth") for k in plan.data["inputs"])
+    q = {r["dataset"]: r for r in plan.quality}
+    assert q["employment_spells"]["n_in"] == (
+        q["employment_spells"]["n_valid"] + q["employment_spells"]["n_quarantined"]
+    )
+    with pytest.raises(batch.PipelineError, match="none of the pipeline's notebooks"):
+        batch.prepare(
+            batch.load_pipeline(write_pipeline(tmp_path / "q.yaml", ["nope.ipynb"])),
+            outputs=tmp_path / "out",
+            data=tiny_data,
+            say=said.append,
+            root=ROOT,
+        )
+
+
+def _log_span(path: Path) -> tuple[str, str]:
+    stamps = [ln[:23] for ln in path.read_text(encoding="utf-8").splitlines() if ln[:4].isdigit()]
+    return stamps[0], stamps[-1]
+
+
+@pytest.mark.slow
+def test_run_two_fields_in_parallel_failure_isolated_then_resume(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    pipe = write_pipeline(
+        tmp_path / "p.yaml",
+        [str(CAREER), "notebooks/02_not_there_yet.ipynb"],
+        parameters={"exit_years": [2013, 2023]},
+    )
+    out = tmp_path / "out"
+    args = ["run", "--pipeline", str(pipe), "--data", str(tiny_data), "--outputs", str(out)]
+    r = talent(*args, "--fields", "BATT", "XXXX", "--workers", "2")
+    assert r.returncode == 1, r.stdout + r.stderr
+    fails = [ln for ln in r.stderr.splitlines() if "실패 " in ln]
+    assert len(fails) == 1 and "실패 XXXX: 03_career_flow — KeyError" in fails[0], r.stderr
+    assert "logs/03_career_flow.log" in fails[0]
+    assert "02_not_there_yet" in r.stderr and "완료 1 · 실패 1" in r.stdout
+    assert "BATT · 03_career_flow" in r.stdout and "[실패] XXXX" in r.stdout
+    [run] = list(out.iterdir())
+    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", run.name)
+
+    batt = run / "BATT"
+    for rel in (
+        "brief.html",
+        "tables.xlsx",
+        "manifest.json",
+        "key_numbers.json",
+        "notebooks/03_career_flow.ipynb",
+        "logs/03_career_flow.log",
+        "logs/field.log",
+        "charts/monthly_status.svg",
+        "tables/monthly_status.parquet",
+    ):
+        assert (batt / rel).exists(), rel
+    manifest = json.loads((batt / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["03_career_flow"]["exit_years"] == [2013, 2023]
+    assert manifest["parameters"]["03_career_flow"]["min_count"] == 5
+    assert manifest["notebooks"]["03_career_flow"]["status"] == "ok"
+    assert manifest["inputs"]["researchers.parquet"] and manifest["quarantine"]
+    assert manifest["timings"]["03_career_flow_seconds"] > 0
+    xxxx = json.loads((run / "XXXX" / "status.json").read_text(encoding="utf-8"))
+    assert xxxx["status"] == "failed" and not (run / "XXXX" / "brief.html").exists()
+    assert "Traceback" in (run / "XXXX" / "logs" / "field.log").read_text(encoding="utf-8")
+    # both fields ran at the same time (two worker processes)
+    b0, b1 = _log_span(batt / "logs" / "03_career_flow.log")
+    x0, x1 = _log_span(run / "XXXX" / "logs" / "03_career_flow.log")
+    assert b0 < x1 and x0 < b1
+    summary = pl.read_parquet(run / "summary" / "fields.parquet")
+    assert summary.select("field_code", "status").rows() == [("BATT", "ok"), ("XXXX", "failed")]
+    assert (run / "summary" / "fields.xlsx").exists()
+    assert "이차전지" in (run / "summary" / "index.html").read_text(encoding="utf-8")
+
+    # --resume finds the run by its settings hash and skips what finished
+    done = batt / ".done" / "03_career_flow.json"
+    mtime = done.stat().st_mtime_ns
+    r = talent(*args, "--fields", "BATT", "--resume")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert list(out.iterdir()) == [run]
+    assert done.stat().st_mtime_ns == mtime
+    assert "BATT · 03_career_flow 건너뜀" in r.stdout and "BATT · brief 건너뜀" in r.stdout
+    runinfo = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert runinfo["fields"]["BATT"]["status"] == "ok"
+    assert runinfo["fields"]["XXXX"]["status"] == "failed"  # still in the run's summary
+
+    # other settings cannot resume this run
+    other = write_pipeline(
+        tmp_path / "p2.yaml", [str(CAREER)], parameters={"exit_years": [2015, 2023]}
+    )
+    r = talent(
+        "run",
+        "--pipeline",
+        str(other),
+        "--data",
+        str(tiny_data),
+        "--outputs",
+        str(out),
+        "--fields",
+        "BATT",
+        "--resume",
+        "--run-id",
+        run.name,
+    )
+    assert r.returncode == 1 and "other settings" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def _rogue_notebook(path: Path) -> Path:
+    """A notebook that writes a table around report.save_tables."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('field = "BATT"\noutput_dir = None\ndata_dir = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from pathlib import Path\nimport polars as pl\n"
+            "p = Path(output_dir) / 'tables'\np.mkdir(parents=True, exist_ok=True)\n"
+            "pl.DataFrame({'field_code': [field], 'people': [2]}).write_parquet(p / 'raw.parquet')"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_table_that_bypassed_disclosure_fails_its_field(tiny_data: Path, tmp_path: Path) -> None:
+    pipe = write_pipeline(tmp_path / "p.yaml", [str(_rogue_notebook(tmp_path / "rogue.ipynb"))])
+    result = batch.run(
+        pipe,
+        quiet=True,
+        outputs=tmp_path / "out",
+        data=tiny_data,
+        fields=["BATT"],
+        workers=1,
+        root=ROOT,
+    )
+    assert set(result.failed) == {"BATT"}
+    [line] = batch.failure_lines(result)
+    assert "brief" in line and "공개 통제 관문" in line and "raw.parquet" in line
+    assert not (result.run_dir / "BATT" / "brief.html").exists()
