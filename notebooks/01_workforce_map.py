@@ -41,7 +41,7 @@ from pathlib import Path
 import polars as pl
 from IPython.display import display
 
-from talentlib import io, privacy, taxonomy, viz
+from talentlib import io, privacy, report, taxonomy, viz
 from talentlib import workforce as wf
 
 rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
@@ -370,14 +370,28 @@ key_numbers = {
         "min_count_magnitude": rules.min_count_magnitude,
     },
 }
-io.write_json_atomic(key_numbers, out / "key_numbers.json")
-for name, chart in [
-    ("country_top10_share", chart_rank),
-    ("korea_vs_leader", chart_gap),
-    ("tech_strength_gap", chart_quad),
-    ("collaboration_network", chart_net),
-    ("pyramid", chart_pyr),
-    ("institution_concentration", chart_conc),
+report.save_tables(
+    {
+        "headcount_by_year": totals,
+        "career_pyramid": pyramid,
+        "institution_concentration": conc_pub,
+        "entrants_leavers": flows,
+        "field_overlap": overlap,
+        "talent_flow_korea": flow,
+    },
+    out,
+    notebook="01_workforce_map",
+)
+report.record_key_numbers(out, key_numbers, notebook="01_workforce_map")
+public = "OpenAlex 서지 통계 (논문을 세며 사람을 세지 않음)"
+for name, chart, sources in [
+    ("country_top10_share", chart_rank, []),
+    ("korea_vs_leader", chart_gap, []),
+    ("tech_strength_gap", chart_quad, []),
+    ("collaboration_network", chart_net, []),
+    ("pyramid", chart_pyr, ["career_pyramid"]),
+    ("institution_concentration", chart_conc, ["institution_concentration"]),
 ]:
-    viz.save(chart, out / "charts" / f"{name}.svg")
+    report.save_chart(chart, out, name, sources=sources, public_data=None if sources else public,
+                      notebook="01_workforce_map")
 print({k: key_numbers[k] for k in ("rank_top10", "top10_share", "leader", "gap_pp")})

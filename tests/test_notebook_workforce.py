@@ -46,7 +46,7 @@ def test_notebook_runs_and_records_key_numbers(tiny_data: Path, tmp_path: Path) 
             "min_joint_papers": 2,
         },
     )
-    kn = json.loads((out / "key_numbers.json").read_text(encoding="utf-8"))
+    kn = json.loads((out / "key_numbers.json").read_text(encoding="utf-8"))["01_workforce_map"]
     truth = synth.load_truth(tiny_data)["publications"][field]
     assert kn["field_code"] == field and kn["papers"] > 0
     # the notebook classifies papers with the rules: rank within +-1 of the planted one

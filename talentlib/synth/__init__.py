@@ -85,7 +85,9 @@ def generate(
     n_researchers: int | None = None,
     n_works: int | None = None,
     params: dict[str, Any] | None = None,
-    parts: Iterable[str] = ("researchers", "employment", "publications", "quasi_identifiers"),
+    parts: Iterable[str] = (
+        "researchers", "employment", "publications", "quasi_identifiers", "postings"
+    ),
     progress: bool = True,
 ) -> SynthResult:
     """Generate the synthetic dataset at a named scale (or explicit sizes) into `out`."""
@@ -265,7 +267,8 @@ def generate(
         _write_parquet(movers, out / "truth" / "author_moves.parquet")
     for name in parts:
         if name in EXTRA_PARTS:
-            truth[name] = EXTRA_PARTS[name](np.random.default_rng(ss.spawn(1)[0]), p, out)
+            part_params = {"scale": scale, "postings_scale": scale, **p}  # parts size themselves
+            truth[name] = EXTRA_PARTS[name](np.random.default_rng(ss.spawn(1)[0]), part_params, out)
     truth["rows"] = rows
     (out / "truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8"
@@ -327,3 +330,7 @@ __all__ = ["SCALES", "PUBLISHED", "generate", "load_truth", "register_part", "Sy
 from .quasi import generate_quasi_identifiers as _quasi_identifiers  # noqa: E402
 
 register_part("quasi_identifiers", _quasi_identifiers)
+
+from .postings import generate_postings as _generate_postings  # noqa: E402
+
+register_part("postings", _generate_postings)
