@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 import yaml
@@ -42,7 +42,9 @@ class ProbabilisticResult:
     """What one probabilistic linkage run produced.
 
     ``links``: one row per accepted pair (left id, right id, match_probability, match_weight),
-    at most one per id on each side. ``settings``: the full settings document with the trained
+    at most one per id on each side. ``candidates``: every scored pair with match probability at
+    least min(threshold, clerical low), same columns, before resolution (to choose a threshold:
+    ``resolve_one_to_one(candidates.filter(pl.col("match_probability") >= t))``). ``settings``: the full settings document with the trained
     model and the run's parameters, JSON-serialisable, to store beside the links and to re-run
     with ``train=False``. ``clerical_review``: a sample of borderline candidate pairs with their
     comparison levels (never values). ``report``: counts and seconds per stage.
@@ -51,6 +53,7 @@ class ProbabilisticResult:
     links: pl.DataFrame
     settings: dict[str, Any]
     clerical_review: pl.DataFrame
+    candidates: pl.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,10 +91,7 @@ def _prepare(df: pl.DataFrame, id_col: str, columns: Sequence[str], side: str) -
         )
     return df.select(
         pl.col(id_col).cast(pl.String).alias("unique_id"),
-        *(
-            pl.col(c).cast(pl.Int64 if c in _STRING_COLUMNS_EXCEPT else pl.String)
-            for c in columns
-        ),
+        *(pl.col(c).cast(pl.Int64 if c in _STRING_COLUMNS_EXCEPT else pl.String) for c in columns),
     )
 
 
@@ -163,6 +163,8 @@ def probabilistic_link(
     ``settings`` of an earlier result to re-apply its model). Pairs with match probability
     ``>= threshold`` are accepted and resolved one-to-one.
     """
+    if left_id == right_id:
+        raise ValueError("left_id and right_id must differ (they name the output columns)")
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must be a probability strictly between 0 and 1: {threshold}")
     doc = _merge(default_settings(), settings)
@@ -185,9 +187,8 @@ def probabilistic_link(
     from tqdm.auto import tqdm
 
     timings: dict[str, float] = {}
-    stages = ["prior", "u", *(f"em_{i + 1}" for i in range(len(doc["training"]["em_blocking_rules"]))),
-              "predict", "resolve"] if train else ["predict", "resolve"]  # fmt: skip
-    bar = tqdm(total=len(stages), desc="probabilistic linkage", unit="step", disable=not progress)
+    n_stages = 2 + (2 + len(doc["training"]["em_blocking_rules"]) if train else 0)
+    bar = tqdm(total=n_stages, desc="probabilistic linkage", unit="step", disable=not progress)
     t = time.perf_counter()
 
     def done(stage: str) -> None:
@@ -224,6 +225,9 @@ def probabilistic_link(
                     rule,
                     max_pairs=float(tr["em_max_pairs"]) if tr.get("em_max_pairs") else None,
                     record_sample_proportion=float(tr.get("em_probe_proportion", 0.01)),
+                    estimate_without_term_frequencies=bool(
+                        tr.get("em_without_term_frequencies", False)
+                    ),
                 )
                 done(f"em_{i + 1}")
         floor = min(threshold, lo)
@@ -244,8 +248,7 @@ def probabilistic_link(
                 ]
             )
         )
-        candidates = pl.from_arrow(rel.to_arrow_table())
-        assert isinstance(candidates, pl.DataFrame)
+        candidates = cast(pl.DataFrame, pl.from_arrow(rel.to_arrow_table()))
         model = linker.misc.save_model_to_json()
         done("predict")
     finally:
@@ -314,7 +317,11 @@ def probabilistic_link(
         "versions": {"splink": splink.__version__, "duckdb": duckdb.__version__},
     }
     return ProbabilisticResult(
-        links=links, settings=out_settings, clerical_review=review, report=report
+        links=links,
+        settings=out_settings,
+        clerical_review=review,
+        candidates=candidates.select(left_id, right_id, "match_probability", "match_weight"),
+        report=report,
     )
 
 

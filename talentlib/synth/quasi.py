@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ..contracts import load_contract
 from .base import hex_ids
 
 QI_COLUMNS = ("birth_year", "sex", "region", "surname_token", "given_token", "birth_md_token")
@@ -170,16 +171,15 @@ def generate_quasi_identifiers(
     Reads ``researchers.parquet`` (birth year, sex, region as published) and
     ``truth/persons.parquet`` (ei_person_id, ei_status) that ``synth.generate`` wrote before.
     """
-    from talentlib.contracts import load_contract  # contracts import synth-free modules only
-
     q = qi_params(params)
     noise = q["noise"]
     n_hex = int(q["token_hex_chars"])
     key = rng.bytes(32)  # synthetic HMAC key: deterministic per seed, never a real key
     out = Path(out)
 
-    persons = pl.read_parquet(out / "truth" / "persons.parquet", columns=[
-        "researcher_id", "ei_person_id", "ei_status"])  # fmt: skip
+    persons = pl.read_parquet(
+        out / "truth" / "persons.parquet", columns=["researcher_id", "ei_person_id", "ei_status"]
+    )
     published = pl.read_parquet(
         out / "researchers.parquet", columns=["researcher_id", "birth_year", "sex", "region"]
     ).unique("researcher_id", keep="first", maintain_order=True)
@@ -245,8 +245,8 @@ def generate_quasi_identifiers(
 
     # Distractors: insured people who are not researchers, from the same distributions.
     k = int(round(float(q["distractor_ratio"]) * m))
-    ids = hex_ids(rng, k + k // 50 + 16)
-    ids = ids[~np.isin(ids, persons["ei_person_id"].to_numpy())][:k]
+    ids = pl.Series(hex_ids(rng, k + k // 50 + 16), dtype=pl.String)
+    ids = ids.filter(~ids.is_in(persons["ei_person_id"].implode())).head(k).to_numpy()
     years = res["birth_year"].drop_nulls().to_numpy()
     sexes = res["sex"].drop_nulls().to_numpy().astype(str)
     d_year = years[rng.integers(0, years.size, size=k)]
