@@ -41,10 +41,9 @@ def run(
     pipeline: str | Path | None = None,
 ) -> batch.RunResult:
     """Generate (if missing), validate and run the batch; returns the run's result."""
-    if not (data / "truth.json").exists():
-        if not quiet:
-            print(f"합성 데이터가 없어 새로 만듭니다: {data}")
-        synth.generate("small", seed=seed, out=data, progress=not quiet)
+    if not (data / "truth.json").exists() and not quiet:
+        print(f"합성 데이터가 없어 새로 만듭니다: {data}")
+    synth.ensure_dataset(data, "small", seed=seed)  # also regenerates one an older generator made
     p = batch.load_pipeline(pipeline or default_pipeline())
     plan = batch.prepare(
         p,

@@ -30,6 +30,8 @@ from .publications import build_publications
 from .researchers import build_participations, build_people, researchers_frame
 
 SCALES = ("tiny", "small", "medium", "national")
+# Bump whenever the generated data change, so stale synthetic folders are regenerated.
+GENERATOR_VERSION = 3
 PUBLISHED = (
     "researchers",
     "participations",
@@ -125,6 +127,7 @@ def generate(
     truth: dict[str, Any] = {
         "generator": {
             "talentlib": __version__,
+            "generator_version": GENERATOR_VERSION,
             "params_version": p["version"],
             "seed": seed,
             "scale": scale,
@@ -307,12 +310,22 @@ def _json_default(o: Any) -> Any:
 def ensure_dataset(
     path: str | Path | None = None, scale: str = "small", seed: int = 20240101
 ) -> Path:
-    """The dataset folder to analyse: `path` if given, else data/synthetic/<scale>, generated if missing."""
+    """The dataset folder to analyse: `path` if given, else data/synthetic/<scale>.
+
+    A synthetic folder is (re)generated when missing or when an older generator made it; a folder
+    of real (or otherwise prepared) data — one without truth.json — is used as it is.
+    """
     import os
 
     out = Path(path) if path else Path(os.environ.get("TALENTLIB_DATA", "data/synthetic")) / scale
-    if not (out / "truth.json").exists() and not (out / "researchers.parquet").exists():
-        if path and scale not in ("tiny", "small", "medium", "national"):
+    truth = out / "truth.json"
+    if truth.exists():
+        made_by = json.loads(truth.read_text(encoding="utf-8")).get("generator", {})
+        stale = made_by.get("generator_version") != GENERATOR_VERSION
+        if stale and made_by.get("scale") in SCALES:
+            generate(made_by["scale"], seed=int(made_by.get("seed", seed)), out=out, progress=False)
+    elif not (out / "researchers.parquet").exists():
+        if path and not Path(path).exists() and scale not in SCALES:
             raise FileNotFoundError(f"no dataset in {out}")
         generate(scale, seed=seed, out=out, progress=False)
     return out
