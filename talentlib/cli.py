@@ -238,10 +238,31 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--fields", nargs="+", metavar="FIELD", help="field codes (default: all 12)")
     d.add_argument("--workers", type=int, help="fields run at the same time (default 2)")
     d.set_defaults(func=_cmd_demo)
+
+    e = sub.add_parser(
+        "eval-postings",
+        add_help=False,
+        help="precision/recall/F1 of competency tags, education/majors/experience accuracy, OCR CER",
+        description="Evaluate job-posting extraction on the synthetic and the hand-written sets "
+        "(text and OCR paths, with or without an LLM). Run `talent eval-postings --help` for options.",
+    )
+    e.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    e.set_defaults(func=_cmd_eval_postings)
     return p
 
 
+def _cmd_eval_postings(args: argparse.Namespace) -> int:
+    from talentlib.postings import evaluate
+
+    return int(evaluate.main(args.rest) or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval-postings"]:  # its own parser, so that `--help` shows its options
+        from talentlib.postings import evaluate
+
+        return int(evaluate.main(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if os.environ.get("CI"):

@@ -25,3 +25,8 @@ __all__ = [
     "read_posting",
     "segment",
 ]
+
+# Competency tagging and extraction (tagger.py); scikit-learn, kiwipiepy and rapidfuzz load on use.
+from .tagger import CompetencyTagger, extract, load_or_fit  # noqa: E402
+
+__all__ += ["CompetencyTagger", "extract", "load_or_fit"]

@@ -1,0 +1,786 @@
+"""Labour demand and competencies from extracted job postings: per field, job family, company,
+education, major and experience; common versus field-specific competencies; co-occurrence.
+
+Input is one row per posting (``posting_frame``): the posting index (field, company, company
+size, date) joined with what extraction found (``postings.tagger.extract``: education, majors,
+years of experience, competencies). Every table meant for publication is returned as a
+``privacy.DisclosedTable``.
+
+**Disclosure of company counts.** Companies are not people, so the privacy rules do not require
+suppression; we apply the count threshold (``rules.min_count`` postings) anyway, to every
+company row and every cell that counts postings: a small firm's exact number of openings is
+commercially sensitive, and a pseudonymous company id together with its size class, field and
+region can be re-identified. One rule for all firms (large ones are not exempted) is simpler to
+audit. Shares and statistics derived from counts (prevalence, lift, log-odds) are published only
+for cells of at least ``rules.min_count_magnitude`` postings and not dominated by two companies
+(top-2 companies' share of the cell's postings at most ``rules.dominance_k``).
+
+**Common versus field-specific** (``common_vs_specific``). A competency is *field-specific* for
+field f when it is distinctive for f against all other fields by the log-odds ratio with an
+informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"), z ≥
+``z_specific`` (default 3.0, about p < 0.0013 one-sided: with ~400 codes × 12 fields, 1.96 would
+flag dozens by chance), with at least ``min_postings`` postings in f. It is *common* when it
+appears (prevalence ≥ ``min_prevalence``, default 2 %) in at least ``min_field_share`` (75 %) of
+the fields with low dispersion (coefficient of variation of prevalence across fields ≤
+``max_cv``, default 0.6) and is specific to no field. Reported at competency and at parent-group
+level (``level="group"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from talentlib import privacy, taxonomy
+
+__all__ = [
+    "EXPERIENCE_BANDS",
+    "JobFamilyClassifier",
+    "CommonSpecificSettings",
+    "common_vs_specific",
+    "competency_labels",
+    "cooccurrence",
+    "demand_tables",
+    "experience_band",
+    "fit_job_families",
+    "job_family_labels",
+    "log_odds_dirichlet",
+    "major_labels",
+    "posting_frame",
+    "prevalence",
+    "prevalence_table",
+]
+
+ANALYSIS_SCHEMA = {
+    "posting_id": pl.String,
+    "field_code": pl.String,
+    "job_family": pl.String,
+    "company_id": pl.String,
+    "company_type": pl.String,
+    "posted_on": pl.Date,
+    "education": pl.String,
+    "majors": pl.List(pl.String),
+    "experience_min_years": pl.Int32,
+    "competencies": pl.List(pl.String),
+}
+# Experience bands (code, ko): null years = 무관/not stated, 0 = 신입.
+EXPERIENCE_BANDS = {
+    "ANY": "무관·미기재",
+    "NEW": "신입",
+    "Y1_2": "1~2년",
+    "Y3_5": "3~5년",
+    "Y6_9": "6~9년",
+    "Y10P": "10년 이상",
+}
+EDUCATION_LABELS = {"ANY": "학력무관", "UNKNOWN": "미기재"}
+UNKNOWN = "UNKNOWN"  # explicit code for a missing dimension value (disclose refuses nulls)
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _synth_families() -> dict[str, dict[str, Any]]:
+    from talentlib.synth.postings import default_postings_params
+
+    return {
+        f["code"]: {**f, "field_code": field}
+        for field, fams in default_postings_params()["families"].items()
+        for f in fams
+    }
+
+
+def job_family_labels() -> dict[str, str]:
+    """Job family code → Korean name (the synthetic generator's families; see module notes)."""
+    return {c: str(f["ko"]) for c, f in _synth_families().items()} | {UNKNOWN: "미분류"}
+
+
+def competency_labels(lang: str = "ko") -> dict[str, str]:
+    """Competency and group code → name."""
+    data = taxonomy.load("competencies")
+    out = {str(g["code"]): str(g.get(lang) or g["ko"]) for g in data.get("groups", [])}
+    out |= {str(r["code"]): str(r.get(lang) or r["ko"]) for r in data["codes"]}
+    return out
+
+
+@lru_cache(maxsize=1)
+def major_labels() -> dict[str, str]:
+    """Major code (postings/majors.yaml, what rules.majors returns) → Korean name."""
+    import yaml
+
+    path = Path(__file__).with_name("postings") / "majors.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(m["code"]): str(m["ko"]) for m in data["majors"]} | {UNKNOWN: "미기재"}
+
+
+def education_labels() -> dict[str, str]:
+    return taxonomy.labels("degrees") | EDUCATION_LABELS
+
+
+# --------------------------------------------------------------------------------------------
+# The analysis frame
+# --------------------------------------------------------------------------------------------
+
+
+def experience_band(col: str = "experience_min_years") -> pl.Expr:
+    """Band code of minimum years: null → ANY, 0 → NEW, 1–2, 3–5, 6–9, 10+."""
+    y = pl.col(col)
+    return (
+        pl.when(y.is_null())
+        .then(pl.lit("ANY"))
+        .when(y == 0)
+        .then(pl.lit("NEW"))
+        .when(y <= 2)
+        .then(pl.lit("Y1_2"))
+        .when(y <= 5)
+        .then(pl.lit("Y3_5"))
+        .when(y <= 9)
+        .then(pl.lit("Y6_9"))
+        .otherwise(pl.lit("Y10P"))
+        .alias("experience_band")
+    )
+
+
+def posting_frame(
+    index: pl.DataFrame,
+    extracted: pl.DataFrame,
+    job_families: pl.DataFrame | None = None,
+    *,
+    period: tuple[str | int, str | int] | None = None,
+) -> pl.DataFrame:
+    """One row per posting for the analyses (ANALYSIS_SCHEMA plus experience_band).
+
+    ``index``: posting_id, field_code, company_id, company_type, posted_on (job_postings
+    contract); ``extracted``: tagger.extract output; ``job_families``: posting_id, job_family
+    (from a JobFamilyClassifier or labels). ``period`` = (first, last) year or ISO date."""
+    base = index.select(
+        [
+            c if c in index.columns else pl.lit(None, dtype=ANALYSIS_SCHEMA[c]).alias(c)
+            for c in ("posting_id", "field_code", "company_id", "company_type", "posted_on")
+        ]
+    )
+    ex = extracted.select(
+        "posting_id", "education", "majors", "experience_min_years", "competencies"
+    )
+    df = base.join(ex, on="posting_id", how="inner")
+    if job_families is not None:
+        df = df.join(job_families.select("posting_id", "job_family"), on="posting_id", how="left")
+    else:
+        df = df.with_columns(pl.lit(None, dtype=pl.String).alias("job_family"))
+    if period is not None:
+        lo, hi = (_as_date(p, end) for p, end in zip(period, (False, True), strict=True))
+        df = df.filter(pl.col("posted_on").is_between(lo, hi))
+    return (
+        df.with_columns(pl.col(c).cast(t) for c, t in ANALYSIS_SCHEMA.items() if c in df.columns)
+        .with_columns(
+            pl.col("majors").fill_null([]),
+            pl.col("competencies").fill_null([]),
+            experience_band(),
+        )
+        .select([*ANALYSIS_SCHEMA, "experience_band"])
+    )
+
+
+def _as_date(v: str | int, end: bool) -> Any:
+    import datetime as dt
+
+    if isinstance(v, int) or (isinstance(v, str) and v.isdigit() and len(v) == 4):
+        return dt.date(int(v), 12, 31) if end else dt.date(int(v), 1, 1)
+    return dt.date.fromisoformat(str(v))
+
+
+# --------------------------------------------------------------------------------------------
+# Demand tables
+# --------------------------------------------------------------------------------------------
+
+
+def _fill(df: pl.DataFrame, cols: Sequence[str]) -> pl.DataFrame:
+    return df.with_columns(pl.col(c).cast(pl.String).fill_null(UNKNOWN) for c in cols)
+
+
+def _count(df: pl.DataFrame, by: Sequence[str], name: str = "postings") -> pl.DataFrame:
+    return _fill(df, by).group_by(list(by)).agg(pl.len().cast(pl.Int64).alias(name)).sort(list(by))
+
+
+def demand_tables(
+    df: pl.DataFrame,
+    field: str,
+    rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008
+) -> dict[str, privacy.DisclosedTable]:
+    """The field's demand tables, disclosed: postings by job family, by company size, by
+    company (pseudonymous id), job family × company size, by education, by major (a posting
+    counts once per major it names), by experience band; and companies by size."""
+    f = df.filter(pl.col("field_code") == field)
+    majors = (
+        f.select("posting_id", pl.col("majors").list.unique())
+        .explode("majors")
+        .with_columns(pl.col("majors").fill_null("NONE").alias("major"))
+    )
+    companies = f.select("company_id", "company_type").unique()
+    out = {
+        "postings_by_job_family": privacy.disclose(
+            _count(f, ["job_family"]), count="postings", rows="job_family", rules=rules
+        ),
+        "postings_by_company_type": privacy.disclose(
+            _count(f, ["company_type"]), count="postings", rows="company_type", rules=rules
+        ),
+        "companies_by_company_type": privacy.disclose(
+            _count(companies, ["company_type"], "companies"),
+            count="companies",
+            rows="company_type",
+            rules=rules,
+        ),
+        "postings_by_company": privacy.disclose(
+            _count(f, ["company_type", "company_id"]),
+            count="postings",
+            rows=["company_type", "company_id"],
+            rules=rules,
+        ),
+        "postings_by_job_family_company_type": privacy.disclose(
+            _count(f, ["job_family", "company_type"]),
+            count="postings",
+            rows="job_family",
+            cols="company_type",
+            rules=rules,
+        ),
+        "postings_by_education": privacy.disclose(
+            _count(f, ["education"]), count="postings", rows="education", rules=rules
+        ),
+        "postings_by_major": privacy.disclose(
+            _count(majors, ["major"]),
+            count="postings",
+            rows="major",
+            rules=rules,
+            margins=False,  # a posting names several majors: the sum is not a total
+        ),  # fmt: skip
+        "postings_by_experience": privacy.disclose(
+            _count(f, ["experience_band"]), count="postings", rows="experience_band", rules=rules
+        ),
+    }
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Competency prevalence
+# --------------------------------------------------------------------------------------------
+
+
+def _mentions(df: pl.DataFrame, level: str = "code", keep: Sequence[str] = ()) -> pl.DataFrame:
+    """One row per (posting, competency) — or parent group with ``level="group"``."""
+    cols = list(dict.fromkeys(["posting_id", "field_code", "company_id", *keep]))
+    m = df.select(*cols, pl.col("competencies").alias("code")).explode("code").drop_nulls("code")
+    if level == "group":
+        groups = {
+            str(r["code"]): str(r.get("group")) for r in taxonomy.load("competencies")["codes"]
+        }
+        m = m.with_columns(pl.col("code").replace_strict(groups, default=None)).drop_nulls("code")
+        m = m.unique(["posting_id", "code"], maintain_order=True)
+    elif level != "code":
+        raise ValueError("level is 'code' or 'group'")
+    return m
+
+
+def prevalence(
+    df: pl.DataFrame, by: Sequence[str] = ("field_code",), level: str = "code"
+) -> pl.DataFrame:
+    """Per group of ``by`` and competency: n (postings mentioning it), n_total (postings of the
+    group), prevalence = n / n_total, top2_company_share (of the n postings)."""
+    by = list(by)
+    base = _fill(df, by)
+    totals = base.group_by(by).agg(pl.len().cast(pl.Int64).alias("n_total"))
+    m = _mentions(base, level, by)
+    per_company = m.group_by([*by, "code", "company_id"]).agg(pl.len().alias("_c"))
+    top2 = per_company.group_by([*by, "code"]).agg(
+        pl.col("_c").sum().cast(pl.Int64).alias("n"),
+        pl.col("_c").sort(descending=True).head(2).sum().alias("_top2"),
+    )
+    return (
+        top2.join(totals, on=by)
+        .with_columns(
+            (pl.col("n") / pl.col("n_total")).alias("prevalence"),
+            (pl.col("_top2") / pl.col("n")).alias("top2_company_share"),
+        )
+        .drop("_top2")
+        .sort([*by, "n"], descending=[*([False] * len(by)), True])
+    )
+
+
+def prevalence_table(
+    df: pl.DataFrame,
+    by: Sequence[str] = ("field_code",),
+    *,
+    level: str = "code",
+    top: int | None = None,
+    rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008
+) -> privacy.DisclosedTable:
+    """Prevalence per group and competency, disclosed: the count n is thresholded, prevalence
+    published only for cells with n ≥ min_count_magnitude and not dominated by two companies.
+    ``top`` keeps each group's most frequent competencies (n_total stays exact)."""
+    by = list(by)
+    p = prevalence(df, by, level)
+    if top is not None:
+        p = p.with_columns(pl.col("n").rank("ordinal", descending=True).over(by).alias("_r"))
+        p = p.filter(pl.col("_r") <= top).drop("_r")
+    return privacy.disclose(
+        p.select(*by, "code", "n", "prevalence", "top2_company_share"),
+        count="n",
+        rows=[*by, "code"] if len(by) > 1 else by,
+        cols="code" if len(by) == 1 else None,
+        magnitudes=["prevalence"],
+        top_share="top2_company_share",
+        rules=rules,
+        margins=False,  # a posting has many competencies: sums over codes are not totals
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Common versus field-specific
+# --------------------------------------------------------------------------------------------
+
+
+def log_odds_dirichlet(
+    counts: pl.DataFrame, *, group: str = "field_code", prior_scale: float | None = None
+) -> pl.DataFrame:
+    """Monroe et al. (2008) log-odds ratio with an informative Dirichlet prior, each group
+    against all the others.
+
+    ``counts``: group, code, n (mentions). The prior is α_w = α₀ · (n_w / n) from the pooled
+    counts, α₀ = ``prior_scale`` (default: the mean number of mentions per group, so the prior
+    weighs like one average group). Returns group, code, n, delta (log-odds ratio), var,
+    z = delta / sqrt(var)."""
+    c = counts.select(group, "code", pl.col("n").cast(pl.Float64))
+    pooled = c.group_by("code").agg(pl.col("n").sum().alias("n_w"))
+    n_all = float(pooled["n_w"].sum())
+    per_group = c.group_by(group).agg(pl.col("n").sum().alias("n_g"))
+    a0 = prior_scale if prior_scale is not None else n_all / max(per_group.height, 1)
+    grid = per_group.join(pooled, how="cross").join(c, on=[group, "code"], how="left")
+    grid = grid.with_columns(pl.col("n").fill_null(0.0))
+    a = pl.col("n_w") / n_all * a0
+    yi, ni = pl.col("n"), pl.col("n_g")
+    yj, nj = pl.col("n_w") - pl.col("n"), n_all - pl.col("n_g")
+    delta = ((yi + a) / (ni + a0 - yi - a)).log() - ((yj + a) / (nj + a0 - yj - a)).log()
+    var = 1 / (yi + a) + 1 / (yj + a)
+    return grid.select(
+        group,
+        "code",
+        pl.col("n").cast(pl.Int64),
+        delta.alias("delta"),
+        var.alias("var"),
+        (delta / var.sqrt()).alias("z"),
+    ).sort([group, "z"], descending=[False, True])
+
+
+@dataclass(frozen=True)
+class CommonSpecificSettings:
+    """Thresholds of the common / field-specific split (see the module docstring)."""
+
+    z_specific: float = 3.0
+    min_postings: int = 5
+    min_prevalence: float = 0.02
+    min_field_share: float = 0.75
+    max_cv: float = 0.6
+
+
+def common_vs_specific(
+    df: pl.DataFrame,
+    *,
+    level: str = "code",
+    settings: CommonSpecificSettings = CommonSpecificSettings(),  # noqa: B008
+) -> pl.DataFrame:
+    """Per field and competency: n, n_total, prevalence, lift (prevalence / overall), log-odds
+    z against the other fields, and per competency: fields_present (prevalence ≥
+    min_prevalence), field_share, mean_prevalence, cv (across fields); ``role`` is "specific"
+    (distinctive for this field), "common" (everywhere, evenly) or "other". Not disclosed: use
+    ``common_specific_table`` to publish."""
+    s = settings
+    base = _fill(df, ["field_code"])
+    totals = base.group_by("field_code").agg(pl.len().cast(pl.Int64).alias("n_total"))
+    n_fields = totals.height
+    counts = _mentions(base, level).group_by("field_code", "code").agg(pl.len().alias("n"))
+    z = log_odds_dirichlet(counts)
+    overall = counts.group_by("code").agg(pl.col("n").sum().alias("_n_all"))
+    full = (
+        z.join(totals, on="field_code")
+        .join(overall, on="code")
+        .with_columns((pl.col("n") / pl.col("n_total")).alias("prevalence"))
+        .with_columns((pl.col("prevalence") / (pl.col("_n_all") / df.height)).alias("lift"))
+        .drop("_n_all")
+    )
+    stats = (
+        full.group_by("code")
+        .agg(
+            (pl.col("prevalence") >= s.min_prevalence).sum().alias("fields_present"),
+            pl.col("prevalence").mean().alias("mean_prevalence"),
+            (pl.col("prevalence").std(ddof=0) / pl.col("prevalence").mean()).alias("cv"),
+        )
+        .with_columns((pl.col("fields_present") / n_fields).alias("field_share"))
+    )
+    specific = (pl.col("z") >= s.z_specific) & (pl.col("n") >= s.min_postings)
+    out = full.join(stats, on="code").with_columns(specific.alias("_specific"))
+    any_specific = out.group_by("code").agg(pl.col("_specific").any().alias("_any"))
+    out = out.join(any_specific, on="code").with_columns(
+        pl.when(pl.col("_specific"))
+        .then(pl.lit("specific"))
+        .when(
+            (pl.col("field_share") >= s.min_field_share)
+            & (pl.col("cv") <= s.max_cv)
+            & ~pl.col("_any")
+        )
+        .then(pl.lit("common"))
+        .otherwise(pl.lit("other"))
+        .alias("role")
+    )
+    return out.drop("_specific", "_any", "var").sort(
+        ["field_code", "role", "z"], descending=[False, False, True]
+    )
+
+
+def common_specific_table(
+    cs: pl.DataFrame,
+    field: str,
+    df: pl.DataFrame,
+    *,
+    level: str = "code",
+    top: int = 20,
+    rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008
+) -> dict[str, privacy.DisclosedTable]:
+    """Publishable views of ``common_vs_specific`` for one field: its ``top`` field-specific
+    competencies (n, prevalence, lift, z) and the common competencies (n and prevalence in this
+    field). Statistics follow the prevalence rule (n ≥ min_count_magnitude, not dominated)."""
+    p = prevalence(df.filter(pl.col("field_code") == field), ["field_code"], level).select(
+        "code", "top2_company_share"
+    )
+    f = (
+        cs.filter(pl.col("field_code") == field)
+        .join(p, on="code", how="left")
+        .with_columns(pl.col("top2_company_share").fill_null(1.0))
+    )
+    spec = f.filter(pl.col("role") == "specific").sort("z", descending=True).head(top)
+    common = f.filter(pl.col("role") == "common").sort("mean_prevalence", descending=True)
+    out = {}
+    for name, t, mags in (
+        ("specific_competencies", spec, ["prevalence", "lift", "z"]),
+        ("common_competencies", common, ["prevalence", "mean_prevalence", "field_share"]),
+    ):
+        out[name] = privacy.disclose(
+            t.select("code", "n", *mags, "top2_company_share"),
+            count="n",
+            rows="code",
+            magnitudes=mags,
+            top_share="top2_company_share",
+            rules=rules,
+            margins=False,
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Co-occurrence
+# --------------------------------------------------------------------------------------------
+
+
+def cooccurrence(
+    df: pl.DataFrame,
+    field: str | None = None,
+    *,
+    top: int = 15,
+    level: str = "code",
+    rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008
+) -> privacy.DisclosedTable:
+    """Pairs among the field's ``top`` most frequent competencies: n_ab (postings with both),
+    jaccard = n_ab / (n_a + n_b − n_ab) and pmi = log(n_ab · N / (n_a · n_b)); one row per
+    ordered pair (a ≠ b) so a heatmap is symmetric. Disclosed: n_ab thresholded, jaccard and
+    pmi published where n_ab ≥ min_count_magnitude and not dominated by two companies."""
+    d = df if field is None else df.filter(pl.col("field_code") == field)
+    n = d.height
+    m = _mentions(d, level).select("posting_id", "company_id", "code")
+    freq = (
+        m.group_by("code")
+        .agg(pl.len().alias("n_a"))
+        .sort(["n_a", "code"], descending=[True, False])
+    )
+    keep = freq.head(top)
+    m = m.join(keep.select("code"), on="code")
+    pairs = (
+        m.join(m.select("posting_id", pl.col("code").alias("code_b")), on="posting_id")
+        .filter(pl.col("code") != pl.col("code_b"))
+        .rename({"code": "code_a"})
+    )
+    per_company = pairs.group_by("code_a", "code_b", "company_id").agg(pl.len().alias("_c"))
+    agg = per_company.group_by("code_a", "code_b").agg(
+        pl.col("_c").sum().cast(pl.Int64).alias("n_ab"),
+        (pl.col("_c").sort(descending=True).head(2).sum() / pl.col("_c").sum()).alias("top2"),
+    )
+    codes = keep["code"].to_list()
+    grid = pl.DataFrame(
+        [{"code_a": a, "code_b": b} for a in codes for b in codes if a != b],
+        schema={"code_a": pl.String, "code_b": pl.String},
+    )
+    fa = keep.rename({"code": "code_a"})
+    fb = keep.rename({"code": "code_b", "n_a": "n_b"})
+    t = (
+        grid.join(agg, on=["code_a", "code_b"], how="left")
+        .with_columns(pl.col("n_ab").fill_null(0), pl.col("top2").fill_null(1.0))
+        .join(fa, on="code_a")
+        .join(fb, on="code_b")
+        .with_columns(
+            (pl.col("n_ab") / (pl.col("n_a") + pl.col("n_b") - pl.col("n_ab"))).alias("jaccard"),
+            pl.when(pl.col("n_ab") > 0)
+            .then((pl.col("n_ab") * n / (pl.col("n_a") * pl.col("n_b"))).log())
+            .otherwise(None)
+            .alias("pmi"),
+        )
+    )
+    return privacy.disclose(
+        t.select("code_a", "code_b", "n_ab", "jaccard", "pmi", "top2"),
+        count="n_ab",
+        rows="code_a",
+        cols="code_b",
+        magnitudes=["jaccard", "pmi"],
+        top_share="top2",
+        rules=rules,
+        margins=False,  # a posting counts in many pairs: row sums are not totals
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Job families of postings without one
+# --------------------------------------------------------------------------------------------
+
+
+class JobFamilyClassifier:
+    """Job family from a posting's title and competencies (scikit-learn shape): character
+    n-grams of the title plus the competency codes as words, one logistic regression."""
+
+    def __init__(self, C: float = 4.0, random_state: int = 0) -> None:
+        self.C = C
+        self.random_state = random_state
+
+    @staticmethod
+    def _docs(
+        titles: Sequence[str | None], competencies: Sequence[Sequence[str] | None]
+    ) -> list[str]:
+        return [
+            f"{taxonomy.normalize_text(t or '')} || {' '.join('k_' + c for c in (cs or []))}"
+            for t, cs in zip(titles, competencies, strict=True)
+        ]
+
+    def fit(
+        self, titles: Sequence[str | None], competencies: Sequence[Sequence[str]], y: Sequence[str]
+    ) -> JobFamilyClassifier:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, make_pipeline
+
+        words = TfidfVectorizer(analyzer=_code_words)
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 3), min_df=1, sublinear_tf=True,
+            preprocessor=_title_part,
+        )  # fmt: skip
+        self.pipeline_ = make_pipeline(
+            FeatureUnion([("title", chars), ("codes", words)]),
+            LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state),
+        )
+        self.pipeline_.fit(self._docs(titles, competencies), list(y))
+        self.classes_ = list(self.pipeline_.classes_)
+        return self
+
+    def predict(
+        self,
+        titles: Sequence[str | None],
+        competencies: Sequence[Sequence[str] | None],
+        fields: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """Most likely family per posting; with ``fields``, only families of that field."""
+        if not hasattr(self, "pipeline_"):
+            raise RuntimeError("JobFamilyClassifier is not fitted; call fit first")
+        proba = self.pipeline_.predict_proba(self._docs(titles, competencies))
+        if fields is not None:
+            fam_field = {c: f["field_code"] for c, f in _synth_families().items()}
+            allowed = np.array(
+                [[fam_field.get(c) == f for c in self.classes_] for f in fields], dtype=bool
+            )
+            proba = np.where(allowed.any(axis=1, keepdims=True) & ~allowed, -1.0, proba)
+        return [self.classes_[j] for j in proba.argmax(axis=1)]
+
+
+def fit_job_families(n_postings: int = 900, seed: int = 86_420) -> JobFamilyClassifier:
+    """A JobFamilyClassifier trained on a fresh synthetic posting set (its own seed, plain
+    text only; a few seconds). Real postings need labelled examples of their own."""
+    import tempfile
+
+    from talentlib.synth.base import default_params
+    from talentlib.synth.postings import generate_postings, read_labels
+
+    with tempfile.TemporaryDirectory(prefix="talentlib-families-") as tmp:
+        generate_postings(
+            np.random.default_rng(seed), default_params(), tmp, n_postings=n_postings,
+            formats={"txt": 1.0}, max_rendered=0,
+        )  # fmt: skip
+        labels = read_labels(Path(tmp) / "postings")
+    return JobFamilyClassifier().fit(
+        [r["title"] for r in labels], [r["competencies"] for r in labels],
+        [r["job_family"] for r in labels],
+    )  # fmt: skip
+
+
+def _title_part(doc: str) -> str:
+    return doc.split("||")[0]
+
+
+def _code_words(doc: str) -> list[str]:
+    return doc.split("||")[1].split()
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook helpers (02_job_analysis): selecting, labelling, key numbers
+# --------------------------------------------------------------------------------------------
+
+
+def select_postings(
+    data: str | Path,
+    *,
+    sources: Sequence[str] | None = None,
+    formats: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """The posting index (``postings/job_postings.parquet``) of a dataset, optionally only some
+    sources (jobsite_a, company_site, …) and file types (txt, html, pdf, png, jpg)."""
+    path = Path(data) / "postings" / "job_postings.parquet"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no posting index at {path}; generate a dataset with `talent synth` or pass the "
+            "folder that holds postings/job_postings.parquet"
+        )
+    index = pl.read_parquet(path)
+    if sources:
+        index = index.filter(pl.col("source").is_in(list(sources)))
+    if formats:
+        index = index.filter(pl.col("file_type").is_in(list(formats)))
+    return index
+
+
+def posting_files(data: str | Path, index: pl.DataFrame) -> list[Path]:
+    root = Path(data) / "postings"
+    return [root / p for p in index["file_path"].to_list()]
+
+
+@lru_cache(maxsize=1)
+def _families_model() -> JobFamilyClassifier:
+    return fit_job_families()
+
+
+def assign_job_families(index: pl.DataFrame, extracted: pl.DataFrame) -> pl.DataFrame:
+    """posting_id, job_family predicted from the title and the extracted competencies, within
+    the posting's field (JobFamilyClassifier trained on synthetic postings)."""
+    df = index.select("posting_id", "title", "field_code").join(
+        extracted.select("posting_id", "competencies"), on="posting_id", how="inner"
+    )
+    if df.height == 0:
+        return pl.DataFrame(schema={"posting_id": pl.String, "job_family": pl.String})
+    fam = _families_model().predict(
+        df["title"].to_list(), df["competencies"].to_list(), df["field_code"].to_list()
+    )
+    return pl.DataFrame({"posting_id": df["posting_id"], "job_family": fam})
+
+
+def _label_map(col: str) -> dict[str, str]:
+    base = col.removesuffix("_a").removesuffix("_b") if col.startswith("code") else col
+    if base == "code":
+        m = competency_labels()
+    elif base == "job_family":
+        m = job_family_labels()
+    elif base in ("company_type",):
+        m = taxonomy.labels("institution_types")
+    elif base == "education":
+        m = education_labels()
+    elif base == "major":
+        m = major_labels() | {"NONE": "전공 무관·미기재"}
+    elif base == "experience_band":
+        m = dict(EXPERIENCE_BANDS)
+    elif base == "field_code":
+        m = taxonomy.labels("strategic_tech", level="field")
+    else:
+        raise KeyError(f"no labels for column {col!r}")
+    return m | {privacy.TOTAL: "합계", UNKNOWN: "미기재"}
+
+
+def labelled(df: pl.DataFrame, *cols: str) -> pl.DataFrame:
+    """Add Korean display labels ``{col}_ko`` for code columns (codes stay in the data)."""
+    return df.with_columns(
+        pl.col(c).cast(pl.String).replace(_label_map(c)).alias(f"{c}_ko") for c in cols
+    )
+
+
+def education_order() -> list[str]:
+    """Korean education labels from the lowest requirement to the highest (chart order)."""
+    lab = education_labels()
+    return [lab[c] for c in ("ANY", "HS", "ASSOC", "BACHELOR", "MASTER", "PHD", UNKNOWN)]
+
+
+def _published(t: privacy.DisclosedTable, count: str) -> pl.DataFrame:
+    return t.table.filter(~pl.col(f"{count}_suppressed"))
+
+
+def key_numbers(
+    df: pl.DataFrame,
+    field: str,
+    demand: dict[str, privacy.DisclosedTable],
+    cs: pl.DataFrame,
+    ingested: Any = None,
+) -> dict[str, Any]:
+    """The notebook's key numbers, read from published (disclosed) cells only."""
+    jobs = _published(demand["postings_by_job_family"], "postings")
+    total = jobs.filter(pl.col("job_family") == privacy.TOTAL)["postings"]
+    n = int(total[0]) if total.len() and total[0] is not None else None
+    inner = jobs.filter(pl.col("job_family") != privacy.TOTAL).sort("postings", descending=True)
+    edu = _published(demand["postings_by_education"], "postings")
+    hi = edu.filter(pl.col("education").is_in(["MASTER", "PHD"]))["postings"]
+    exp = _published(demand["postings_by_experience"], "postings")
+    new = exp.filter(pl.col("experience_band") == "NEW")["postings"]
+    comp_types = _published(demand["companies_by_company_type"], "companies")
+    n_comp = comp_types.filter(pl.col("company_type") == privacy.TOTAL)["companies"]
+    f = cs.filter(pl.col("field_code") == field)
+    out: dict[str, Any] = {
+        "field_code": field,
+        "postings": n,
+        "companies": int(n_comp[0]) if n_comp.len() else None,
+        "top_job_family": inner["job_family"][0] if inner.height else None,
+        "master_or_phd_share": round(float(hi.sum()) / n, 4) if n and hi.len() == 2 else None,
+        "entry_level_share": round(float(new[0]) / n, 4) if n and new.len() else None,
+        "specific_competencies": f.filter((pl.col("role") == "specific") & (pl.col("n") >= 10))
+        .sort("z", descending=True)["code"]
+        .head(10)
+        .to_list(),
+        "common_competencies": sorted(cs.filter(pl.col("role") == "common")["code"].unique()),
+    }
+    if ingested is not None:
+        out["files_read"] = int(ingested.n_ok)
+        out["files_quarantined"] = int(ingested.n_quarantined)
+    return out
+
+
+def new_competency_candidates(
+    tagger: Any, ingested: pl.DataFrame, df: pl.DataFrame, field: str, max_lines: int = 40
+) -> pl.DataFrame:
+    """Terms the LLM proposes outside the taxonomy (term, count, example_line), from the body
+    lines of the field's postings; for curators, not for publication."""
+    from talentlib.postings import llm as llm_mod
+    from talentlib.postings.sections import segment
+    from talentlib.postings.tagger import BODY_SECTIONS
+
+    ids = df.filter(pl.col("field_code") == field)["posting_id"]
+    seg = segment(ingested.filter(pl.col("posting_id").is_in(ids)))
+    lines = (
+        seg.filter(pl.col("section").is_in(list(BODY_SECTIONS)))["text"].unique(maintain_order=True)
+    ).head(max_lines)
+    return llm_mod.propose_new_competencies(
+        tagger._backend(), lines.to_list(), cache_dir=tagger.llm_cache_dir
+    )

@@ -1,0 +1,190 @@
+"""talentlib.competencies: demand tables, prevalence, common vs field-specific, co-occurrence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from talentlib import competencies as comp
+from talentlib import privacy
+
+FIELDS = ("BATT", "SEMI", "AI")
+
+
+def _constructed(seed: int = 0) -> pl.DataFrame:
+    """3 fields × 200 postings from 10 companies each. Known answers: C-ENG in 30 % of every
+    field (common); BATT-EIS in 40 % of BATT and 1 % elsewhere (specific to BATT); AI-LLM in
+    35 % of AI only (specific to AI); C-PY in 50 % of SEMI and AI only (neither: absent from
+    BATT)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for f in FIELDS:
+        for i in range(200):
+            codes = []
+            if rng.random() < 0.30:
+                codes.append("C-ENG")
+            if rng.random() < (0.40 if f == "BATT" else 0.01):
+                codes.append("BATT-EIS")
+            if f == "AI" and rng.random() < 0.35:
+                codes.append("AI-LLM")
+            if f != "BATT" and rng.random() < 0.5:
+                codes.append("C-PY")
+            rows.append(
+                {
+                    "posting_id": f"{f}{i:04d}",
+                    "field_code": f,
+                    "job_family": f"{f}_A" if i % 2 else f"{f}_B",
+                    "company_id": f"{f}-CO{i % 10}",
+                    "company_type": ["LARGE", "SME"][i % 10 < 3],
+                    "posted_on": dt.date(2022 + i % 3, 1 + i % 12, 1),
+                    "education": ["BACHELOR", "MASTER", "PHD", None][i % 4],
+                    "majors": [["CHEM_ENG"], ["MATERIALS", "CHEM"], []][i % 3],
+                    "experience_min_years": [None, 0, 2, 4, 7, 12][i % 6],
+                    "competencies": codes,
+                }
+            )
+    df = pl.DataFrame(rows, schema=comp.ANALYSIS_SCHEMA)
+    return df.with_columns(comp.experience_band())
+
+
+def test_common_vs_specific_recovers_known_answer() -> None:
+    df = _constructed()
+    cs = comp.common_vs_specific(df)
+    role = {(f, c): r for f, c, r in cs.select("field_code", "code", "role").iter_rows()}
+    for f in FIELDS:
+        assert role[(f, "C-ENG")] == "common"
+    assert role[("BATT", "BATT-EIS")] == "specific"
+    assert role[("SEMI", "BATT-EIS")] == role[("AI", "BATT-EIS")] == "other"
+    assert role[("AI", "AI-LLM")] == "specific"
+    assert role[("SEMI", "C-PY")] != "common" and role[("BATT", "C-PY")] != "common"
+    z = {(f, c): v for f, c, v in cs.select("field_code", "code", "z").iter_rows()}
+    assert z[("BATT", "BATT-EIS")] > 5 > abs(z[("BATT", "C-ENG")])
+    lift = cs.filter((pl.col("field_code") == "BATT") & (pl.col("code") == "BATT-EIS"))["lift"]
+    assert lift[0] > 2
+
+
+def test_common_vs_specific_at_group_level() -> None:
+    cs = comp.common_vs_specific(_constructed(), level="group")
+    roles = dict(cs.filter(pl.col("field_code") == "BATT").select("code", "role").iter_rows())
+    assert roles["G-C-LANG"] == "common"  # C-ENG's parent group
+    assert roles["G-BATT-EVAL"] == "specific"  # BATT-EIS's parent group
+
+
+def test_log_odds_is_zero_for_identical_fields() -> None:
+    counts = pl.DataFrame(
+        {"field_code": ["A", "A", "B", "B"], "code": ["x", "y", "x", "y"], "n": [30, 70, 30, 70]}
+    )
+    z = comp.log_odds_dirichlet(counts)
+    assert z["z"].abs().max() < 1e-9
+
+
+def test_every_demand_table_is_disclosed_and_thresholded() -> None:
+    df = _constructed()
+    # one small company: 2 postings must not be published
+    extra = df.head(2).with_columns(
+        pl.lit("BATT-SMALL").alias("company_id"), pl.Series("posting_id", ["X1", "X2"])
+    )
+    tables = comp.demand_tables(pl.concat([df, extra]), "BATT")
+    assert set(tables) >= {
+        "postings_by_job_family",
+        "postings_by_company_type",
+        "postings_by_company",
+        "postings_by_education",
+        "postings_by_major",
+        "postings_by_experience",
+        "companies_by_company_type",
+        "postings_by_job_family_company_type",
+    }
+    for name, t in tables.items():
+        assert privacy.is_disclosed(t), name
+        count = next(c for c in t.table.columns if c.endswith("_suppressed")).removesuffix(
+            "_suppressed"
+        )
+        pub = t.table.filter(~pl.col(f"{count}_suppressed") & (pl.col(count) > 0))
+        assert pub.height == 0 or pub[count].min() >= 5, name
+    by_company = tables["postings_by_company"].table
+    small = by_company.filter(pl.col("company_id") == "BATT-SMALL")
+    assert small["postings_suppressed"][0] and small["postings"][0] is None
+    jobs = tables["postings_by_job_family"].table
+    assert jobs.filter(pl.col("job_family") == privacy.TOTAL)["postings"][0] == 202
+
+
+def test_prevalence_and_published_statistics() -> None:
+    df = _constructed()
+    p = comp.prevalence(df, ["field_code"])
+    eng = p.filter((pl.col("field_code") == "BATT") & (pl.col("code") == "C-ENG")).row(
+        0, named=True
+    )
+    assert eng["n_total"] == 200 and abs(eng["prevalence"] - eng["n"] / 200) < 1e-12
+    assert 0 < eng["top2_company_share"] <= 1
+    t = comp.prevalence_table(df, ["field_code"], top=2)
+    assert privacy.is_disclosed(t)
+    assert t.table.group_by("field_code").len()["len"].max() <= 2
+    cs = comp.common_vs_specific(df)
+    views = comp.common_specific_table(cs, "BATT", df)
+    assert all(privacy.is_disclosed(v) for v in views.values())
+    assert "BATT-EIS" in views["specific_competencies"].table["code"].to_list()
+    assert "C-ENG" in views["common_competencies"].table["code"].to_list()
+
+
+def test_cooccurrence_counts_and_jaccard() -> None:
+    df = pl.DataFrame(
+        {
+            "posting_id": [f"P{i}" for i in range(40)],
+            "field_code": ["BATT"] * 40,
+            "company_id": [f"C{i % 8}" for i in range(40)],
+            "competencies": [["A-1", "B-2"]] * 20 + [["A-1"]] * 10 + [["B-2"]] * 10,
+        }
+    )
+    # codes must exist for the group level only; at code level any string works
+    t = comp.cooccurrence(df, "BATT", top=5)
+    assert privacy.is_disclosed(t)
+    row = t.table.filter((pl.col("code_a") == "A-1") & (pl.col("code_b") == "B-2")).row(
+        0, named=True
+    )
+    assert row["n_ab"] == 20
+    assert row["jaccard"] == pytest.approx(20 / (30 + 30 - 20))
+    assert row["pmi"] == pytest.approx(np.log(20 * 40 / (30 * 30)))
+    sym = t.table.filter((pl.col("code_a") == "B-2") & (pl.col("code_b") == "A-1"))
+    assert sym["n_ab"][0] == 20
+
+
+def test_posting_frame_period_and_bands() -> None:
+    index = pl.DataFrame(
+        {
+            "posting_id": ["a", "b", "c"],
+            "field_code": ["BATT"] * 3,
+            "company_id": ["C1"] * 3,
+            "company_type": ["SME"] * 3,
+            "posted_on": [dt.date(2021, 5, 1), dt.date(2023, 5, 1), dt.date(2024, 12, 31)],
+        }
+    )
+    ex = pl.DataFrame(
+        {
+            "posting_id": ["a", "b", "c"],
+            "education": ["MASTER", None, "ANY"],
+            "majors": [["CHEM"], None, []],
+            "experience_min_years": [0, None, 10],
+            "competencies": [["C-PY"], [], None],
+        },
+        schema_overrides={"majors": pl.List(pl.String), "competencies": pl.List(pl.String)},
+    )
+    df = comp.posting_frame(index, ex, period=(2023, 2024))
+    assert df["posting_id"].to_list() == ["b", "c"]
+    assert df["experience_band"].to_list() == ["ANY", "Y10P"]
+    assert df["competencies"].to_list() == [[], []]
+    labelled = comp.labelled(df, "experience_band", "education")
+    assert labelled["experience_band_ko"].to_list() == ["무관·미기재", "10년 이상"]
+
+
+def test_job_family_classifier_within_field() -> None:
+    titles = ["셀 설계 엔지니어", "전극 공정 엔지니어", "ML 엔지니어", "데이터 사이언티스트"] * 5
+    codes = [["BATT-CELLDES"], ["BATT-COAT"], ["AI-ML"], ["C-STAT"]] * 5
+    y = ["BATT_CELL", "BATT_ELECTRODE", "AI_MLENG", "AI_DS"] * 5
+    clf = comp.JobFamilyClassifier().fit(titles, codes, y)
+    assert clf.predict(["셀 설계 선임"], [["BATT-CELLDES"]]) == ["BATT_CELL"]
+    # restricted to the posting's field, an AI-looking title in BATT gets a BATT family
+    assert clf.predict(["ML 엔지니어"], [["AI-ML"]], ["BATT"])[0].startswith("BATT_")
