@@ -81,19 +81,7 @@ _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")  # a space
 # --------------------------------------------------------------------------------------------
 
 
-def _jamo(s: str) -> str:
-    """Hangul syllables as letters (ㄱ+ㅏ+ㄴ): one OCR slip costs one letter, not a syllable."""
-    out = []
-    for ch in s:
-        code = ord(ch) - 0xAC00
-        if 0 <= code < 11172:
-            out.append(chr(0x1100 + code // 588))
-            out.append(chr(0x1161 + (code % 588) // 28))
-            if code % 28:
-                out.append(chr(0x11A7 + code % 28))
-        else:
-            out.append(ch)
-    return "".join(out)
+from .sections import _jamo  # noqa: E402  (one jamo key for headings and competencies)
 
 
 # Tesseract's Latin confusions, folded the same way on both sides of a comparison.
