@@ -83,7 +83,6 @@ _HANGUL_GAP = re.compile(r"(?<=[\uac00-\ud7a3]) (?=[\uac00-\ud7a3])")  # a space
 
 from .sections import _jamo  # noqa: E402  (one jamo key for headings and competencies)
 
-
 # Tesseract's Latin confusions, folded the same way on both sides of a comparison.
 _FOLD = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l", "5": "s", "8": "b"})
 _KEY_DROP = re.compile(r"[\s\-_./·ㆍ,:;()\[\]'\"]+")
