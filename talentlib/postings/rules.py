@@ -38,7 +38,7 @@ __all__ = [
     "salary",
 ]
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 _HERE = Path(__file__).parent
 
 RULES_SCHEMA = {
@@ -610,9 +610,13 @@ def _round(v: float | None) -> int | None:
 
 # Where each attribute is looked for, in order; the first source with a finding wins.
 _SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "education": (("education",), ("requirements", "major"), ("position", "other", "conditions")),
-    "experience": (("experience",), ("requirements",), ("position", "other", "conditions")),
-    "majors": (("major",), ("education", "requirements", "conditions"), ("position", "other")),
+    # the last group catches postings whose headings OCR garbled, so their lines fell elsewhere
+    "education": (("education",), ("requirements", "major"), ("position", "other", "conditions"),
+                  ("duties", "company", "application", "process", "benefits", "preferred")),
+    "experience": (("experience",), ("requirements",), ("position", "other", "conditions"),
+                   ("duties", "company", "application", "process", "benefits", "preferred")),
+    "majors": (("major",), ("education", "requirements", "conditions"), ("position", "other"),
+               ("duties", "company", "application", "process", "benefits")),
     "employment": (("employment",), ("conditions", "position", "other")),
     "region": (("location",), ("conditions",), ("position", "other")),
     "salary": (("salary",), ("conditions",), ("other", "position")),
