@@ -69,11 +69,7 @@ key
 # 종료 후 0~36개월 동안 매 3개월의 상태: 부문별 취업, 해당 시점 고용보험 이력 없음, 미관측.
 
 # %%
-monthly = viz.korean(
-    viz.cells_with_remainder(ct.tables["monthly_status"], "months", "status", "people")
-).with_columns(pl.col("months").cast(pl.Int64))
-viz.stacked_share(monthly, "months", "status", "people", title=f"{field_ko}: 과제 종료 후 고용 상태",
-                  x_title="종료 후 개월", color_title="상태", order=viz.STATUS_ORDER)
+viz.career_status_over_time(ct.tables["monthly_status"].table, field_ko)
 
 # %%
 viz.korean(ct.tables["status_12m_by_exit_role"].display("ko"))
@@ -82,18 +78,15 @@ viz.korean(ct.tables["status_12m_by_exit_role"].display("ko"))
 # ## 어디로 가는가: 부문·산업·직업 (종료 12개월 후 주된 일자리)
 
 # %%
-emp = viz.korean(ct.tables["destination_employer_type_12m"].table.filter(pl.col("employer_type") != privacy.TOTAL))
-viz.bar(emp, "people", "employer_type", title="기관 유형", x_title="인원", y_title=None)
+viz.career_destinations(ct.tables["destination_employer_type_12m"].table, "employer_type", "기관 유형")
 
 # %%
-ind = viz.korean(ct.tables["destination_industry_12m"].table.filter(pl.col("ksic_division") != privacy.TOTAL))
-viz.bar(ind.sort("people", descending=True, nulls_last=True).head(15), "people", "ksic_division",
-        title="산업(KSIC 중분류) 상위 15", x_title="인원", y_title=None)
+viz.career_destinations(ct.tables["destination_industry_12m"].table, "ksic_division",
+                        "산업(KSIC 중분류) 상위 15", 15)
 
 # %%
-occ = viz.korean(ct.tables["destination_occupation_12m"].table.filter(pl.col("keco_minor") != privacy.TOTAL))
-viz.bar(occ.sort("people", descending=True, nulls_last=True).head(15), "people", "keco_minor",
-        title="직업(KECO 소분류) 상위 15", x_title="인원", y_title=None)
+viz.career_destinations(ct.tables["destination_occupation_12m"].table, "keco_minor",
+                        "직업(KECO 소분류) 상위 15", 15)
 
 # %%
 viz.korean(ct.tables["retention_12m"].display("ko"))
@@ -103,13 +96,7 @@ viz.korean(ct.tables["retention_12m"].display("ko"))
 # 10명 이상이고 상위 2명이 합계의 85%를 넘지 않는 집단만 공개합니다.
 
 # %%
-wages = ct.tables["wage_12m_by_degree"].table.filter(pl.col("degree") != privacy.TOTAL).with_columns(
-    (pl.col(c) / 10_000).alias(c) for c in ("wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75")
-)
-order = [taxonomy.label("degrees", d) for d in taxonomy.table("degrees")["code"]]
-viz.quartile_range(viz.korean(wages), "degree", "wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75",
-                   title="학위별 월 임금 (사분위 범위, 중위값 표시)", cat_title="학위", value_title="만원",
-                   sort=order)
+viz.career_wages_by_degree(ct.tables["wage_12m_by_degree"].table)
 
 # %%
 viz.korean(ct.tables["wage_12m_by_employer_type"].display("ko"))
@@ -121,11 +108,8 @@ viz.korean(ct.tables["wage_growth_12_36m_by_degree"].display("ko")) if "wage_gro
 # ## 흐름: 참여 기관 유형 → 12개월 후 행선지
 
 # %%
-flows = viz.korean(ct.tables["flow_origin_to_destination_12m"].table.filter(
-    (pl.col("origin_type") != privacy.TOTAL) & (pl.col("destination") != privacy.TOTAL)
-))
-display(SVG(viz.sankey_svg(flows, "origin_type", "destination", "people",
-                           title=f"{field_ko}: 참여 기관 유형 → 12개월 후 행선지")))
+display(SVG(viz.career_flow_sankey(ct.tables["flow_origin_to_destination_12m"].table, field_ko,
+                                   draw_empty=True)))
 
 # %% [markdown]
 # ## 첫 일자리까지 걸린 시간 (학생연구원, Kaplan–Meier)
@@ -133,19 +117,14 @@ display(SVG(viz.sankey_svg(flows, "origin_type", "destination", "people",
 
 # %%
 if "time_to_first_job_students" in ct.tables:
-    km = ct.tables["time_to_first_job_students"].table.with_columns(pl.col("months").cast(pl.Int64))
-    display(viz.line(km, "months", "share_with_first_job", title="첫 일자리 취업 누적 비율",
-                     x_title="종료 후 개월", y_title="누적 비율", y_format="%"))
+    display(viz.career_first_job_curve(ct.tables["time_to_first_job_students"].table))
 
 # %% [markdown]
 # ## 12개 분야 비교 (종료 12개월 후)
 
 # %%
 comp = careers.field_comparison(linked, exit_years=tuple(exit_years), rules=rules)
-st = viz.korean(viz.cells_with_remainder(comp["fields_status_12m"], "field_code", "state", "people"))
-viz.stacked_share(st, "field_code", "state", "people", title="분야별 12개월 후 상태", x_title="분야",
-                  color_title="상태", horizontal=True, order=viz.STATUS_ORDER,
-                  x_sort=taxonomy.fields()["ko"].to_list())
+viz.career_fields_status(comp["fields_status_12m"].table)
 
 # %%
 fw = comp["fields_wage_12m"].table.filter(pl.col("field_code") != privacy.TOTAL).with_columns(

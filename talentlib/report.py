@@ -676,124 +676,20 @@ def _to_svg(chart: Any) -> str:
     return vlc.vegalite_to_svg(chart.to_json())
 
 
-def _status_chart(df: pl.DataFrame, field_ko: str) -> Any:
+def _charts() -> dict[str, Callable[[pl.DataFrame, str], Any]]:
     from . import viz
 
-    t = type("T", (), {"table": df})()
-    monthly = viz.korean(viz.cells_with_remainder(t, "months", "status", "people")).with_columns(
-        pl.col("months").cast(pl.Int64)
-    )
-    return viz.stacked_share(
-        monthly,
-        "months",
-        "status",
-        "people",
-        title=f"{field_ko}: 과제 종료 후 고용 상태",
-        x_title="종료 후 개월",
-        color_title="상태",
-        order=viz.STATUS_ORDER,
-    )
-
-
-def _bar_chart(col: str, title: str, top: int | None = None) -> Callable[[pl.DataFrame, str], Any]:
-    def make(df: pl.DataFrame, field_ko: str) -> Any:
-        from . import viz
-
-        d = viz.korean(df.filter(pl.col(col) != privacy.TOTAL))
-        d = d.sort("people", col, descending=[True, False], nulls_last=True)  # largest first
-        if top:
-            d = d.head(top)
-        return viz.bar(
-            d, "people", col, title=title, x_title="인원", y_title=None, sort=d[col].to_list()
-        )
-
-    return make
-
-
-def _wage_chart(df: pl.DataFrame, field_ko: str) -> Any:
-    from . import viz
-
-    cols = ("wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75")
-    w = df.filter(pl.col("degree") != privacy.TOTAL).with_columns(
-        (pl.col(c) / 10_000).alias(c) for c in cols
-    )
-    order = [taxonomy.label("degrees", d) for d in taxonomy.table("degrees")["code"]]
-    return viz.quartile_range(
-        viz.korean(w),
-        "degree",
-        *cols,
-        title="학위별 월 임금 (사분위 범위, 중위값 표시)",
-        cat_title="학위",
-        value_title="만원",
-        sort=order,
-    )
-
-
-def _km_chart(df: pl.DataFrame, field_ko: str) -> Any:
-    from . import viz
-
-    km = df.filter(~pl.col("share_with_first_job_suppressed")).with_columns(
-        pl.col("months").cast(pl.Int64)
-    )
-    return viz.line(
-        km,
-        "months",
-        "share_with_first_job",
-        title="학생연구원 첫 일자리 취업 누적 비율",
-        x_title="종료 후 개월",
-        y_title="누적 비율",
-        y_format="%",
-    )
-
-
-def _flow_chart(df: pl.DataFrame, field_ko: str) -> str | None:
-    from . import viz
-
-    flows = viz.korean(
-        df.filter(
-            (pl.col("origin_type") != privacy.TOTAL) & (pl.col("destination") != privacy.TOTAL)
-        )
-    )
-    if not flows.filter(~pl.col("people_suppressed") & (pl.col("people") > 0)).height:
-        return None  # every flow suppressed: an empty diagram would say nothing
-    return viz.sankey_svg(
-        flows,
-        "origin_type",
-        "destination",
-        "people",
-        title=f"{field_ko}: 참여 기관 유형 → 12개월 후 행선지",
-    )
-
-
-def _fields_chart(df: pl.DataFrame, field_ko: str) -> Any:
-    from . import viz
-
-    t = type("T", (), {"table": df})()
-    st = viz.korean(viz.cells_with_remainder(t, "field_code", "state", "people"))
-    return viz.stacked_share(
-        st,
-        "field_code",
-        "state",
-        "people",
-        title="12개 분야 비교: 종료 12개월 후 상태",
-        x_title="분야",
-        color_title="상태",
-        horizontal=True,
-        order=viz.STATUS_ORDER,
-        x_sort=taxonomy.fields()["ko"].to_list(),
-    )
-
-
-# table name → chart builder (frame of the verified table, field label) → altair chart or SVG
-CHARTS: dict[str, Callable[[pl.DataFrame, str], Any]] = {
-    "monthly_status": _status_chart,
-    "destination_employer_type_12m": _bar_chart("employer_type", "종료 12개월 후 취업 기관 유형"),
-    "destination_industry_12m": _bar_chart("ksic_division", "취업 산업(KSIC 중분류) 상위 15", 15),
-    "wage_12m_by_degree": _wage_chart,
-    "flow_origin_to_destination_12m": _flow_chart,
-    "time_to_first_job_students": _km_chart,
-    "fields_status_12m": _fields_chart,
-}
+    return {
+        "monthly_status": viz.career_status_over_time,
+        "destination_employer_type_12m": lambda df, f: viz.career_destinations(
+            df, "employer_type", "종료 12개월 후 취업 기관 유형"),
+        "destination_industry_12m": lambda df, f: viz.career_destinations(
+            df, "ksic_division", "취업 산업(KSIC 중분류) 상위 15", 15),
+        "wage_12m_by_degree": viz.career_wages_by_degree,
+        "flow_origin_to_destination_12m": viz.career_flow_sankey,
+        "time_to_first_job_students": viz.career_first_job_curve,
+        "fields_status_12m": viz.career_fields_status,
+    }
 
 
 def _scope_svg_ids(svg: str, prefix: str) -> str:
@@ -1097,7 +993,7 @@ def publish_field(
     # charts from the verified tables, stamped with the hashes of the tables they draw
     charts: dict[str, list[tuple[str, str]]] = {}
     warn: list[str] = []
-    for name, make in CHARTS.items():
+    for name, make in _charts().items():
         if name not in verified.frames:
             continue
         try:
@@ -1111,7 +1007,7 @@ def publish_field(
         svg = save_chart(obj, out, name, sources=[name], notebook=nb).read_text(encoding="utf-8")
         charts.setdefault(nb, []).append((TABLE_TITLES.get(name, name), svg))
     for name, svg in verified.charts.items():
-        if name in CHARTS:
+        if name in _charts():
             continue
         entry = _load_ledger(out)["charts"][name]
         charts.setdefault(_notebook_of(entry), []).append((name, svg))
