@@ -248,6 +248,20 @@ def _own_industries(field_code: str) -> frozenset[str]:
     return taxonomy.own_industry_codes(field_code, level=5)
 
 
+def _people(
+    df: pl.DataFrame, rows: str, cols: str | None = None, *, rules: privacy.DisclosureRules
+) -> privacy.DisclosedTable:
+    """Count people per cell (rows × cols) and pass the table through disclosure control."""
+    keys = [rows] if cols is None else [rows, cols]
+    return privacy.disclose(
+        df.group_by(keys).agg(pl.len().alias("people")),
+        count="people",
+        rows=rows,
+        cols=cols,
+        rules=rules,
+    )
+
+
 def career_tables(
     linked: LinkedData, spec: CohortSpec, rules: privacy.DisclosureRules | None = None
 ) -> CareerTables:
@@ -301,32 +315,12 @@ def career_tables(
     emp12 = states.filter((pl.col("months") == 12) & (pl.col("state") == "employed"))
     if emp12.height:
         # destinations: employer type, firm size, industry (KSIC division), occupation (KECO minor group)
-        t["destination_employer_type_12m"] = privacy.disclose(
-            emp12.group_by("employer_type").agg(pl.len().alias("people")),
-            count="people",
-            rows="employer_type",
-            rules=rules,
-        )
-        t["destination_firm_size_12m"] = privacy.disclose(
-            emp12.group_by("firm_size").agg(pl.len().alias("people")),
-            count="people",
-            rows="firm_size",
-            rules=rules,
-        )
+        t["destination_employer_type_12m"] = _people(emp12, "employer_type", rules=rules)
+        t["destination_firm_size_12m"] = _people(emp12, "firm_size", rules=rules)
         ind = emp12.with_columns(pl.col("ksic").str.slice(0, 2).alias("ksic_division"))
-        t["destination_industry_12m"] = privacy.disclose(
-            ind.group_by("ksic_division").agg(pl.len().alias("people")),
-            count="people",
-            rows="ksic_division",
-            rules=rules,
-        )
+        t["destination_industry_12m"] = _people(ind, "ksic_division", rules=rules)
         occ = emp12.with_columns(pl.col("occupation").str.slice(0, 3).alias("keco_minor"))
-        t["destination_occupation_12m"] = privacy.disclose(
-            occ.group_by("keco_minor").agg(pl.len().alias("people")),
-            count="people",
-            rows="keco_minor",
-            rules=rules,
-        )
+        t["destination_occupation_12m"] = _people(occ, "keco_minor", rules=rules)
 
         # wages of the main job at 12 months by degree, employer type and firm size
         for dim in ("degree", "employer_type", "firm_size"):
@@ -361,13 +355,7 @@ def career_tables(
             .otherwise(pl.lit("non_industry"))
             .alias("employer_group"),
         )
-        t["retention_12m"] = privacy.disclose(
-            ret.group_by("employer_group", "industry_group").agg(pl.len().alias("people")),
-            count="people",
-            rows="employer_group",
-            cols="industry_group",
-            rules=rules,
-        )
+        t["retention_12m"] = _people(ret, "employer_group", "industry_group", rules=rules)
         kn["own_industry_share_12m"] = float((ret["industry_group"] == "own").mean())
         ind_only = ret.filter(pl.col("employer_group") == "industry")
         kn["own_industry_share_12m_industry"] = (
@@ -381,20 +369,10 @@ def career_tables(
             .otherwise(pl.col("state"))
             .alias("destination")
         )
-        t["flow_origin_to_destination_12m"] = privacy.disclose(
-            flow.group_by("origin_type", "destination").agg(pl.len().alias("people")),
-            count="people",
-            rows="origin_type",
-            cols="destination",
-            rules=rules,
+        t["flow_origin_to_destination_12m"] = _people(
+            flow, "origin_type", "destination", rules=rules
         )
-        t["flow_role_to_destination_12m"] = privacy.disclose(
-            flow.group_by("exit_role", "destination").agg(pl.len().alias("people")),
-            count="people",
-            rows="exit_role",
-            cols="destination",
-            rules=rules,
-        )
+        t["flow_role_to_destination_12m"] = _people(flow, "exit_role", "destination", rules=rules)
 
     # wage growth: the same people's main job at 12 and 36 months
     emp36 = states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
@@ -456,12 +434,7 @@ def career_tables(
         )
     )
     if moves.height:
-        t["employers_within_36m"] = privacy.disclose(
-            moves.group_by("employers_36m").agg(pl.len().alias("people")),
-            count="people",
-            rows="employers_36m",
-            rules=rules,
-        )
+        t["employers_within_36m"] = _people(moves, "employers_36m", rules=rules)
 
     # time to first job for student researchers (Kaplan–Meier), published while at least
     # min_count_magnitude people remain at risk
@@ -526,20 +499,8 @@ def field_comparison(
     st = pl.concat(states)
     em = pl.concat(emp)
     out = {
-        "fields_status_12m": privacy.disclose(
-            st.group_by("field_code", "state").agg(pl.len().alias("people")),
-            count="people",
-            rows="field_code",
-            cols="state",
-            rules=rules,
-        ),
-        "fields_employer_type_12m": privacy.disclose(
-            em.group_by("field_code", "employer_type").agg(pl.len().alias("people")),
-            count="people",
-            rows="field_code",
-            cols="employer_type",
-            rules=rules,
-        ),
+        "fields_status_12m": _people(st, "field_code", "state", rules=rules),
+        "fields_employer_type_12m": _people(em, "field_code", "employer_type", rules=rules),
     }
     stats = privacy.magnitude_stats(em, ["field_code"], "wage_monthly")
     out["fields_wage_12m"] = privacy.disclose(
