@@ -66,12 +66,12 @@ def main() -> int:
     ap.add_argument("--outputs", help="where the runs go (default: a temporary folder)")
     args = ap.parse_args()
 
-    from talentlib import batch, synth
+    from talentlib import batch, datasets
 
     os.chdir(ROOT)
     data = Path(args.data) if args.data else ROOT / "data" / "synthetic" / args.scale
     t = time.perf_counter()
-    data = synth.ensure_dataset(data, args.scale)
+    data = datasets.ensure(data, args.scale, generate=not args.data)
     print(f"dataset {data} ready ({time.perf_counter() - t:.1f}s, not timed below)")
     size = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
     pipeline = batch.load_pipeline(args.pipeline)

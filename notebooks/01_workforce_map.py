@@ -17,7 +17,8 @@ field = "SEMI"  # strategic-technology field code (taxonomy strategic_tech)
 years = [2013, 2023]  # first and last year
 comparison_countries = ["US", "CN", "JP", "DE", "GB"]
 country = "KR"
-data_dir = None  # data folder; None: generate the tiny synthetic set into a temp folder
+data_dir = None  # data folder; None: the synthetic dataset of `scale` (generated if missing)
+scale = "small"  # synthetic scale used when data_dir is None (the same data as notebooks 02 and 03)
 output_dir = "outputs/notebook/01_workforce_map"  # key_numbers.json, tables/, charts/
 min_count = 5  # disclosure: cells with 0 < n < min_count are suppressed
 min_count_magnitude = 10
@@ -41,11 +42,12 @@ from pathlib import Path
 import polars as pl
 from IPython.display import display
 
-from talentlib import io, privacy, report, taxonomy, viz
+from talentlib import datasets, io, privacy, report, taxonomy, viz
 from talentlib import workforce as wf
 
 rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
-data = wf.ensure_data(data_dir)
+data = datasets.ensure(data_dir, scale)
+datasets.require(data, ["researchers", "publications", "authorships"], purpose="the workforce map")
 inputs = wf.load_inputs(data)
 out = Path(output_dir)
 field_ko = taxonomy.label("strategic_tech", field, level="field")

@@ -50,11 +50,11 @@ import polars as pl
 from IPython.display import display
 
 from talentlib import competencies as comp
-from talentlib import postings, privacy, report, synth, taxonomy, viz
+from talentlib import datasets, postings, privacy, report, taxonomy, viz
 from talentlib.postings import tagger as tg
 
 rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
-data = synth.ensure_dataset(data_dir, scale)
+data = datasets.ensure(data_dir, scale)
 cache = Path(cache_dir) if cache_dir else tg.default_cache_dir()
 field_ko = taxonomy.label("strategic_tech", field, level="field")
 index = comp.select_postings(data, sources=sources, formats=formats)

@@ -36,10 +36,10 @@ output_dir = None  # 표·차트·핵심 수치를 저장할 폴더 (None: 저�
 import polars as pl
 from IPython.display import SVG, display
 
-from talentlib import careers, privacy, report, synth, taxonomy, viz
+from talentlib import careers, datasets, privacy, report, taxonomy, viz
 from talentlib.linkage import link_folder
 
-data = synth.ensure_dataset(data_dir, scale)
+data = datasets.ensure(data_dir, scale)
 rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
 spec = careers.CohortSpec(
     field=field,

@@ -43,6 +43,7 @@ import yaml
 from . import io
 
 EVENT = "@@talent "  # prefix of the worker's progress lines on stdout
+PARENT_ENV = "TALENTLIB_BATCH_PARENT"  # the parent's pid: a worker stops when its parent is gone
 PIPELINE_KEYS = {
     "name",
     "description",
@@ -97,6 +98,14 @@ class Pipeline:
     workers: int = 2
     timeout_s: int = 1800
     source: str | None = None
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False, repr=False)
+
+    def where(self, *keys: Any) -> str:
+        """file:line of a key of the pipeline file, for messages."""
+        for n in range(len(keys), 0, -1):
+            if keys[:n] in self.lines:
+                return f"{self.source}:{self.lines[keys[:n]]}"
+        return str(self.source or "pipeline")
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
@@ -106,68 +115,154 @@ def load_pipeline(path: str | Path) -> Pipeline:
     path = Path(path)
     if not path.exists():
         raise PipelineError(f"pipeline file not found: {path} — see pipelines/default.yaml")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text) or {}
+        lines = _key_lines(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise PipelineError(f"{where}: not valid YAML ({problem})") from None
+
+    def at(*keys: Any) -> str:
+        """file:line of a key (the nearest enclosing key that has a line)."""
+        for n in range(len(keys), 0, -1):
+            if keys[:n] in lines:
+                return f"{path}:{lines[keys[:n]]}"
+        return str(path)
+
     if not isinstance(raw, dict):
         raise PipelineError(
             f"{path}: the pipeline must be a mapping (keys: {sorted(PIPELINE_KEYS)})"
         )
-    unknown = set(raw) - PIPELINE_KEYS
-    if unknown:
-        raise PipelineError(
-            f"{path}: unknown key(s) {sorted(unknown)}; known: {sorted(PIPELINE_KEYS)}"
-        )
+    for key in sorted(set(raw) - PIPELINE_KEYS):
+        raise PipelineError(f"{at(key)}: unknown key {key!r}{_did_you_mean(key, PIPELINE_KEYS)}")
     ds = raw.get("dataset") or {}
-    if set(ds) - DATASET_KEYS:
-        raise PipelineError(f"{path}: dataset: unknown key(s) {sorted(set(ds) - DATASET_KEYS)}")
+    if not isinstance(ds, dict):
+        raise PipelineError(f"{at('dataset')}: dataset must be a mapping (scale, path, seed)")
+    for key in sorted(set(ds) - DATASET_KEYS):
+        raise PipelineError(
+            f"{at('dataset', key)}: dataset: unknown key {key!r}{_did_you_mean(key, DATASET_KEYS)}"
+        )
     ds = {"scale": "small", "path": None, "seed": 20240101, **ds}
     if ds["scale"] not in ("tiny", "small", "medium", "national"):
-        raise PipelineError(f"{path}: dataset.scale must be tiny, small, medium or national")
-    disc = raw.get("disclosure") or {}
-    if set(disc) - DISCLOSURE_KEYS:
         raise PipelineError(
-            f"{path}: disclosure: unknown key(s) {sorted(set(disc) - DISCLOSURE_KEYS)}"
+            f"{at('dataset', 'scale')}: dataset.scale must be tiny, small, medium or national"
+        )
+    ds["seed"] = _whole(ds["seed"], "dataset.seed", at("dataset", "seed"), minimum=0)
+    disc = raw.get("disclosure") or {}
+    if not isinstance(disc, dict):
+        raise PipelineError(f"{at('disclosure')}: disclosure must be a mapping")
+    for key in sorted(set(disc) - DISCLOSURE_KEYS):
+        raise PipelineError(
+            f"{at('disclosure', key)}: disclosure: unknown key {key!r}"
+            f"{_did_you_mean(key, DISCLOSURE_KEYS)}"
         )
     try:
         rules = privacy.DisclosureRules(**disc)
     except (TypeError, ValueError) as e:
-        raise PipelineError(f"{path}: disclosure: {e}") from e
+        raise PipelineError(f"{at('disclosure')}: disclosure: {e}") from e
+    known_fields = taxonomy.fields()["code"].to_list()
     fields = raw.get("fields", "all")
     if fields in (None, "all"):
-        fields = taxonomy.fields()["code"].to_list()
+        fields = known_fields
     if isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
-        raise PipelineError(f"{path}: fields must be 'all' or a list of field codes")
+        raise PipelineError(f"{at('fields')}: fields must be 'all' or a list of field codes")
+    for f in fields:
+        if f not in known_fields:
+            raise PipelineError(
+                f"{at('fields')}: unknown field code {f!r}{_did_you_mean(f, known_fields)}; "
+                f"known: {' '.join(known_fields)}"
+            )
     nbs = []
     for i, nb in enumerate(raw.get("notebooks") or []):
         nb = {"path": nb} if isinstance(nb, str) else nb
         if not isinstance(nb, dict) or "path" not in nb or set(nb) - {"path", "parameters"}:
-            raise PipelineError(f"{path}: notebooks[{i}] needs 'path' (and optional 'parameters')")
+            raise PipelineError(
+                f"{at('notebooks', i)}: notebooks[{i}] needs 'path' (and optional 'parameters')"
+            )
+        if not isinstance(nb.get("parameters") or {}, dict):
+            raise PipelineError(
+                f"{at('notebooks', i)}: notebooks[{i}].parameters must be a mapping"
+            )
         nbs.append(NotebookSpec(str(nb["path"]), dict(nb.get("parameters") or {})))
     if not nbs:
-        raise PipelineError(f"{path}: no notebooks listed")
-    for nb in nbs:
+        raise PipelineError(f"{at('notebooks')}: no notebooks listed")
+    for i, nb in enumerate(nbs):
         clash = set(nb.parameters) & set(INJECTED)
         if clash:
-            raise PipelineError(f"{path}: {nb.name}: {sorted(clash)} are set by the batch itself")
+            raise PipelineError(
+                f"{at('notebooks', i, 'parameters')}: {nb.name}: {sorted(clash)} are set by the "
+                "batch itself"
+            )
+    params = raw.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise PipelineError(f"{at('parameters')}: parameters must be a mapping")
     fp = raw.get("field_parameters") or {}
     if not isinstance(fp, dict) or not all(isinstance(v, dict) for v in fp.values()):
         raise PipelineError(
-            f"{path}: field_parameters maps a field code to a mapping of parameters"
+            f"{at('field_parameters')}: field_parameters maps a field code to a mapping of "
+            "parameters"
         )
-    workers = int(raw.get("workers", 2))
-    if workers < 1:
-        raise PipelineError(f"{path}: workers must be at least 1")
+    for f in fp:
+        if f not in known_fields:
+            raise PipelineError(
+                f"{at('field_parameters', f)}: field_parameters: unknown field code {f!r}"
+                f"{_did_you_mean(str(f), known_fields)}"
+            )
+    workers = _whole(raw.get("workers", 2), "workers", at("workers"), minimum=1)
+    timeout_s = _whole(raw.get("timeout_s", 1800), "timeout_s", at("timeout_s"), minimum=1)
     return Pipeline(
         name=str(raw.get("name") or path.stem),
         notebooks=tuple(nbs),
         fields=tuple(fields),
-        parameters=dict(raw.get("parameters") or {}),
+        parameters=dict(params),
         field_parameters={k: dict(v) for k, v in fp.items()},
         disclosure={k: getattr(rules, k) for k in sorted(DISCLOSURE_KEYS)},
         dataset=ds,
         workers=workers,
-        timeout_s=int(raw.get("timeout_s", 1800)),
+        timeout_s=timeout_s,
         source=str(path),
+        lines=lines,
     )
+
+
+def _key_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """(key, subkey, list index, …) → 1-based line of every key in a YAML document."""
+    out: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: Any, prefix: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = (*prefix, k.value)
+                out[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                out[(*prefix, i)] = v.start_mark.line + 1
+                walk(v, (*prefix, i))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _whole(value: Any, name: str, where: str, *, minimum: int) -> int:
+    """A whole number from YAML, or a PipelineError naming the key, file and line."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PipelineError(f"{where}: {name} must be a whole number, got {str(value)[:40]!r}")
+    if value < minimum:
+        raise PipelineError(f"{where}: {name} must be at least {minimum}, got {value}")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,6 +354,66 @@ def _dataset_inputs(data: Path) -> dict[str, str]:
     }
 
 
+def _runs_with_settings(outputs: Path, plan_hash: str) -> list[Path]:
+    """Run folders made with these settings, oldest first — also those named by --run-id."""
+    found = []
+    for p in outputs.glob("*/pipeline.json"):
+        try:
+            info = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if info.get("plan_hash") == plan_hash:
+            found.append((str(info.get("written", "")), p.parent.name, p.parent))
+    return [p for _, _, p in sorted(found)]
+
+
+def declared_parameters(path: str | Path) -> set[str]:
+    """The parameters a notebook declares in its cell tagged `parameters` (.ipynb or jupytext .py)."""
+    import papermill as pm
+
+    path = Path(path)
+    if path.suffix == ".py":
+        import tempfile
+
+        import jupytext
+
+        with tempfile.TemporaryDirectory() as tmp:
+            ipynb = Path(tmp) / f"{path.stem}.ipynb"
+            jupytext.write(jupytext.read(path), ipynb)
+            return set(pm.inspect_notebook(str(ipynb)))
+    return set(pm.inspect_notebook(str(path)))
+
+
+def check_parameters(pipeline: Pipeline, notebooks: list[dict[str, Any]]) -> None:
+    """Every parameter a pipeline sets must be declared by the notebook it goes to (a typo would
+    otherwise be dropped silently); errors name the key, the file and the line."""
+    declared = {nb["name"]: declared_parameters(nb["path"]) for nb in notebooks}
+    anywhere = set().union(*declared.values()) | {"scale"}
+    specs = {nb.name: (i, nb) for i, nb in enumerate(pipeline.notebooks)}
+    for key in pipeline.parameters:
+        if key not in anywhere:
+            raise PipelineError(
+                f"{pipeline.where('parameters', key)}: parameter {key!r} is declared by none of "
+                f"the notebooks{_did_you_mean(key, anywhere)}"
+            )
+    for nb in notebooks:
+        i, spec = specs[nb["name"]]
+        for key in spec.parameters:
+            if key not in declared[nb["name"]]:
+                raise PipelineError(
+                    f"{pipeline.where('notebooks', i, 'parameters', key)}: {nb['name']} does not "
+                    f"declare parameter {key!r}{_did_you_mean(key, declared[nb['name']])}"
+                )
+    for f, params in pipeline.field_parameters.items():
+        for key in params:
+            if key not in anywhere:
+                raise PipelineError(
+                    f"{pipeline.where('field_parameters', f, key)}: field_parameters.{f}: "
+                    f"parameter {key!r} is declared by none of the notebooks"
+                    f"{_did_you_mean(key, anywhere)}"
+                )
+
+
 def prepare(
     pipeline: Pipeline,
     *,
@@ -274,7 +429,7 @@ def prepare(
 ) -> Plan:
     """Resolve the dataset (generated if missing), hash its files, validate it once for the
     quarantine counts, find the notebooks, and choose (or find, with ``resume``) the run folder."""
-    from . import datasets, synth, taxonomy
+    from . import datasets, taxonomy
 
     root = Path(root or Path.cwd()).resolve()
     ds = dict(pipeline.dataset)
@@ -282,10 +437,18 @@ def prepare(
         ds["path"] = str(data)
     if scale:
         ds["scale"], ds["path"] = scale, (str(data) if data else None)
-    data_dir = synth.ensure_dataset(ds["path"], ds["scale"], seed=ds["seed"]).resolve()
+    # a folder given to read is never written; synthetic data only where a scale asks for it
+    try:
+        data_dir = datasets.ensure(
+            ds["path"], ds["scale"], seed=ds["seed"], generate=ds["path"] is None or bool(scale)
+        ).resolve()
+    except datasets.DatasetError as e:
+        raise PipelineError(str(e)) from e
     inputs = _dataset_inputs(data_dir)
-    folder = datasets.load_folder(data_dir)
-    quality = folder.quality().to_dicts() if folder.results else []
+    folder = datasets.load_folder(data_dir, errors="record")  # one bad file fails only its users
+    quality = folder.quality().to_dicts() if folder.results or folder.errors else []
+    for name, message in folder.errors.items():
+        say(f"경고: {name} 자료를 읽을 수 없어 이 자료가 필요한 노트북은 실패합니다 — {message}")
 
     notebooks, missing = [], []
     roots = [root]
@@ -300,13 +463,16 @@ def prepare(
         notebooks.append({"name": nb.name, "path": str(p), "parameters": nb.parameters})
     if not notebooks:
         raise PipelineError("none of the pipeline's notebooks exists: " + ", ".join(missing))
+    check_parameters(pipeline, notebooks)
     if workers is not None and workers < 1:
         raise PipelineError("--workers must be at least 1")
     wanted = list(fields) if fields else list(pipeline.fields)
-    known = set(taxonomy.fields()["code"].to_list())
+    known = taxonomy.fields()["code"].to_list()
     unknown = [f for f in wanted if f not in known]
     for f in unknown:
-        say(f"경고: {f}은(는) 택소노미에 없는 분야 코드입니다 (실행은 하되 실패할 수 있습니다)")
+        raise PipelineError(
+            f"unknown field code {f!r}{_did_you_mean(f, known)}; known: {' '.join(known)}"
+        )
 
     settings = {
         "pipeline": pipeline.name,
@@ -324,10 +490,7 @@ def prepare(
         if run_dir.exists() and not resume:
             raise PipelineError(f"run folder {run_dir} exists; add --resume to continue it")
     elif resume:
-        previous = sorted(
-            (p for p in outputs.glob(f"*-{plan_hash}") if (p / "pipeline.json").exists()),
-            key=lambda p: p.name,
-        )
+        previous = _runs_with_settings(outputs, plan_hash)
         if previous:
             run_dir = previous[-1]
         else:
@@ -667,6 +830,7 @@ def _worker_env(workers: int) -> dict[str, str]:
     if "POLARS_MAX_THREADS" not in env:
         env["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env[PARENT_ENV] = str(os.getpid())
     return env
 
 
@@ -728,14 +892,55 @@ def _spawn_field(run_dir: Path, field_code: str, events: queue.Queue, env: dict[
 
 
 def execute(plan: Plan, *, quiet: bool = False, say: Callable[[str], None] = print) -> RunResult:
-    """Run every field of the plan (at most plan.workers at once), then the summary."""
+    """Run every field of the plan (at most plan.workers at once), then the summary; refuses
+    (RunBusyError) while another process executes the same run folder."""
+    run_dir = plan.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with run_lock(run_dir):
+        return _execute(plan, quiet=quiet, say=say)
+
+
+LOCK = ".lock"
+
+
+class RunBusyError(PipelineError):
+    """Another `talent run` is executing the same run folder."""
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """One run at a time per run folder: an exclusive lock held while the run executes (the
+    operating system drops it when the process dies, so a killed run never blocks the next)."""
+    import fcntl
+
+    path = run_dir / LOCK
+    fh = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise RunBusyError(
+                f"run {run_dir.name} is being executed by {holder}; wait for it to finish, or "
+                "start a new run (without --resume)"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResult:
     from tqdm import tqdm
 
     from . import report
 
     t0 = time.perf_counter()
     run_dir = plan.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     io.write_json_atomic(
         plan.to_json() | {"written": datetime.now(UTC).isoformat()}, run_dir / "pipeline.json"
     )
@@ -846,6 +1051,51 @@ def failure_lines(result: RunResult) -> list[str]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their kernels, …), read from /proc on Linux."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        ppid = int(text[text.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _stop_tree_and_exit(*_: Any) -> None:
+    """Kill this worker's kernels (and anything else it started), then exit at once."""
+    import signal
+
+    for pid in reversed(_descendants(os.getpid())):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    os._exit(137)
+
+
+def _watch_parent(parent: int, every: float = 0.2) -> None:
+    """A worker outlives a killed `talent run` only for a moment: when the parent is gone (the
+    worker is re-parented), stop the kernels and exit, so nothing keeps writing into the run."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGTERM, _stop_tree_and_exit)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                _stop_tree_and_exit()
+
+    threading.Thread(target=watch, name="talent-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Worker entry point: python -m talentlib.batch RUN_DIR FIELD."""
     args = argv if argv is not None else sys.argv[1:]
@@ -855,6 +1105,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    parent = os.environ.get(PARENT_ENV)
+    if parent and parent.isdigit():
+        _watch_parent(int(parent))
     status = run_field(args[0], args[1])
     return 0 if status["status"] == "ok" else 1
 

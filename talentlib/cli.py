@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from talentlib.batch import RunResult
 
-DEFAULT_DATA = Path(os.environ.get("TALENTLIB_DATA", "data/synthetic"))
 
 EPILOG = """\
 examples:
@@ -33,9 +32,9 @@ class UserError(Exception):
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from talentlib import synth
+    from talentlib import datasets, synth
 
-    out = Path(args.out) if args.out else DEFAULT_DATA / args.scale
+    out = Path(args.out) if args.out else datasets.default_folder(args.scale)
     res = synth.generate(args.scale, seed=args.seed, out=out, progress=not args.quiet)
     if not args.quiet:
         print(f"합성 데이터 생성 완료: {out}  ({res.seconds:.1f}초)")
@@ -56,8 +55,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             f"unknown dataset {args.dataset!r}; known: {', '.join(contracts.list_contracts())}"
         )
     result = io.read_validated(path, args.dataset)
+    # never beside the input: a folder given to read is not written (and a quarantine file
+    # there would count as an input next time)
     q_path = (
-        Path(args.quarantine) if args.quarantine else path.with_name(f"{path.stem}.quarantine.csv")
+        Path(args.quarantine)
+        if args.quarantine
+        else Path("outputs") / "quarantine" / f"{args.dataset}-{path.stem}.quarantine.csv"
     )
     print(f"{args.dataset}: {path}")
     print(f"  in {result.n_in:,} / valid {result.n_valid:,} / quarantined {result.n_quarantined:,}")
@@ -116,13 +119,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{', '.join(nb['name'] for nb in plan.notebooks)} · 동시 {plan.workers}개 · "
             f"데이터 {plan.data['path']}"
         )
-    return _report_run(batch.execute(plan, quiet=args.quiet), args.quiet)
+    try:
+        result = batch.execute(plan, quiet=args.quiet)
+    except batch.RunBusyError as e:
+        raise UserError(str(e)) from e
+    return _report_run(result, args.quiet)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from talentlib import demo
+    from talentlib import datasets, demo
 
-    data = Path(args.data) if args.data else DEFAULT_DATA / "small"
+    data = Path(args.data) if args.data else datasets.default_folder("small")
     result = demo.run(
         data=data,
         outputs=Path(args.outputs),
@@ -173,7 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--seed", type=int, default=20240101, help="same seed, same data (default 20240101)"
     )
-    s.add_argument("--out", help="output folder (default data/synthetic/SCALE)")
+    s.add_argument(
+        "--out",
+        help="output folder (default data/synthetic/SCALE): new, empty, or made by talent synth "
+        "before; any other folder is refused and left untouched",
+    )
     s.set_defaults(func=_cmd_synth)
 
     v = sub.add_parser(
@@ -188,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     v.add_argument("path", help="the file to check")
     v.add_argument(
-        "--quarantine", help="where to write failing rows (default: PATH stem + .quarantine.csv)"
+        "--quarantine",
+        help="where to write failing rows (default outputs/quarantine/DATASET-STEM.quarantine.csv; "
+        "never beside the input)",
     )
     v.set_defaults(func=_cmd_validate)
 
@@ -217,9 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--run-id, or the latest run with the same settings",
     )
     r.add_argument("--run-id", help="run folder name under OUTPUTS (default: timestamp-hash)")
-    r.add_argument("--data", help="dataset folder (default: the pipeline's dataset)")
     r.add_argument(
-        "--scale", choices=["tiny", "small", "medium", "national"], help="synthetic dataset scale"
+        "--data",
+        help="dataset folder to analyse (default: the pipeline's dataset); read only, never "
+        "written — a missing folder or one without dataset files is an error",
+    )
+    r.add_argument(
+        "--scale",
+        choices=["tiny", "small", "medium", "national"],
+        help="use synthetic data of this scale: data/synthetic/SCALE, or --data DIR if that is "
+        "empty or made by talent synth (generated when missing)",
     )
     r.add_argument("--outputs", default="outputs", help="outputs root (default outputs/)")
     r.set_defaults(func=_cmd_run)
@@ -232,7 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
         "then run the default pipeline on it: a Korean brief (HTML + Excel) per field and the 12 "
         "fields side by side, under outputs/<run_id>/.",
     )
-    d.add_argument("--data", help="dataset folder (default data/synthetic/small)")
+    d.add_argument(
+        "--data",
+        help="synthetic dataset folder (default data/synthetic/small); generated there only if it "
+        "is empty or made by talent synth",
+    )
     d.add_argument("--outputs", default="outputs", help="outputs root (default outputs/)")
     d.add_argument("--seed", type=int, default=20240101)
     d.add_argument("--fields", nargs="+", metavar="FIELD", help="field codes (default: all 12)")

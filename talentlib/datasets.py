@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from . import contracts, io
+from . import config, contracts, io
 
 # dataset → (file name, referenced datasets for foreign keys); order matters for references
 LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -35,6 +36,7 @@ class Folder:
     path: Path
     valid: dict[str, pl.DataFrame] = field(default_factory=dict)
     results: dict[str, contracts.ValidationResult] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # dataset → why its file is unreadable
 
     def quality(self) -> pl.DataFrame:
         """dataset, file, n_in, n_valid, n_quarantined, rules (JSON of counts by rule)."""
@@ -53,9 +55,31 @@ class Folder:
                     "n_valid": res.n_valid,
                     "n_quarantined": res.n_quarantined,
                     "rules": json.dumps(by_rule, ensure_ascii=False),
+                    "error": None,
                 }
             )
-        return pl.DataFrame(rows)
+        for name, message in self.errors.items():  # unreadable: nothing counted, nothing used
+            rows.append(
+                {
+                    "dataset": name,
+                    "file": LAYOUT[name][0],
+                    "n_in": None,
+                    "n_valid": None,
+                    "n_quarantined": None,
+                    "rules": "{}",
+                    "error": message,
+                }
+            )
+        schema = {
+            "dataset": pl.String,
+            "file": pl.String,
+            "n_in": pl.Int64,
+            "n_valid": pl.Int64,
+            "n_quarantined": pl.Int64,
+            "rules": pl.String,
+            "error": pl.String,
+        }
+        return pl.DataFrame(rows, schema=schema)
 
     def quarantined_by_rule(self, dataset: str) -> dict[str, int]:
         res = self.results.get(dataset)
@@ -64,12 +88,21 @@ class Folder:
         return dict(res.quarantine.group_by("rule").len().iter_rows())
 
 
-def load_folder(path: str | Path, datasets: list[str] | None = None) -> Folder:
-    """Read and validate the datasets present in a folder (all of LAYOUT unless named)."""
+def load_folder(
+    path: str | Path, datasets: list[str] | None = None, *, errors: str = "raise"
+) -> Folder:
+    """Read and validate the datasets present in a folder (all of LAYOUT unless named).
+
+    ``errors="record"`` keeps going when a file cannot be read at all (corrupt Parquet, wrong
+    format): the reason goes to ``Folder.errors`` and the datasets that reference it are read
+    without that foreign-key check; by default such a file raises."""
+    if errors not in ("raise", "record"):
+        raise ValueError("errors must be 'raise' or 'record'")
     path = Path(path)
     if not path.is_dir():
-        raise FileNotFoundError(
-            f"dataset folder not found: {path} — generate one with `talent synth`"
+        raise DatasetError(
+            f"dataset folder not found: {path} — check the path, or generate "
+            "synthetic data with `talent synth`"
         )
     wanted = datasets or list(LAYOUT)
     folder = Folder(path=path)
@@ -79,14 +112,31 @@ def load_folder(path: str | Path, datasets: list[str] | None = None) -> Folder:
         fname, refs = LAYOUT[name]
         if not (path / fname).exists():
             continue
-        missing = [r for r in refs if r not in folder.valid and (path / LAYOUT[r][0]).exists()]
+        missing = [
+            r
+            for r in refs
+            if r not in folder.valid and r not in folder.errors and (path / LAYOUT[r][0]).exists()
+        ]
         for r in missing:  # a referenced dataset is needed to check foreign keys
-            res = io.read_validated(path / LAYOUT[r][0], r)
-            folder.valid[r], folder.results[r] = res.valid, res
+            _read_into(folder, r, None, errors)
         references = {r: folder.valid[r] for r in refs if r in folder.valid}
-        res = io.read_validated(path / fname, name, references=references or None)
-        folder.valid[name], folder.results[name] = res.valid, res
+        _read_into(folder, name, references or None, errors)
     return folder
+
+
+def _read_into(
+    folder: Folder, name: str, references: dict[str, pl.DataFrame] | None, errors: str
+) -> None:
+    file = folder.path / LAYOUT[name][0]
+    try:
+        res = io.read_validated(file, name, references=references)
+    except (contracts.ContractError, OSError, ValueError, pl.exceptions.PolarsError) as e:
+        if errors == "raise":
+            raise
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        folder.errors[name] = f"{file.name}: {first[:200]}"
+        return
+    folder.valid[name], folder.results[name] = res.valid, res
 
 
 def write_quarantines(folder: Folder, out: Path) -> None:
@@ -94,3 +144,192 @@ def write_quarantines(folder: Folder, out: Path) -> None:
         if res.n_quarantined:
             out.mkdir(parents=True, exist_ok=True)
             contracts.write_quarantine(res, out / f"{name}.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# Which folder to analyse, and who may write into it
+# ---------------------------------------------------------------------------------------------
+
+SYNTHETIC_MARKER = ".talentlib-synthetic.json"  # written by the generator: what it wrote, hashes
+POSTINGS_DIR = "postings"
+DEFAULT_SEED = 20240101
+
+
+class DatasetError(FileNotFoundError):
+    """The dataset folder is missing, incomplete, or may not be written; the message says which
+    file and what to do."""
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != SYNTHETIC_MARKER)
+
+
+def synthetic_marker(folder: str | Path) -> dict[str, Any] | None:
+    """The generator's marker of a folder (what it wrote), or None for any other folder."""
+    m = Path(folder) / SYNTHETIC_MARKER
+    if not m.is_file():
+        return None
+    try:
+        info = json.loads(m.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return info if isinstance(info, dict) and isinstance(info.get("files"), dict) else None
+
+
+def claim_for_generation(out: str | Path) -> None:
+    """Make ``out`` ready for the synthetic generator, or refuse.
+
+    The generator may write only into a folder that does not exist, is empty, or holds exactly
+    the files it wrote there before (its marker lists them with their hashes). Anything else — a
+    file it did not write, or one of its files changed since — means the folder is someone's
+    data: refuse, and change nothing. When allowed, the generator's old files are removed so a
+    new generation never leaves stale ones behind.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out} is a file, not a folder; choose a folder for synthetic data")
+    if not out.exists():
+        return
+    files = _files(out)
+    if not files:
+        return
+    marker = synthetic_marker(out)
+    if marker is None:
+        raise DatasetError(
+            f"{out} is not empty ({len(files)} files, e.g. {files[0].relative_to(out)}) and was "
+            "not made by `talent synth`; refusing to write synthetic data there. Choose an empty "
+            "or new folder."
+        )
+    owned: dict[str, Any] = marker["files"]
+    for p in files:
+        rel = p.relative_to(out).as_posix()
+        meta = owned.get(rel)
+        changed = (
+            meta is None
+            or p.stat().st_size != meta.get("size")
+            or io.file_sha256(p) != meta.get("sha256")
+        )
+        if changed:
+            what = "was not written by the generator" if meta is None else "changed since"
+            raise DatasetError(
+                f"{out / rel} {what}; refusing to regenerate synthetic data over it. Move it "
+                "away, or generate into an empty folder."
+            )
+    for p in files:
+        p.unlink()
+    (out / SYNTHETIC_MARKER).unlink(missing_ok=True)
+
+
+def write_synthetic_marker(out: str | Path, generator: dict[str, Any]) -> Path:
+    """Record every file the generator wrote into ``out`` (size and sha256) and how."""
+    out = Path(out)
+    files = {
+        p.relative_to(out).as_posix(): {"size": p.stat().st_size, "sha256": io.file_sha256(p)}
+        for p in _files(out)
+    }
+    info = {"made_by": "talent synth", "generator": generator, "files": files}
+    return io.write_json_atomic(info, out / SYNTHETIC_MARKER)
+
+
+def _stale(folder: Path) -> str | None:
+    """The generator version that made a synthetic folder, when it is not the current one."""
+    from .synth import GENERATOR_VERSION
+
+    marker = synthetic_marker(folder) or {}
+    made = (marker.get("generator") or {}).get("generator_version")
+    if made is None and (folder / "truth.json").is_file():  # made before the marker existed
+        try:
+            made = json.loads((folder / "truth.json").read_text(encoding="utf-8"))["generator"][
+                "generator_version"
+            ]
+        except (OSError, KeyError, TypeError, json.JSONDecodeError):
+            made = "unknown"
+    return None if made in (None, GENERATOR_VERSION) else str(made)
+
+
+def present(folder: str | Path) -> list[str]:
+    """The datasets of LAYOUT whose files are in ``folder`` (plus "postings" for postings/)."""
+    folder = Path(folder)
+    names = [n for n, (f, _) in LAYOUT.items() if (folder / f).exists()]
+    if (folder / POSTINGS_DIR).is_dir():
+        names.append("postings")
+    return names
+
+
+def default_folder(scale: str) -> Path:
+    """Where the synthetic dataset of a scale lives: $TALENTLIB_DATA/<scale>."""
+    return config.data_root() / scale
+
+
+def ensure(
+    path: str | Path | None = None,
+    scale: str = "small",
+    seed: int = DEFAULT_SEED,
+    *,
+    generate: bool | None = None,
+    progress: bool = False,
+) -> Path:
+    """The dataset folder to analyse — the one route from a command or notebook to data.
+
+    - ``path`` given (a folder of real or prepared data): read as it is, never written. It must
+      exist and hold at least one dataset file; otherwise a DatasetError says what is missing.
+    - ``path`` None: the synthetic dataset of ``scale`` in its default place; generated there
+      when missing, regenerated when an older generator made it.
+    - ``generate=True`` with a ``path`` (``--data DIR --scale S``, ``talent demo --data DIR``):
+      synthetic data may be generated into ``path`` — only if it is empty or was made by the
+      generator (see ``claim_for_generation``).
+    """
+    may_generate = path is None if generate is None else generate
+    out = Path(path) if path is not None else default_folder(scale)
+    if not may_generate:
+        if not out.is_dir():
+            raise DatasetError(
+                f"dataset folder not found: {out} — check the path; talentlib never creates "
+                "data where real data might be (use `talent synth --out` for synthetic data)"
+            )
+        if not present(out):
+            expected = ", ".join(f for f, _ in LAYOUT.values())
+            raise DatasetError(
+                f"{out} holds none of the dataset files ({expected}, {POSTINGS_DIR}/); "
+                "check the path"
+            )
+        made = _stale(out) if synthetic_marker(out) or (out / "truth.json").exists() else None
+        if made is not None:
+            raise DatasetError(
+                f"{out} was made by an older synthetic generator ({made}); regenerate it with "
+                f"`talent synth --scale {scale} --out {out}`"
+            )
+        return out
+    from . import synth
+
+    marker = synthetic_marker(out)
+    if out.is_dir() and _files(out):
+        stale = _stale(out)
+        if marker is None:
+            if path is None and (out / "truth.json").is_file() and stale is None:
+                return out  # the default folder, made before the marker existed: still current
+            claim_for_generation(out)  # raises: not the generator's folder
+        made = (marker or {}).get("generator") or {}
+        if stale is None and (path is not None or made.get("scale") == scale):
+            return out  # a current synthetic folder given by path is used whatever its scale
+        if made.get("scale") == scale and "seed" in made:
+            seed = int(made["seed"])  # regenerate what was there, with the current generator
+    synth.generate(scale, seed=seed, out=out, progress=progress)
+    return out
+
+
+def require(folder: str | Path, names: list[str] | tuple[str, ...], *, purpose: str = "") -> None:
+    """Raise a DatasetError naming every file of ``names`` missing from ``folder``."""
+    folder = Path(folder)
+
+    def found(name: str) -> bool:
+        if name not in LAYOUT:  # a folder such as postings/
+            return (folder / name).is_dir()
+        stem = Path(LAYOUT[name][0]).stem
+        return any((folder / f"{stem}{sfx}").exists() for sfx in (".parquet", ".csv", ".jsonl"))
+
+    files = {n: LAYOUT[n][0] if n in LAYOUT else f"{n}/" for n in names}
+    missing = [f for n, f in files.items() if not found(n)]
+    if missing:
+        need = f" for {purpose}" if purpose else ""
+        raise DatasetError(f"{folder} lacks {', '.join(missing)}{need}")

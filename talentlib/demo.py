@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import batch, synth
+from . import batch, datasets
 
 DEFAULT_PIPELINE = Path("pipelines") / "default.yaml"
 
@@ -24,6 +24,9 @@ def default_pipeline() -> Path:
 def print_quality(quality: list[dict]) -> None:
     print("\n데이터 검증 (입력 = 통과 + 격리)")
     for r in quality:
+        if r.get("error"):
+            print(f"  {r['dataset']:<18} 읽을 수 없음: {r['error']}")
+            continue
         print(
             f"  {r['dataset']:<18} 입력 {r['n_in']:>9,}  통과 {r['n_valid']:>9,}  "
             f"격리 {r['n_quarantined']:>6,}"
@@ -41,9 +44,11 @@ def run(
     pipeline: str | Path | None = None,
 ) -> batch.RunResult:
     """Generate (if missing), validate and run the batch; returns the run's result."""
-    if not (data / "truth.json").exists() and not quiet:
+    if datasets.synthetic_marker(data) is None and not (data / "truth.json").exists() and not quiet:
         print(f"합성 데이터가 없어 새로 만듭니다: {data}")
-    synth.ensure_dataset(data, "small", seed=seed)  # also regenerates one an older generator made
+    # the demo is synthetic by definition: it generates into `data` only when that folder is
+    # empty or was made by the generator (an older generator's folder is regenerated)
+    datasets.ensure(data, "small", seed=seed, generate=True)
     p = batch.load_pipeline(pipeline or default_pipeline())
     plan = batch.prepare(
         p,

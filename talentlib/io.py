@@ -244,6 +244,15 @@ def read_validated(
 # --------------------------------------------------------------------------------------------
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file
+
+
 def _atomic(path: str | Path, write: Callable[[IO[bytes], Path], None]) -> Path:
     """Write through a temp file in the target folder, then ``os.replace`` it into place."""
     path = Path(path)
@@ -251,6 +260,7 @@ def _atomic(path: str | Path, write: Callable[[IO[bytes], Path], None]) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; outputs are shared like any written file
         with os.fdopen(fd, "wb") as fh:
             write(fh, tmp)
             fh.flush()

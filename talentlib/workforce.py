@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +64,6 @@ __all__ = [
     "country_output",
     "disclosed_headcount",
     "display",
-    "ensure_data",
     "entrants_leavers",
     "field_overlap",
     "global_indicators",
@@ -315,18 +313,6 @@ class Inputs:
             k: {"n_in": v["n_in"], "n_valid": v["n_valid"], "n_quarantined": v["n_quarantined"]}
             for k, v in self.checks.items()
         }
-
-
-def ensure_data(data_dir: str | Path | None = None, *, scale: str = "tiny", seed: int = 7) -> Path:
-    """The data folder to use: ``data_dir`` if it holds data, else a synthetic set generated
-    into it (or into a new temporary folder when ``data_dir`` is None)."""
-    if data_dir is not None and (Path(data_dir) / "publications.parquet").exists():
-        return Path(data_dir)
-    from talentlib import synth
-
-    out = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="talent_"))
-    synth.generate(scale, seed=seed, out=out, progress=False)
-    return out
 
 
 def load_inputs(data_dir: str | Path) -> Inputs:

@@ -64,6 +64,15 @@ def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
         ("notebooks: [a.ipynb]\ndisclosure: {min_count: 0}\n", "disclosure"),
         ("notebooks: [{path: a.ipynb, parameters: {field: X}}]\n", "set by the batch"),
         ("notebooks: [a.ipynb]\ndataset: {scale: huge}\n", "dataset.scale"),
+        ("notebooks: [a.ipynb]\ntimeout_s: abc\n", r"p.yaml:2: timeout_s must be a whole"),
+        ("notebooks: [a.ipynb]\n\nworkers: 1.5\n", r"p.yaml:3: workers must be a whole"),
+        ("notebooks: [a.ipynb]\nfields: [BATT, BATX]\n", r"p.yaml:2: unknown field code 'BATX'"),
+        (
+            "notebooks: [a.ipynb]\nfield_parameters:\n  SEMI: {}\n  BAT: {exit_years: [1, 2]}\n",
+            r"p.yaml:4: field_parameters: unknown field code 'BAT' \(did you mean 'BATT'\?\)",
+        ),
+        ("notebooks: [a.ipynb]\ndisclosure:\n  min_cont: 5\n", r"p.yaml:3: .*'min_count'"),
+        ("notebooks: [a.ipynb\nfields: all\n", r"p.yaml:2: not valid YAML"),
     ],
 )
 def test_pipeline_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -71,6 +80,125 @@ def test_pipeline_errors_name_the_key(tmp_path: Path, text: str, message: str) -
     p.write_text(text, encoding="utf-8")
     with pytest.raises(batch.PipelineError, match=message):
         batch.load_pipeline(p)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            {"parameters": {"exit_yeras": [2013, 2023]}},
+            r"p.yaml:\d+: parameter 'exit_yeras' is "
+            r"declared by none of the notebooks \(did you mean 'exit_years'\?\)",
+        ),
+        (
+            {"field_parameters": {"SEMI": {"min_cnt": 3}}},
+            r"field_parameters.SEMI: parameter "
+            r"'min_cnt'",
+        ),
+    ],
+)
+def test_parameters_must_be_declared_by_a_notebook(
+    tiny_data: Path, tmp_path: Path, extra: dict, message: str
+) -> None:
+    p = batch.load_pipeline(write_pipeline(tmp_path / "p.yaml", [str(CAREER)], **extra))
+    with pytest.raises(batch.PipelineError, match=message):
+        batch.prepare(p, outputs=tmp_path / "out", data=tiny_data, say=lambda s: None, root=ROOT)
+
+
+def test_notebook_parameter_typo_names_the_notebook(tiny_data: Path, tmp_path: Path) -> None:
+    p = batch.load_pipeline(
+        write_pipeline(
+            tmp_path / "p.yaml", [{"path": str(CAREER), "parameters": {"exit_year": [2013]}}]
+        )
+    )
+    with pytest.raises(
+        batch.PipelineError, match="03_career_flow does not declare parameter 'exit_year'"
+    ):
+        batch.prepare(p, outputs=tmp_path / "out", data=tiny_data, say=lambda s: None, root=ROOT)
+
+
+def test_missing_or_empty_data_folder_is_an_error_and_nothing_is_generated(
+    tmp_path: Path,
+) -> None:
+    p = batch.load_pipeline(write_pipeline(tmp_path / "p.yaml", [str(CAREER)]))
+    typo = tmp_path / "my_dta"
+    with pytest.raises(batch.PipelineError, match="dataset folder not found"):
+        batch.prepare(p, outputs=tmp_path / "out", data=typo, say=lambda s: None, root=ROOT)
+    assert not typo.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(batch.PipelineError, match="holds none of the dataset files"):
+        batch.prepare(p, outputs=tmp_path / "out", data=empty, say=lambda s: None, root=ROOT)
+    assert list(empty.iterdir()) == []
+
+
+def test_one_run_at_a_time_per_run_folder(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with batch.run_lock(run_dir):
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from pathlib import Path; from talentlib import batch\n"
+                f"with batch.run_lock(Path({str(run_dir)!r})): pass",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert child.returncode != 0 and "is being executed by pid" in child.stderr
+    with batch.run_lock(run_dir):  # released when the holder is done
+        pass
+
+
+def test_a_killed_parent_stops_its_worker_and_kernels(tmp_path: Path) -> None:
+    """The worker's watchdog: when `talent run` dies, its worker kills what it started (a
+    kernel in its own session, as jupyter starts them), so nothing keeps writing into the run."""
+    import signal
+    import time
+
+    marker = tmp_path / "alive"
+    kernel_py = tmp_path / "kernel.py"
+    kernel_py.write_text(
+        f"import time, pathlib\nwhile True:\n    pathlib.Path({str(marker)!r}).touch()\n"
+        "    time.sleep(0.05)\n"
+    )
+    worker_py = tmp_path / "worker.py"
+    worker_py.write_text(
+        "import os, subprocess, sys, time\nfrom talentlib import batch\n"
+        "batch._watch_parent(os.getppid(), every=0.1)\n"
+        f"kid = subprocess.Popen([sys.executable, {str(kernel_py)!r}], start_new_session=True)\n"
+        "print(kid.pid, flush=True)\ntime.sleep(60)\n"
+    )
+    parent_py = tmp_path / "parent.py"
+    parent_py.write_text(
+        "import subprocess, sys, time\n"
+        f"w = subprocess.Popen([sys.executable, {str(worker_py)!r}], stdout=subprocess.PIPE, "
+        "text=True)\nprint(w.pid, w.stdout.readline().strip(), flush=True)\ntime.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(parent_py)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    worker, kernel = (int(x) for x in parent.stdout.readline().split())
+    time.sleep(0.3)
+    assert marker.exists() and _alive(worker) and _alive(kernel)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 5
+    while time.time() < deadline and (_alive(worker) or _alive(kernel)):
+        time.sleep(0.1)
+    assert not _alive(worker) and not _alive(kernel)
+    before = marker.stat().st_mtime_ns
+    time.sleep(0.3)
+    assert marker.stat().st_mtime_ns == before  # nothing writes any more
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"  # a zombie has stopped; only its parent reaps it
 
 
 def test_run_id_is_timestamp_and_hash() -> None:
@@ -136,14 +264,22 @@ def test_prepare_skips_missing_notebooks_with_a_warning(tiny_data: Path, tmp_pat
         p,
         outputs=tmp_path / "out",
         data=tiny_data,
-        fields=["BATT", "XXXX"],
+        fields=["BATT"],
         say=said.append,
         root=ROOT,
     )
     assert [nb["name"] for nb in plan.notebooks] == ["03_career_flow"]
     assert plan.missing_notebooks == ["notebooks/99_not_yet.ipynb"]
     assert any("99_not_yet" in s and "건너뜁니다" in s for s in said)
-    assert any("XXXX" in s for s in said) and plan.unknown_fields == ["XXXX"]
+    with pytest.raises(batch.PipelineError, match="unknown field code 'XXXX'"):
+        batch.prepare(
+            p,
+            outputs=tmp_path / "out",
+            data=tiny_data,
+            fields=["BATT", "XXXX"],
+            say=said.append,
+            root=ROOT,
+        )
     assert plan.run_id.endswith(plan.plan_hash) and plan.data["inputs"]
     assert not any(k.startswith("truth") for k in plan.data["inputs"])
     q = {r["dataset"]: r for r in plan.quality}
@@ -173,16 +309,17 @@ def test_run_two_fields_in_parallel_failure_isolated_then_resume(
         tmp_path / "p.yaml",
         [str(CAREER), "notebooks/02_not_there_yet.ipynb"],
         parameters={"exit_years": [2013, 2023]},
+        field_parameters={"QUANT": {"exit_years": "not years"}},  # QUANT's notebook fails
     )
     out = tmp_path / "out"
     args = ["run", "--pipeline", str(pipe), "--data", str(tiny_data), "--outputs", str(out)]
-    r = talent(*args, "--fields", "BATT", "XXXX", "--workers", "2")
+    r = talent(*args, "--fields", "BATT", "QUANT", "--workers", "2")
     assert r.returncode == 1, r.stdout + r.stderr
     fails = [ln for ln in r.stderr.splitlines() if "실패 " in ln]
-    assert len(fails) == 1 and "실패 XXXX: 03_career_flow — KeyError" in fails[0], r.stderr
+    assert len(fails) == 1 and "실패 QUANT: 03_career_flow — " in fails[0], r.stderr
     assert "logs/03_career_flow.log" in fails[0]
     assert "02_not_there_yet" in r.stderr and "완료 1 · 실패 1" in r.stdout
-    assert "BATT · 03_career_flow" in r.stdout and "[실패] XXXX" in r.stdout
+    assert "BATT · 03_career_flow" in r.stdout and "[실패] QUANT" in r.stdout
     [run] = list(out.iterdir())
     assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", run.name)
 
@@ -205,15 +342,15 @@ def test_run_two_fields_in_parallel_failure_isolated_then_resume(
     assert manifest["notebooks"]["03_career_flow"]["status"] == "ok"
     assert manifest["inputs"]["researchers.parquet"] and manifest["quarantine"]
     assert manifest["timings"]["03_career_flow_seconds"] > 0
-    xxxx = json.loads((run / "XXXX" / "status.json").read_text(encoding="utf-8"))
-    assert xxxx["status"] == "failed" and not (run / "XXXX" / "brief.html").exists()
-    assert "Traceback" in (run / "XXXX" / "logs" / "field.log").read_text(encoding="utf-8")
+    quant = json.loads((run / "QUANT" / "status.json").read_text(encoding="utf-8"))
+    assert quant["status"] == "failed" and not (run / "QUANT" / "brief.html").exists()
+    assert "Traceback" in (run / "QUANT" / "logs" / "field.log").read_text(encoding="utf-8")
     # both fields ran at the same time (two worker processes)
     b0, b1 = _log_span(batt / "logs" / "03_career_flow.log")
-    x0, x1 = _log_span(run / "XXXX" / "logs" / "03_career_flow.log")
+    x0, x1 = _log_span(run / "QUANT" / "logs" / "03_career_flow.log")
     assert b0 < x1 and x0 < b1
     summary = pl.read_parquet(run / "summary" / "fields.parquet")
-    assert summary.select("field_code", "status").rows() == [("BATT", "ok"), ("XXXX", "failed")]
+    assert summary.select("field_code", "status").rows() == [("BATT", "ok"), ("QUANT", "failed")]
     assert (run / "summary" / "fields.xlsx").exists()
     assert "이차전지" in (run / "summary" / "index.html").read_text(encoding="utf-8")
 
@@ -227,7 +364,7 @@ def test_run_two_fields_in_parallel_failure_isolated_then_resume(
     assert "BATT · 03_career_flow 건너뜀" in r.stdout and "BATT · brief 건너뜀" in r.stdout
     runinfo = json.loads((run / "run.json").read_text(encoding="utf-8"))
     assert runinfo["fields"]["BATT"]["status"] == "ok"
-    assert runinfo["fields"]["XXXX"]["status"] == "failed"  # still in the run's summary
+    assert runinfo["fields"]["QUANT"]["status"] == "failed"  # still in the run's summary
 
     # other settings cannot resume this run
     other = write_pipeline(
@@ -289,3 +426,18 @@ def test_a_table_that_bypassed_disclosure_fails_its_field(tiny_data: Path, tmp_p
     [line] = batch.failure_lines(result)
     assert "brief" in line and "공개 통제 관문" in line and "raw.parquet" in line
     assert not (result.run_dir / "BATT" / "brief.html").exists()
+
+
+def test_resume_finds_a_run_started_with_run_id(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for name, h, written in [
+        ("my-run", "abcd1234", "2026-12-01T10:00:00"),
+        ("20261201T090000-abcd1234", "abcd1234", "2026-12-01T09:00:00"),
+        ("other", "ffff0000", "2026-12-02T00:00:00"),
+    ]:
+        (out / name).mkdir(parents=True)
+        (out / name / "pipeline.json").write_text(
+            json.dumps({"plan_hash": h, "written": written}), encoding="utf-8"
+        )
+    found = batch._runs_with_settings(out, "abcd1234")
+    assert [p.name for p in found] == ["20261201T090000-abcd1234", "my-run"]  # latest last

@@ -221,3 +221,16 @@ def test_write_csv_lists_round_trip_through_validation(tmp_path: Path) -> None:
     path = tio.write_csv(df, tmp_path / "w.csv")
     result = tio.read_validated(path, "publications")
     assert result.valid["topics"][0].to_list() == ["T1", "T2"]
+
+
+def test_atomic_writes_are_readable_like_any_new_file(tmp_path: Path) -> None:
+    """mkstemp makes 0600 files; published outputs get the mode open() would give them."""
+    import os
+
+    from talentlib import io as tio
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    p = tio.write_text_atomic("x", tmp_path / "a.txt")
+    (tmp_path / "b.txt").write_text("x")
+    assert p.stat().st_mode & 0o777 == (tmp_path / "b.txt").stat().st_mode & 0o777

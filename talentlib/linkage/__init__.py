@@ -16,6 +16,11 @@ def link_folder(path: str | Path) -> LinkedData:
     """Validate a dataset folder and link it through its key table."""
     from talentlib import datasets
 
+    datasets.require(
+        path,
+        ["researchers", "participations", "employment_spells", "key_table"],
+        purpose="linking researchers with employment-insurance records",
+    )
     folder = datasets.load_folder(
         path, ["researchers", "participations", "employment_spells", "annual_wages", "key_table"]
     )

@@ -1,0 +1,175 @@
+"""talentlib.datasets: which folder is analysed, and that nothing writes where it was only asked
+to read — a user's folder is never generated into, overwritten or emptied."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from talentlib import datasets, synth
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under a folder with the sha256 of its bytes (and the folder's mode bits)."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def user_folder(tiny_data: Path, tmp_path: Path) -> Path:
+    """What an analyst's folder looks like: a real-looking spell extract, postings they
+    collected, notes — and no generator marker."""
+    d = tmp_path / "my_data"
+    (d / "postings" / "raw").mkdir(parents=True)
+    spells = pl.read_parquet(tiny_data / "employment_spells.parquet").head(200)
+    spells.write_parquet(d / "employment_spells.parquet")
+    (d / "postings" / "raw" / "REAL0001.txt").write_text(
+        "[한빛소재] 양극재 공정 엔지니어 채용\n자격요건: 화학공학 전공\n", encoding="utf-8"
+    )
+    (d / "postings" / "raw" / "REAL0002.html").write_text(
+        "<html><body><h1>반도체 설계</h1><p>Verilog</p></body></html>", encoding="utf-8"
+    )
+    (d / "README.txt").write_text("2024년 고용보험 추출본 (가명)\n", encoding="utf-8")
+    return d
+
+
+def test_generator_refuses_a_folder_it_did_not_make(user_folder: Path) -> None:
+    before = snapshot(user_folder)
+    with pytest.raises(datasets.DatasetError, match="not made by `talent synth`"):
+        synth.generate("tiny", seed=1, out=user_folder, progress=False)
+    assert snapshot(user_folder) == before
+
+
+def test_generator_regenerates_only_its_own_unchanged_files(tmp_path: Path) -> None:
+    out = tmp_path / "synthetic"
+    synth.generate("tiny", seed=1, out=out, progress=False)
+    marker = datasets.synthetic_marker(out)
+    assert marker is not None and "researchers.parquet" in marker["files"]
+    assert set(marker["files"]) == set(snapshot(out)) - {datasets.SYNTHETIC_MARKER}  # all it wrote
+    synth.generate("tiny", seed=2, out=out, progress=False)  # its own folder: allowed
+    assert json.loads((out / "truth.json").read_text(encoding="utf-8"))["generator"]["seed"] == 2
+
+    # a real file copied over one of its files, or a new file beside them: refused, untouched
+    (out / "employment_spells.parquet").write_bytes(b"PAR1 real extract")
+    before = snapshot(out)
+    with pytest.raises(datasets.DatasetError, match="changed since"):
+        synth.generate("tiny", seed=3, out=out, progress=False)
+    assert snapshot(out) == before
+
+
+def test_ensure_reads_a_given_folder_and_never_writes(user_folder: Path, tmp_path: Path) -> None:
+    before = snapshot(user_folder)
+    assert datasets.ensure(user_folder) == user_folder
+    assert datasets.ensure(user_folder, "small") == user_folder
+    assert snapshot(user_folder) == before
+    with pytest.raises(datasets.DatasetError, match="dataset folder not found"):
+        datasets.ensure(tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(datasets.DatasetError, match="holds none of the dataset files"):
+        datasets.ensure(tmp_path / "empty")
+    assert list((tmp_path / "empty").iterdir()) == []
+    with pytest.raises(datasets.DatasetError, match="not made by `talent synth`"):
+        datasets.ensure(user_folder, "tiny", generate=True)
+    assert snapshot(user_folder) == before
+
+
+def test_ensure_default_folder_is_generated_when_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALENTLIB_DATA", str(tmp_path / "root"))
+    got = datasets.ensure(None, "tiny", seed=5)
+    assert got == tmp_path / "root" / "tiny" and (got / "researchers.parquet").exists()
+    mtime = (got / "researchers.parquet").stat().st_mtime_ns
+    assert datasets.ensure(None, "tiny", seed=5) == got  # current: used, not regenerated
+    assert (got / "researchers.parquet").stat().st_mtime_ns == mtime
+
+
+def test_a_stale_synthetic_folder_given_by_path_is_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "old"
+    synth.generate("tiny", seed=1, out=out, progress=False)
+    marker = json.loads((out / datasets.SYNTHETIC_MARKER).read_text(encoding="utf-8"))
+    marker["generator"]["generator_version"] = -1
+    (out / datasets.SYNTHETIC_MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    before = snapshot(out)
+    with pytest.raises(datasets.DatasetError, match="older synthetic generator"):
+        datasets.ensure(out)
+    assert snapshot(out) == before
+
+
+def test_require_names_every_missing_file(user_folder: Path) -> None:
+    with pytest.raises(datasets.DatasetError) as e:
+        datasets.require(user_folder, ["researchers", "employment_spells", "key_table"])
+    assert "researchers.parquet" in str(e.value) and "key_table.parquet" in str(e.value)
+    assert "employment_spells" not in str(e.value)
+
+
+def test_a_corrupt_file_is_recorded_not_fatal(tiny_data: Path, tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    shutil.copytree(tiny_data, d)
+    (d / "publications.parquet").write_bytes(b"not parquet at all")
+    folder = datasets.load_folder(d, errors="record")
+    assert "publications.parquet" in folder.errors["publications"]
+    assert "researchers" in folder.valid and "publications" not in folder.valid
+    q = folder.quality()
+    row = q.filter(pl.col("dataset") == "publications").row(0, named=True)
+    assert row["error"] and row["n_in"] is None
+    with pytest.raises(Exception, match="publications.parquet"):
+        datasets.load_folder(d)
+
+
+def talent(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "talentlib.cli", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=900,
+    )
+
+
+@pytest.mark.slow
+def test_no_command_changes_a_byte_of_a_users_folder(user_folder: Path, tmp_path: Path) -> None:
+    """Every command pointed at a user's folder: it is read, refused or reported — never
+    written. Afterwards every byte is as it was and no file was added."""
+    before = snapshot(user_folder)
+    out = tmp_path / "outputs"
+    runs = {
+        "synth": talent("synth", "--scale", "tiny", "--out", str(user_folder)),
+        "demo": talent("demo", "--data", str(user_folder), "--outputs", str(out)),
+        "run --scale": talent(
+            "run", "--data", str(user_folder), "--scale", "tiny", "--outputs", str(out)
+        ),
+        "run": talent("run", "--data", str(user_folder), "--fields", "BATT", "--outputs", str(out)),
+        "validate": talent(
+            "validate",
+            "employment_spells",
+            str(user_folder / "employment_spells.parquet"),
+            cwd=tmp_path,
+        ),
+        "typo": talent("run", "--data", str(tmp_path / "my_dat"), "--outputs", str(out)),
+    }
+    for name in ("synth", "demo", "run --scale"):
+        r = runs[name]
+        assert r.returncode == 1 and "refusing" in r.stderr, (name, r.stderr)
+        assert "Traceback" not in r.stderr
+    # the batch reads the folder; the notebooks that need files it lacks fail and say which
+    r = runs["run"]
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "researchers.parquet" in r.stderr
+    assert runs["validate"].returncode == 0, runs["validate"].stderr
+    assert runs["typo"].returncode == 1 and "not found" in runs["typo"].stderr
+    assert not (tmp_path / "my_dat").exists()
+    assert snapshot(user_folder) == before
