@@ -4,8 +4,11 @@
 the contract's types) or has one quarantine entry per rule it fails, so that
 ``n_in == n_valid + n_quarantined``. Rule names in the quarantine:
 
-    type, not_null, allowed, pattern, range, primary_key, duplicate_row, unique, foreign_key,
-    not_before, prefix_of, one_of_required, overlap, pii_value
+    ragged_row, type, not_null, allowed, pattern, range, primary_key, duplicate_row, unique,
+    foreign_key, not_before, prefix_of, one_of_required, overlap, pii_value
+
+(``ragged_row``: a line of a delimited file with more or fewer fields than its header, found by
+``talentlib.io`` and passed in as ``rejected``; its row is not read at all.)
 
 and, raised as ``ContractError`` instead of quarantined, ``missing_column`` and ``pii_column``.
 
@@ -22,10 +25,12 @@ Decisions worth knowing:
   starts does not overlap it (the employment-insurance loss date is the day after the last
   working day, 이직일 다음날, so a same-day re-acquisition is a seamless renewal). An end that
   is null means the interval is still open.
-- ``pii_value`` patterns are checked on free-text string columns: those with no ``pattern`` nor
-  ``allowed`` that are not identifiers (``*_id``, key columns). ``pii_check: true|false`` on a
-  column overrides this. Quarantine values that match a PII pattern are always masked, except
-  dates that parsed and identifiers that passed their own checks.
+- ``pii_value`` kinds (``talentlib.pii``) are checked on free-text string columns: those with no
+  ``pattern`` nor ``allowed`` that are not identifiers (``*_id``, key columns). ``pii_check:
+  true|false`` on a column overrides this. Identifiers get a ``pattern`` in their contract so
+  that a phone number or RRN in an id column fails it. Every quarantine value, whatever its
+  rule (type, key, foreign key, row rule), goes through the same detector and is shown as
+  ``[masked:<kind>]`` when it holds PII.
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +47,7 @@ import polars as pl
 import yaml
 
 from talentlib import taxonomy
-from talentlib.privacy import PII_PATTERNS
+from talentlib.pii import PII_KINDS, pii_kinds
 
 if TYPE_CHECKING:
     from talentlib.io import ReadInfo
@@ -61,6 +65,7 @@ DATASET_RULES = ("no_overlap",)
 RULES = (
     "missing_column",
     "pii_column",
+    "ragged_row",
     "type",
     "not_null",
     "allowed",
@@ -82,7 +87,7 @@ QUARANTINE_SCHEMA = pl.Schema(
 )
 
 _ROW = "__tl_row"
-_SAFE = "__tl_safe"
+_FIRST_COPY = "__tl_first_row"
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y.%m.%d", "%Y/%m/%d")
 _COLUMN_KEYS = frozenset({"name", "type", "nullable", "required", "allowed", "pattern", "min",
                           "max", "unique", "description", "pii_check"})
@@ -105,6 +110,21 @@ class ContractError(ValueError):
     ) -> None:
         super().__init__(message)
         self.dataset, self.column, self.source, self.rule = dataset, column, source, rule
+
+
+def excerpt(text: object, limit: int = 80) -> str:
+    """Text from a data file as it may appear in a message: PII masked, cut to ``limit``
+    characters (with the full length said), line breaks shown as ``⏎``."""
+    from talentlib.pii import mask_pii
+
+    s = str(text)
+    cut = len(s) > limit
+    # Mask a little past the cut, so that an RRN or phone number cut in half is still masked.
+    s = mask_pii(s[: limit + 40] if cut else s)
+    s = s.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
+    if cut or len(s) > limit:
+        return f"{s[: limit - 1]}… ({len(str(text)):,} characters)"
+    return s
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,9 +446,23 @@ def _parse_column(spec: Any, bad: Any) -> Column:
     )
 
 
+_RELATIVE_BOUND = re.compile(r"^(today|this_year)\s*(?:([+-])\s*(\d+))?$")
+
+
 def _bound(v: Any, typ: str) -> Any:
+    """A min/max bound; ``today`` (dates) and ``this_year`` (years) are read on the run date,
+    optionally with an offset (``this_year+1``), so current records are never out of range."""
     if v is None:
         return None
+    m = _RELATIVE_BOUND.match(v.strip()) if isinstance(v, str) else None
+    if m:
+        word, sign, n = m.groups()
+        off = (int(n) if n else 0) * (-1 if sign == "-" else 1)
+        if word == "today" and typ == "date":
+            return dt.date.today() + dt.timedelta(days=off)
+        if word == "this_year" and typ == "int":
+            return dt.date.today().year + off
+        raise ValueError(f"{v!r}: 'today' bounds a date column, 'this_year' an int (year) column")
     if typ == "date":
         if isinstance(v, dt.datetime):
             return v.date()
@@ -449,10 +483,10 @@ def _parse_pii(spec: Any, bad: Any) -> PiiPolicy:
     if not isinstance(spec, dict):
         raise bad("pii must be 'default' or a mapping with forbidden_columns / value_patterns")
     kinds = tuple(str(k) for k in spec.get("value_patterns") or [])
-    unknown = [k for k in kinds if k not in PII_PATTERNS]
+    unknown = [k for k in kinds if k not in PII_KINDS]
     if unknown:
-        raise bad(f"pii value_patterns {unknown} are not in talentlib.privacy.PII_PATTERNS "
-                  f"({', '.join(PII_PATTERNS)})")
+        raise bad(f"pii value_patterns {unknown} are not in talentlib.pii.PII_KINDS "
+                  f"({', '.join(PII_KINDS)})")
     return PiiPolicy(frozenset(_norm_name(c) for c in spec.get("forbidden_columns") or []), kinds)
 
 
@@ -733,102 +767,16 @@ def _json_list(text: str) -> list[str] | None:
 
 
 # --------------------------------------------------------------------------------------------
-# PII value detection (vectorized pre-filter, then the Python patterns on candidates)
+# Masking the quarantine (talentlib.pii finds PII; this shows only its kind)
 # --------------------------------------------------------------------------------------------
 
 
-def _strip_lookaround(pattern: str) -> str:
-    """Drop look-around groups: the rest matches a superset, and Rust regex can run it."""
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if ch == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            out.append(pattern[i:j + 1])
-            i = j + 1
-            continue
-        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            depth, j = 0, i
-            while j < n:
-                c = pattern[j]
-                if c == "\\":
-                    j += 2
-                    continue
-                if c == "[":
-                    j += 1
-                    while j < n and pattern[j] != "]":
-                        j += 2 if pattern[j] == "\\" else 1
-                elif c == "(":
-                    depth += 1
-                elif c == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            i = j + 1
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-@lru_cache(maxsize=32)
-def _prefilter(kind: str, source: str, flags: int) -> str | None:
-    """A Rust-regex pattern that matches at least what PII_PATTERNS[kind] matches, or None."""
-    pat = _strip_lookaround(source)
-    if flags & re.IGNORECASE:
-        pat = "(?i)" + pat
-    try:
-        pl.Series(["x"], dtype=pl.String).str.contains(pat)
-    except Exception:
-        return None
-    return pat
-
-
-def pii_kinds(values: pl.Series, kinds: Sequence[str] | None = None) -> pl.Series:
-    """For each string, the first PII kind whose pattern it contains, else null."""
-    kinds = list(PII_PATTERNS) if kinds is None else list(kinds)
-    values = values.cast(pl.String)
-    out = pl.Series(values.name, [None] * len(values), dtype=pl.String)
-    if not kinds or values.null_count() == len(values):
-        return out
-    pre = [_prefilter(k, PII_PATTERNS[k].pattern, PII_PATTERNS[k].flags) for k in kinds]
-    if any(p is None for p in pre):
-        cand = values.is_not_null()
-    else:
-        cand = pl.select(pl.any_horizontal(
-            [values.str.contains(p) for p in pre])).to_series().fill_null(False)
-    idx = cand.arg_true()
-    if not len(idx):
-        return out
-    found: dict[str, str | None] = {}
-    for v in values.gather(idx).unique().to_list():
-        found[v] = next((k for k in kinds if PII_PATTERNS[k].search(v)), None)
-    hits = values.gather(idx).replace_strict(found, default=None, return_dtype=pl.String)
-    return out.scatter(idx, hits)
-
-
 def _mask_quarantine(q: pl.DataFrame) -> pl.DataFrame:
-    """Replace every quarantine value that contains PII (and is not known safe) by a mask."""
-    check = q.select(pl.col("value").is_not_null() & ~pl.col(_SAFE)).to_series()
-    idx = check.arg_true()
-    if len(idx):
-        kinds = pii_kinds(q["value"].gather(idx))
-        masked = pl.select(pl.when(kinds.is_not_null())
-                           .then(pl.lit("[masked:") + kinds + pl.lit("]"))
-                           .otherwise(q["value"].gather(idx))).to_series()
-        q = q.with_columns(q["value"].scatter(idx, masked))
-    return q.drop(_SAFE)
+    """Replace every quarantine value that holds PII by ``[masked:<kind>]``, whatever its rule."""
+    kinds = pii_kinds(q["value"])
+    return q.with_columns(pl.when(kinds.is_not_null())
+                          .then(pl.lit("[masked:") + kinds + pl.lit("]"))
+                          .otherwise(pl.col("value")).alias("value"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -842,7 +790,6 @@ class _Check:
     column: str
     flag: pl.Expr
     value: pl.Expr
-    safe: pl.Expr
     message: str | pl.Expr
 
 
@@ -850,32 +797,53 @@ def _where(source: str | None, contract: Contract) -> str:
     return source or f"input frame for {contract.dataset!r}"
 
 
+def _names(columns: Sequence[str], limit: int = 10) -> str:
+    """Header names for a message: masked and shortened, at most ``limit`` of them."""
+    if not columns:
+        return "no columns"
+    shown = ", ".join(excerpt(col, 40) for col in columns[:limit])
+    return shown + (f", … ({len(columns):,} in all)" if len(columns) > limit else "")
+
+
 def _check_columns(df_columns: Sequence[str], c: Contract, source: str | None) -> list[str]:
     where = _where(source, c)
     for col in df_columns:
         if _norm_name(col) in c.pii.forbidden_columns:
             raise ContractError(
-                f"{where}: column {col!r} is a direct identifier that dataset {c.dataset!r} must "
+                f"{where}: column {excerpt(col, 40)!r} is a direct identifier that dataset "
+                f"{c.dataset!r} must "
                 "not contain (forbidden by data_contracts/_pii.yaml); nothing was read. Remove "
                 "the column, or pseudonymize it under another name, and load the file again.",
                 dataset=c.dataset, column=col, source=source, rule="pii_column",
             )
     missing = [col.name for col in c.columns if col.is_required and col.name not in df_columns]
+    if missing and df_columns and not set(df_columns) & set(c.column_names):
+        # No header at all, most likely: the "names" are the first row's values, so they are
+        # not repeated here (they may be a name, a phone number, an RRN).
+        one = len(df_columns) == 1 and any(s in str(df_columns[0]) for s in ",;\t|")
+        raise ContractError(
+            f"{where}: the first line names none of the columns of dataset {c.dataset!r}; is "
+            f"the header missing{' or the delimiter wrong' if one else ''}? Its "
+            f"{len(df_columns)} field(s) are not shown, as they may be data. Start the file "
+            f"with a header line naming the columns, at least: {', '.join(missing)} (all "
+            f"columns: {c.path or 'the contract'}).",
+            dataset=c.dataset, column=missing[0], source=source, rule="missing_column",
+        )
     if missing:
         hint = ""
-        if len(df_columns) == 1 and any(s in df_columns[0] for s in ",;\t|"):
+        if len(df_columns) == 1 and any(s in str(df_columns[0]) for s in ",;\t|"):
             hint = " The file seems to have one column only: check the delimiter."
         raise ContractError(
             f"{where}: dataset {c.dataset!r} needs column(s) {', '.join(missing)}, which are "
-            f"absent (found: {', '.join(map(str, df_columns)) or 'no columns'}). Add or rename "
-            f"the column(s) as in {c.path or 'the contract'}.{hint}",
+            f"absent (found: {_names(df_columns)}). Add or rename the column(s) as in "
+            f"{c.path or 'the contract'}.{hint}",
             dataset=c.dataset, column=missing[0], source=source, rule="missing_column",
         )
     warnings = []
     extra = [col for col in df_columns if col not in c.column_names]
     if extra:
         warnings.append(f"dropped {len(extra)} column(s) not in the {c.dataset} contract: "
-                        f"{', '.join(map(str, extra))}")
+                        f"{_names(extra)}")
     absent = [col for col in c.column_names if col not in df_columns]
     if absent:
         warnings.append(f"optional column(s) absent, filled with nulls: {', '.join(absent)}")
@@ -888,8 +856,14 @@ def validate(
     *,
     source: str | None = None,
     references: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
+    rejected: pl.DataFrame | None = None,
 ) -> ValidationResult:
-    """Check ``df`` against a contract: typed valid rows plus a quarantine of every failure."""
+    """Check ``df`` against a contract: typed valid rows plus a quarantine of every failure.
+
+    ``rejected`` holds quarantine entries for rows the reader could not even split into fields
+    (``ragged_row``); their ``row`` numbers count among all data rows of the file, and ``df``
+    holds the other rows in file order, which keep their own numbers.
+    """
     c = contract if isinstance(contract, Contract) else load_contract(contract)
     if isinstance(df, pl.LazyFrame):
         df = df.collect()
@@ -901,8 +875,11 @@ def validate(
         df = df.rename(renames)
     warnings = _check_columns(df.columns, c, source)
     if renames:
-        warnings.insert(0, f"header(s) trimmed: {', '.join(map(repr, renames))}")
-    n_in = df.height
+        warnings.insert(0, "header(s) trimmed: "
+                        + ", ".join(repr(excerpt(k, 40)) for k in renames))
+    skip = (rejected.select(list(QUARANTINE_SCHEMA)).cast(dict(QUARANTINE_SCHEMA))
+            if rejected is not None and rejected.height else None)
+    n_in = df.height + (skip["row"].n_unique() if skip is not None else 0)
 
     try:
         allowed = {col.name: col.allowed_values() for col in c.columns}
@@ -922,6 +899,9 @@ def validate(
         [pl.col(col.name).alias(_src(col.name)) if col.name in df.columns
          else pl.lit(None, dtype=pl.Null).alias(_src(col.name)) for col in c.columns]
     ).with_row_index(_ROW, offset=1).with_columns(pl.col(_ROW).cast(pl.Int64))
+    if skip is not None:  # number the rows around the rejected ones
+        rows = pl.int_range(1, n_in + 1, eager=True, dtype=pl.Int64)
+        work = work.with_columns(rows.filter(~rows.is_in(skip["row"].implode())).alias(_ROW))
     src_types = {col.name: work.schema[_src(col.name)] for col in c.columns}
     stages: list[list[pl.Expr]] = [[], [], []]
     for col in c.columns:
@@ -943,43 +923,28 @@ def validate(
                                      bad.fill_null(False).alias(_bad(col.name)))
 
     checks = _row_checks(c, src_types, allowed)
-    # "ok" = the value is known not to be PII (a parsed date, or an identifier that passed its
-    # own checks); only such values are shown unmasked in key and rule entries.
     pii_cols = set(c.pii_checked_columns())
-    ok: dict[str, pl.Expr] = {}
-    shape_flags: dict[str, list[pl.Expr]] = {}
-    for ch in checks:
-        if ch.rule in ("type", "pattern", "allowed", "range"):
-            shape_flags.setdefault(ch.column, []).append(ch.flag)
-    for col in c.columns:
-        passed = ~pl.any_horizontal(shape_flags.get(col.name, [pl.lit(False)]))
-        if col.type == "date":
-            ok[col.name] = pl.col(col.name).is_not_null()
-        elif col.type in ("str", "list[str]") and col.name in pii_cols:
-            ok[col.name] = pl.lit(False)
-        else:  # the valid frame could show it just the same
-            ok[col.name] = passed
-    checks += _rule_checks(c, src_types, ok)
+    checks += _rule_checks(c, src_types)
 
     flag_names = [f"__tl_f{i}" for i in range(len(checks))]
     work = work.with_columns([ch.flag.fill_null(False).alias(f) for ch, f in
                               zip(checks, flag_names, strict=True)])
     counts = work.select(pl.col(flag_names).sum()).row(0) if checks else ()
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = [skip] if skip is not None else []
     for ch, f, n in zip(checks, flag_names, counts, strict=True):
         if n:
             parts.append(_entries(work.filter(pl.col(f)), ch))
     work = work.drop(flag_names)
 
     parts += _pii_entries(work, c, pii_cols)
-    parts += _key_entries(work, c, ok)
-    parts += _fk_entries(work, c, ok, references, warnings, source)
+    parts += _key_entries(work, c)
+    parts += _fk_entries(work, c, references, warnings, source)
 
     bad_rows = _rows_of(parts)
     parts += _overlap_entries(work, c, bad_rows)
     bad_rows = _rows_of(parts)
 
-    quarantine = _assemble(parts)
+    quarantine = _assemble([_duplicate_message(p, bad_rows) for p in parts])
     valid = work.filter(~pl.col(_ROW).is_in(bad_rows.implode())) if len(bad_rows) else work
     valid = valid.select(c.column_names)
     return ValidationResult(c, valid, quarantine, n_in, source=source, warnings=warnings)
@@ -999,8 +964,18 @@ def _entries(frame: pl.DataFrame, ch: _Check) -> pl.DataFrame:
         pl.lit(ch.rule, dtype=pl.String).alias("rule"),
         (pl.lit(ch.message, dtype=pl.String) if isinstance(ch.message, str)
          else ch.message.cast(pl.String)).alias("message"),
-        ch.safe.fill_null(False).alias(_SAFE),
     )
+
+
+def _duplicate_message(part: pl.DataFrame, bad_rows: pl.Series) -> pl.DataFrame:
+    """Say whether the first copy of a duplicated row is kept, once every rule has run."""
+    if _FIRST_COPY not in part.columns:
+        return part
+    first = pl.col(_FIRST_COPY)
+    return part.with_columns(pl.format(
+        "exact copy of row {}, which is {}", first,
+        pl.when(first.is_in(bad_rows.implode())).then(pl.lit("quarantined too (see its entries)"))
+        .otherwise(pl.lit("kept"))).alias("message")).drop(_FIRST_COPY)
 
 
 def _assemble(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -1021,11 +996,11 @@ def _row_checks(c: Contract, src_types: Mapping[str, pl.DataType],
         v = pl.col(col.name)
         raw = _text(pl.col(_src(col.name)), src_types[col.name])
         is_list = col.type == "list[str]"
-        checks.append(_Check("type", col.name, pl.col(_bad(col.name)), raw, pl.lit(False),
+        checks.append(_Check("type", col.name, pl.col(_bad(col.name)), raw,
                              f"cannot read the value as {col.type}"))
         if not col.nullable:
             checks.append(_Check("not_null", col.name, v.is_null() & ~pl.col(_bad(col.name)),
-                                 raw, pl.lit(True), "value is missing (column is not nullable)"))
+                                 raw, "value is missing (column is not nullable)"))
         values = allowed[col.name]
         if values is not None:
             if col.allowed_taxonomy is not None:
@@ -1039,25 +1014,22 @@ def _row_checks(c: Contract, src_types: Mapping[str, pl.DataType],
             member = (v.list.eval(pl.element().is_in(pl.Series(values).implode())).list.all()
                       if is_list
                       else v.is_in(pl.Series(values, dtype=col.dtype).implode()))
-            checks.append(_Check("allowed", col.name, v.is_not_null() & ~member, raw,
-                                 pl.lit(False), msg))
+            checks.append(_Check("allowed", col.name, v.is_not_null() & ~member, raw, msg))
         if col.pattern is not None:
             match = (v.list.eval(pl.element().str.contains(col.pattern)).list.all() if is_list
                      else v.str.contains(col.pattern))
             checks.append(_Check("pattern", col.name, v.is_not_null() & ~match, raw,
-                                 pl.lit(False), f"value does not match pattern {col.pattern}"))
-        safe = v.is_not_null() if col.type == "date" else pl.lit(False)
+                                 f"value does not match pattern {col.pattern}"))
         if col.min is not None:
             checks.append(_Check("range", col.name, v < pl.lit(col.min, dtype=col.dtype), raw,
-                                 safe, f"below the minimum {col.min}"))
+                                 f"below the minimum {col.min}"))
         if col.max is not None:
             checks.append(_Check("range", col.name, v > pl.lit(col.max, dtype=col.dtype), raw,
-                                 safe, f"above the maximum {col.max}"))
+                                 f"above the maximum {col.max}"))
     return checks
 
 
-def _rule_checks(c: Contract, src_types: Mapping[str, pl.DataType],
-                 ok: Mapping[str, pl.Expr]) -> list[_Check]:
+def _rule_checks(c: Contract, src_types: Mapping[str, pl.DataType]) -> list[_Check]:
     checks: list[_Check] = []
     for r in c.row_rules:
         if r.rule == "one_of_required":
@@ -1068,7 +1040,7 @@ def _rule_checks(c: Contract, src_types: Mapping[str, pl.DataType],
                                else e.is_not_null())
             flag = ~pl.any_horizontal([p.fill_null(False) for p in present])
             checks.append(_Check(r.rule, ",".join(r.columns), flag, pl.lit(None, pl.String),
-                                 pl.lit(True), r.message or
+                                 r.message or
                                  f"at least one of {', '.join(r.columns)} is required"))
             continue
         assert r.column is not None and r.other is not None
@@ -1080,7 +1052,7 @@ def _rule_checks(c: Contract, src_types: Mapping[str, pl.DataType],
             flag = a.is_not_null() & b.is_not_null() & ~a.str.starts_with(b + "-")
             msg = f"{r.message or 'prefix mismatch'} ({r.column} does not start with {r.other}-)"
         value = _text(pl.col(_src(r.column)), src_types[r.column])
-        checks.append(_Check(r.rule, r.column, flag, value, ok[r.column], msg))
+        checks.append(_Check(r.rule, r.column, flag, value, msg))
     return checks
 
 
@@ -1105,7 +1077,6 @@ def _pii_entries(work: pl.DataFrame, c: Contract, pii_cols: set[str]) -> list[pl
             pl.lit("pii_value", dtype=pl.String).alias("rule"),
             pl.format("value contains personal information ({}); mask it before loading",
                       "kind").alias("message"),
-            pl.lit(True).alias(_SAFE),
         ))
     return parts
 
@@ -1115,8 +1086,7 @@ def _key_text(cols: Sequence[str], work: pl.DataFrame) -> pl.Expr:
     return texts[0] if len(texts) == 1 else pl.concat_str(texts, separator=",")
 
 
-def _key_entries(work: pl.DataFrame, c: Contract, ok: Mapping[str, pl.Expr]
-                 ) -> list[pl.DataFrame]:
+def _key_entries(work: pl.DataFrame, c: Contract) -> list[pl.DataFrame]:
     """primary_key / unique conflicts (all rows of a key shared by different rows) and
     duplicate_row (later copies of an identical row)."""
     parts: list[pl.DataFrame] = []
@@ -1132,12 +1102,12 @@ def _key_entries(work: pl.DataFrame, c: Contract, ok: Mapping[str, pl.Expr]
     candidates = pk_dup if pk_dup is not None else work
     if candidates.height:
         dup = candidates.with_columns(
-            pl.col(_ROW).min().over(pl.struct(all_cols)).alias("__tl_first_row")
-        ).filter(pl.col(_ROW) != pl.col("__tl_first_row"))
-        if dup.height:
-            msg = pl.format("exact copy of row {}, which is kept", "__tl_first_row")
+            pl.col(_ROW).min().over(pl.struct(all_cols)).alias(_FIRST_COPY)
+        ).filter(pl.col(_ROW) != pl.col(_FIRST_COPY))
+        if dup.height:  # the message is written by _duplicate_message, when all rules ran
             parts.append(_entries(dup, _Check(
-                "duplicate_row", "*", pl.lit(True), pl.lit(None, pl.String), pl.lit(True), msg)))
+                "duplicate_row", "*", pl.lit(True), pl.lit(None, pl.String), "")
+            ).with_columns(dup[_FIRST_COPY]))
 
     for rule, cols in [("primary_key", pk)] + [("unique", u) for u in c.unique_sets()]:
         if not cols:
@@ -1155,12 +1125,11 @@ def _key_entries(work: pl.DataFrame, c: Contract, ok: Mapping[str, pl.Expr]
             what = "primary key" if rule == "primary_key" else "unique key"
             parts.append(_entries(clash, _Check(
                 rule, label, pl.lit(True), _key_text(cols, work),
-                pl.all_horizontal([ok[k] for k in cols]),
                 f"{what} ({label}) shared by rows that differ; all of them are quarantined")))
     return parts
 
 
-def _fk_entries(work: pl.DataFrame, c: Contract, ok: Mapping[str, pl.Expr],
+def _fk_entries(work: pl.DataFrame, c: Contract,
                 references: Mapping[str, pl.DataFrame | pl.LazyFrame] | None,
                 warnings: list[str], source: str | None) -> list[pl.DataFrame]:
     parts: list[pl.DataFrame] = []
@@ -1191,7 +1160,6 @@ def _fk_entries(work: pl.DataFrame, c: Contract, ok: Mapping[str, pl.Expr],
             label = ",".join(fk.columns)
             parts.append(_entries(orphans, _Check(
                 "foreign_key", label, pl.lit(True), _key_text(fk.columns, work),
-                pl.all_horizontal([ok[k] for k in fk.columns]),
                 f"{label} not found in {fk.dataset}.{','.join(fk.ref_columns)}")))
     return parts
 
@@ -1257,6 +1225,5 @@ def _overlap_entries(work: pl.DataFrame, c: Contract, bad_rows: pl.Series
                                   separator=",")
             msg = (f"{r.message or 'overlapping intervals'} (starts before an earlier-starting "
                    f"interval with the same {', '.join(by) or 'dataset'} ends)")
-            parts.append(_entries(hits, _Check("overlap", label, pl.lit(True), value,
-                                               pl.lit(True), msg)))
+            parts.append(_entries(hits, _Check("overlap", label, pl.lit(True), value, msg)))
     return parts

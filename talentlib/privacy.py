@@ -1,11 +1,9 @@
-"""Pseudonymization, PII detection and masking in free text, and disclosure control.
+"""Pseudonymization and disclosure control.
 
-Three jobs, one per section below:
+Two jobs, one per section below (PII in free text is found and masked by ``talentlib.pii``):
 
 * ``pseudonymize`` replaces direct identifiers by keyed HMAC-SHA256 pseudonyms (key from the
   environment, never from the repository) so that linkage works without names or RRNs.
-* ``find_pii`` / ``mask_pii`` / ``mask_pii_expr`` / ``scan_frame_pii`` find and mask resident
-  registration numbers, phone numbers and e-mail addresses in free text.
 * ``disclose`` is the one gate every published table goes through: threshold rule, complementary
   suppression against margins, and threshold/dominance rules on magnitudes (wages).
 """
@@ -14,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import warnings
 from collections import deque
 from collections.abc import Sequence
@@ -24,21 +21,15 @@ from typing import Any
 import polars as pl
 
 __all__ = [
-    "PII_PATTERNS",
-    "PII_LABELS",
     "TOTAL",
     "DisclosedTable",
     "DisclosureRules",
     "PseudonymizationKeyError",
     "disclose",
-    "find_pii",
     "is_disclosed",
     "magnitude_stats",
-    "mask_pii",
-    "mask_pii_expr",
     "pseudonymize",
     "pseudonymize_frame",
-    "scan_frame_pii",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -149,197 +140,6 @@ def pseudonymize_frame(df: pl.DataFrame, columns: dict[str, str], **kw: Any) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-# PII in free text
-# ---------------------------------------------------------------------------------------------
-# Each pattern has one body shared by Python `re` (find_pii) and polars (Rust regex, which has
-# no look-around). Python wraps the body in look-arounds; polars emulates them by consuming and
-# putting back the character before a candidate and by a marker round trip (_mask_step_expr).
-# Digits are spelled [0-9] because both engines read \d as any Unicode digit.
-
-_SEP = r"(?:[ \t]?[-.][ \t]?|[ \t])?"  # 010-1234, 010.1234, 010 1234, 010 - 1234, 0101234
-_SEP_REQUIRED = r"(?:[ \t]?[-.][ \t]?|[ \t])"
-# Area/service code after the leading 0: mobile 010/011/016-019, Seoul 02, regions 031-064,
-# internet phone 070, free call 080, safe numbers 0502-0508.
-_PREFIX = r"(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70|80|50[2-8])"
-_LOCAL = rf"[0-9]{{3,4}}{_SEP}[0-9]{{4}}"
-# Forms opening with "+" or "(" need no digit boundary before them; the others do.
-_PHONE_OPEN = (
-    r"(?:"
-    rf"\+82[ \t-]?(?:\(0\)[ \t]?)?0?{_PREFIX}{_SEP}{_LOCAL}"  # +82-10-1234-5678, +82 2 123 4567
-    rf"|\(0{_PREFIX}\)[ \t]?{_LOCAL}"  # (02)1234-5678, (031) 123-4567
-    r")"
-)
-_PHONE_DIGIT = (
-    r"(?:"
-    rf"0{_PREFIX}{_SEP}{_LOCAL}"  # 010-1234-5678, 01012345678, 02-123-4567
-    rf"|1[568][0-9]{{2}}{_SEP_REQUIRED}[0-9]{{4}}"  # 1588-1234 (대표번호 15xx/16xx/18xx)
-    r")"
-)
-# A phone-shaped number directly followed by a unit is an amount or a range ("1800-2400만원").
-_UNITS = "[만원억천명년개세건회%]"
-_PHONE_REJECT = rf"[0-9]|[ \t]*{_UNITS}"
-_RRN_HEAD = (
-    r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"  # YYMMDD
-    r"[ \t]?-?[ \t]?[1-8]"  # 7th digit 1-8 (century, sex, foreigner)
-)
-_RRN_DIGITS = rf"{_RRN_HEAD}[0-9]{{6}}"
-_RRN_STARS = rf"{_RRN_HEAD}\*{{6}}"  # half-masked 900101-1****** still gives birth date and sex
-_EMAIL_BODY = r"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}"
-
-# Python patterns (with look-arounds): one per kind, for find_pii and for other modules.
-PII_PATTERNS: dict[str, re.Pattern[str]] = {
-    "rrn": re.compile(rf"(?<![0-9]){_RRN_HEAD}(?:[0-9]{{6}}(?![0-9])|\*{{6}})"),
-    "phone": re.compile(rf"(?:{_PHONE_OPEN}|(?<![0-9]){_PHONE_DIGIT})(?![0-9])(?!{_PHONE_REJECT})"),
-    "email": re.compile(_EMAIL_BODY),
-}
-PII_LABELS: dict[str, str] = {"rrn": "[주민등록번호]", "phone": "[전화번호]", "email": "[이메일]"}
-
-
-@dataclass(frozen=True)
-class _MaskStep:
-    """One masking pass: body, whether a non-digit must precede it, what may not follow it."""
-
-    kind: str
-    body: str
-    bounded: bool = True
-    reject: str | None = None
-
-    @property
-    def python(self) -> re.Pattern[str]:
-        lead = "(?<![0-9])" if self.bounded else ""
-        tail = f"(?!{self.reject})" if self.reject else ""
-        return re.compile(f"{lead}{self.body}{tail}")
-
-
-# Masking order; a later match overlapping an earlier one is dropped (an e-mail address made of
-# digits is an e-mail, not a phone number). find_pii and mask_pii_expr walk the same steps.
-_MASK_STEPS = (
-    _MaskStep("email", _EMAIL_BODY, bounded=False),
-    _MaskStep("rrn", _RRN_STARS),
-    _MaskStep("rrn", _RRN_DIGITS, reject="[0-9]"),
-    _MaskStep("phone", _PHONE_OPEN, bounded=False, reject=_PHONE_REJECT),
-    _MaskStep("phone", _PHONE_DIGIT, reject=_PHONE_REJECT),
-)
-_PII_ORDER = ("email", "rrn", "phone")
-_STEP_PATTERNS = [(step.kind, step.python) for step in _MASK_STEPS]
-# Unicode noncharacters: never in interchanged text, so safe as temporary markers.
-_OPEN, _CLOSE, _NOSTART = "\ufdd0", "\ufdd1", "\ufdd2"
-_ROUNDS = 3  # nesting depth of rejected-then-real candidates that mask_pii_expr unwinds
-
-
-def find_pii(text: str) -> list[tuple[str, int, int]]:
-    """Return (kind, start, end) for every RRN, phone number and e-mail address in ``text``."""
-    if not text:
-        return []
-    taken: list[tuple[str, int, int]] = []
-    for kind, pattern in _STEP_PATTERNS:
-        for m in pattern.finditer(text):
-            s, e = m.span()
-            if all(e <= ts or s >= te for _, ts, te in taken):
-                taken.append((kind, s, e))
-    return sorted(taken, key=lambda t: t[1])
-
-
-def mask_pii(text: str) -> str:
-    """Replace PII in ``text`` by [전화번호], [이메일] or [주민등록번호] before it is stored."""
-    if not text:
-        return text
-    parts, pos = [], 0
-    for kind, s, e in find_pii(text):
-        parts += [text[pos:s], PII_LABELS[kind]]
-        pos = e
-    parts.append(text[pos:])
-    return "".join(parts)
-
-
-def _mask_step_expr(expr: pl.Expr, step: _MaskStep) -> pl.Expr:
-    """One masking step with Rust regexes, emulating (?<![0-9]) and the negative look-ahead.
-
-    Marks every candidate preceded by a non-digit (that character is consumed and put back),
-    unmarks candidates followed by a rejecting context (more digits, a unit) and replaces the
-    rest. Nothing after a candidate is consumed while marking, so a number right after another
-    ("010-1234-5678 010-9876-5432", "…5678만010-…") is still found, as in Python. A rejected
-    candidate may hide a real one that starts inside it ("010 01012345678"): it keeps a
-    no-start marker and the next round looks inside, as Python's scan does.
-    """
-    label = PII_LABELS[step.kind]
-    if not step.bounded:
-        # Bodies opening with "+" or "(" hold no inner start, so one pass is Python's scan.
-        if step.reject is None:
-            return expr.str.replace_all(step.body, label)
-        expr = expr.str.replace_all(f"({step.body})", f"{_OPEN}${{1}}{_CLOSE}")
-        expr = expr.str.replace_all(rf"{_OPEN}({step.body}){_CLOSE}({step.reject})", "${1}${2}")
-        return expr.str.replace_all(rf"{_OPEN}(?:{step.body}){_CLOSE}", label)
-    lead = rf"(^|[^0-9{_NOSTART}])"
-    if step.reject is None:
-        # A body ending in a non-digit is the boundary of the next one, which the first pass
-        # consumed ("900101-1******900101-1******"); the label ends in "]" for the second pass.
-        for _ in range(2):
-            expr = expr.str.replace_all(rf"{lead}(?:{step.body})", f"${{1}}{label}")
-        return expr
-    for _ in range(_ROUNDS):
-        expr = expr.str.replace_all(rf"{lead}({step.body})", f"${{1}}{_OPEN}${{2}}{_CLOSE}")
-        expr = expr.str.replace_all(
-            rf"{_OPEN}({step.body}){_CLOSE}({step.reject})", f"{_NOSTART}${{1}}${{2}}"
-        )
-        expr = expr.str.replace_all(rf"{_OPEN}(?:{step.body}){_CLOSE}", label)
-    return expr.str.replace_all(_NOSTART, "", literal=True)
-
-
-def mask_pii_expr(col: str | pl.Expr) -> pl.Expr:
-    """Vectorized ``mask_pii`` for a string column (same patterns, same order, same result)."""
-    expr = pl.col(col) if isinstance(col, str) else col
-    for step in _MASK_STEPS:
-        expr = _mask_step_expr(expr, step)
-    return expr
-
-
-def scan_frame_pii(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Report which (row, column) of the string columns hold which PII kind — never the value.
-
-    ``row`` is 1-based; use it to find and fix the source, the text itself must not be logged.
-    """
-    lf = df.lazy()
-    schema = lf.collect_schema()
-    text_cols = [
-        c
-        for c, dt in schema.items()
-        if dt == pl.String or isinstance(dt, (pl.Categorical, pl.Enum))
-    ]
-    parts = []
-    for c in text_cols:
-        # One column per masking step; a kind is present where one of its steps changed the text.
-        frame = lf.with_row_index("row", offset=1).select(
-            pl.col("row").cast(pl.Int64), pl.col(c).cast(pl.String).alias("s0")
-        )
-        found: dict[str, pl.Expr] = {}
-        for i, step in enumerate(_MASK_STEPS):
-            frame = frame.with_columns(_mask_step_expr(pl.col(f"s{i}"), step).alias(f"s{i + 1}"))
-            changed = (pl.col(f"s{i + 1}") != pl.col(f"s{i}")).fill_null(False)
-            found[step.kind] = found[step.kind] | changed if step.kind in found else changed
-        parts.append(
-            frame.select("row", *(e.alias(k) for k, e in found.items()))
-            .unpivot(index="row", variable_name="kind", value_name="found")
-            .filter(pl.col("found"))
-            .select("row", pl.lit(c).alias("column"), "kind")
-        )
-    empty = pl.DataFrame(schema={"row": pl.Int64, "column": pl.String, "kind": pl.String})
-    if not parts:
-        return empty
-    order = {c: i for i, c in enumerate(text_cols)}
-    kinds = {k: i for i, k in enumerate(_PII_ORDER)}
-    return (
-        pl.concat([empty.lazy(), *parts])
-        .sort(
-            "row",
-            pl.col("column").replace_strict(order, return_dtype=pl.Int64),
-            pl.col("kind").replace_strict(kinds, return_dtype=pl.Int64),
-        )
-        .collect()
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 # Disclosure control
 # ---------------------------------------------------------------------------------------------
 
@@ -384,7 +184,11 @@ class DisclosedTable:
         """Table for people: suppressed cells read 비공개 / suppressed, margins 합계 / Total."""
         if lang not in ("ko", "en"):
             raise ValueError("lang must be 'ko' or 'en'")
-        hidden, total = ("비공개", "합계") if lang == "ko" else ("suppressed", "Total")
+        from talentlib import labels
+
+        hidden, total = (
+            (labels.SUPPRESSED_KO, labels.TOTAL_KO) if lang == "ko" else ("suppressed", "Total")
+        )
         flags = [c for c in self.table.columns if c.endswith("_suppressed")]
         values = {f.removesuffix("_suppressed") for f in flags}
         exprs = []
@@ -883,7 +687,10 @@ def disclose(
         table = table.with_columns(pl.col(d).cast(pl.String) for d in dims)
     is_total = [pl.col(d) == TOTAL for d in dims if table.schema[d] == pl.String]
     any_total = pl.any_horizontal(is_total) if is_total else pl.lit(False)
-    interior = table.filter(~any_total)
+    # Cells in a stable order (by their keys, not as a group_by happened to emit them): the same
+    # data then gets the same suppression pattern in every run, so two releases never differ in
+    # which cells they hide (the difference would give hidden cells away).
+    interior = table.filter(~any_total).sort(dims, nulls_last=True, maintain_order=True)
     ext = _extend(interior, count, row_dims, cols)
     given = _given_margins(table.filter(any_total), ext, count)
 
@@ -900,7 +707,7 @@ def disclose(
             m, interior, ext, given, suppressed, top_share, m in additive, rules
         )
 
-    # The published table: interior cells in input order, then the margins.
+    # The published table: interior cells in key order, then the margins.
     def columns(lo: int, hi: int) -> list[pl.Series]:
         out = []
         for c, (vals, rule) in patterns.items():

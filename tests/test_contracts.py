@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -503,6 +504,72 @@ def test_pii_values_are_quarantined_and_masked(toy_dir: Path) -> None:
     assert values[3] == "[masked:rrn]" and values[4] == "[masked:phone]"
 
 
+def test_every_quarantine_value_is_masked_whatever_its_rule(toy_dir: Path) -> None:
+    # alt_key (unique) and parent_id (foreign key) have no pattern: their values passed every
+    # check of their own and used to be shown as they were in key and foreign-key entries.
+    rows = [good(1, alt_key=PHONE), good(2, alt_key=PHONE), good(3, toy_id=RRN),
+            good(4, toy_id=RRN, count="7"), good(5, parent_id="010-9876-5432"),
+            good(6, field="SEMI", tech="02)123-4567"), good(7, count="담당자 홍길동"),
+            good(8, alt_key="담당자: 김민수"), good(9, alt_key="담당자: 김민수", count="9")]
+    r = validate(frame(rows), "toy", references={"parents": pl.DataFrame({"parent_id": ["p1"]})})
+    assert_invariant(r)
+    got = entries(r)
+    assert {(1, "alt_key", "unique"), (2, "alt_key", "unique"), (3, "toy_id", "pattern"),
+            (3, "toy_id", "primary_key"), (4, "toy_id", "primary_key"),
+            (5, "parent_id", "foreign_key"), (6, "tech", "prefix_of"), (7, "count", "type"),
+            (8, "alt_key", "unique"), (9, "alt_key", "unique")} <= got
+    values = {(row, rule): v for row, rule, v in
+              r.quarantine.select("row", "rule", "value").iter_rows()}
+    assert values[(1, "unique")] == values[(2, "unique")] == "[masked:phone]"
+    assert values[(3, "pattern")] == values[(4, "primary_key")] == "[masked:rrn]"
+    assert values[(5, "foreign_key")] == values[(6, "prefix_of")] == "[masked:phone]"
+    assert values[(7, "type")] == values[(8, "unique")] == "[masked:name]"
+    dumped = r.quarantine.write_csv()
+    for secret in (PHONE, RRN, "9876-5432", "123-4567", "홍길동", "김민수"):
+        assert secret not in dumped
+
+
+def test_a_number_in_a_real_id_column_fails_its_pattern_and_is_masked() -> None:
+    rows = {"posting_id": [PHONE, "9001011234567", "JP000001", "posting-0123456789ab"],
+            "source": ["site"] * 4, "posted_on": ["2024-01-02"] * 4, "file_type": ["txt"] * 4,
+            "text": ["x"] * 4}
+    r = validate(pl.DataFrame(rows), "job_postings")
+    assert entries(r) == {(1, "posting_id", "pattern"), (2, "posting_id", "pattern")}
+    assert r.quarantine["value"].to_list() == ["[masked:phone]", "[masked:rrn]"]
+    assert r.valid["posting_id"].to_list() == ["JP000001", "posting-0123456789ab"]
+
+
+# The forms the synthetic generator (talentlib/synth) and the readers (openalex, postings
+# ingest) write into id columns; every real contract's id column must accept its own form and
+# refuse a phone number, an RRN, an e-mail address or a name.
+ID_EXAMPLES = {
+    "hex": "51d261e7221097da",
+    "W": "W4000004322",
+    "A": "A5000004987",
+    "I": "I100000040",
+    "safe": ["JP000001", "CO00007", "HW01", "P000123", "posting-0123456789ab", "채용공고_반도체"],
+}
+NOT_IDS = [PHONE, "01012345678", RRN, "9001011234567", EMAIL, "홍길동 010-1234-5678"]
+
+
+def _id_columns(c: contracts.Contract) -> list[contracts.Column]:
+    keys = set(c.primary_key).union(*c.unique_sets(), *(fk.columns for fk in c.foreign_keys))
+    return [col for col in c.columns if col.type == "str" and col.allowed is None
+            and (col.name.endswith("_id") or col.name in keys)]
+
+
+@pytest.mark.parametrize("name", contracts.list_contracts())
+def test_real_id_columns_have_patterns_that_refuse_pii(name: str) -> None:
+    c = contracts.load_contract(name)
+    for col in _id_columns(c):
+        assert col.pattern is not None, f"{name}.{col.name} has no pattern"
+        examples = [v for group in ID_EXAMPLES.values()
+                    for v in (group if isinstance(group, list) else [group])]
+        assert any(re.search(col.pattern, v) for v in examples), f"{name}.{col.name}"
+        for v in NOT_IDS:
+            assert not re.search(col.pattern, v), f"{name}.{col.name} accepts {v!r}"
+
+
 def test_identifier_columns_are_not_scanned_for_pii(toy_dir: Path) -> None:
     # OpenAlex-like ids look like phone numbers to a regex; identifiers are exempt.
     r = validate(frame([good(1, alt_key="W1975264925", parent_id="I2102345678")]), "toy")
@@ -609,3 +676,81 @@ def test_invariant_random_good_and_bad_rows(toy_dir: Path, kinds: list[str], fmt
     assert r.valid["toy_id"].to_list() == [f"t{i}" for i in range(1, len(kinds) + 1)
                                            if kinds[i - 1] == "ok"]
     assert PHONE not in r.quarantine.write_csv()
+
+
+# --------------------------------------------------------------------------------------------
+# Rows the reader could not split, messages about duplicates and headers (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def test_duplicate_row_message_says_whether_the_first_copy_is_kept(toy_dir: Path) -> None:
+    # t1 is copied exactly; t2 is copied too, but a third t2 row differs: the key clash
+    # quarantines every t2 row, the first copy included.
+    rows = [good(1), good(1), good(2), good(2), good(2, count="7")]
+    r = validate(frame(rows), "toy")
+    assert_invariant(r)
+    dup = r.quarantine.filter(pl.col("rule") == "duplicate_row")
+    assert dup.select("row", "message").rows() == [
+        (2, "exact copy of row 1, which is kept"),
+        (4, "exact copy of row 3, which is quarantined too (see its entries)")]
+    assert r.valid["toy_id"].to_list() == ["t1"]
+
+
+def test_rejected_rows_count_and_keep_the_other_row_numbers(toy_dir: Path) -> None:
+    rejected = pl.DataFrame(
+        {"row": [2, 4], "column": ["*", "*"], "value": ["t2,RED", None],
+         "rule": ["ragged_row", "ragged_row"], "message": ["line 3 …", "line 5 …"]},
+        schema=contracts.QUARANTINE_SCHEMA)
+    rows = [good(1), good(3, count="-1"), good(5)]  # file rows 1, 3 and 5
+    r = validate(frame(rows), "toy", rejected=rejected)
+    assert_invariant(r)
+    assert r.n_in == 5 and r.n_valid == 2 and r.n_quarantined == 3
+    assert r.quarantine.select("row", "rule").rows() == [
+        (2, "ragged_row"), (3, "range"), (4, "ragged_row")]
+    assert r.by_rule() == {"ragged_row": 2, "range": 1}
+
+
+def test_missing_header_is_said_without_echoing_the_row(toy_dir: Path) -> None:
+    df = pl.DataFrame({"t1": ["t2"], "홍길동": ["김철수"], PHONE: ["010-9999-8888"]})
+    with pytest.raises(ContractError) as err:
+        validate(df, "toy", source="export.csv")
+    msg = str(err.value)
+    assert "export.csv" in msg and "header missing" in msg and "toy_id" in msg
+    assert "홍길동" not in msg and PHONE not in msg and "t1" not in msg
+    assert err.value.rule == "missing_column"
+
+
+def test_header_names_in_messages_are_masked_and_short(toy_dir: Path) -> None:
+    df = frame([good(1)]).drop("color")
+    df = pl.concat([pl.DataFrame({"y" * 1000: ["x"], f"memo {RRN}": ["x"]}), df],
+                   how="horizontal")
+    with pytest.raises(ContractError) as err:
+        validate(df, "toy")
+    msg = str(err.value)
+    assert "color" in msg and RRN not in msg and "1,000 characters" in msg and len(msg) < 1000
+
+
+def test_excerpt_masks_and_shortens() -> None:
+    assert contracts.excerpt("짧은 값") == "짧은 값"
+    assert contracts.excerpt(f"연락처 {PHONE}") == "연락처 [전화번호]"
+    long = contracts.excerpt("가" * 75 + RRN, limit=80)  # the RRN straddles the cut
+    assert RRN[:6] not in long and long.endswith("(89 characters)")
+    assert contracts.excerpt("a\nb") == "a⏎b"
+
+
+def test_bounds_follow_the_run_date_so_current_records_pass() -> None:
+    """`today` / `this_year` bounds are read on the run date: a spell that started this month
+    or a paper of this year is valid, one from the far future is not."""
+    import datetime as dt
+
+    from talentlib import contracts as tc
+
+    c = tc.load_contract("employment_spells")
+    acquired = next(col for col in c.columns if col.name == "acquired_on")
+    assert acquired.max == dt.date.today()
+    pubs = tc.load_contract("publications")
+    year = next(col for col in pubs.columns if col.name == "publication_year")
+    assert year.max == dt.date.today().year + 1
+    assert tc._bound("this_year-15", "int") == dt.date.today().year - 15
+    with pytest.raises(ValueError, match="'today' bounds a date column"):
+        tc._bound("today", "int")

@@ -146,8 +146,16 @@ def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
 def test_ragged_csv_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("a,b\n1,2\n3,4,5\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="ragged.csv"):
+    with pytest.raises(ValueError, match=r"ragged.csv.*line 3 has 3"):
         tio.read_table(path)
+    # Too few fields is as wrong as too many: never padded with nulls.
+    path.write_text("a,b,c\n1,2,3\n4,5\n6,7,8\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"ragged.csv: 1 row\(s\).*header's 3 fields.*line 3 has 2"):
+        tio.read_table(path)
+    # A blank line holds no data to lose: without a contract it stays the all-null row that
+    # polars reads (read_validated quarantines it, see below).
+    path.write_text("a,b\n1,2\n\n3,4\n", encoding="utf-8")
+    assert tio.read_table(path).rows() == [(1, 2), (None, None), (3, 4)]
 
 
 def test_read_validated_cp949_row_numbers(tmp_path: Path) -> None:
@@ -234,3 +242,143 @@ def test_atomic_writes_are_readable_like_any_new_file(tmp_path: Path) -> None:
     p = tio.write_text_atomic("x", tmp_path / "a.txt")
     (tmp_path / "b.txt").write_text("x")
     assert p.stat().st_mode & 0o777 == (tmp_path / "b.txt").stat().st_mode & 0o777
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: ragged rows, mixed encodings, messages that quote no data (issue 14)
+# --------------------------------------------------------------------------------------------
+
+RESEARCHERS_HEADER = "researcher_id,birth_year,sex,degree,degree_year,institution_type,region"
+
+
+def _row(c: str, birth: str = "1980") -> str:
+    return f"{c * 16},{birth},M,PHD,2010,UNIV,11"
+
+
+def test_ragged_rows_are_quarantined_with_their_line(tmp_path: Path) -> None:
+    lines = [
+        RESEARCHERS_HEADER,                      # line 1
+        _row("a"),                               # line 2, row 1
+        f'"{"b" * 16}",1980,M,PHD,2010,UNIV,"1',  # lines 3-4, row 2: a quoted line break
+        '1"',
+        f"{'c' * 16},1981,F,PHD,2011",           # line 5, row 3: two fields short
+        _row("d") + ",extra,900101-1234567",     # line 6, row 4: two too many, with an RRN
+        "",                                      # line 7, row 5: blank
+        _row("e", birth="19x0"),                 # line 8, row 6: a type error after them
+        _row("f"),                               # line 9, row 7
+    ]
+    path = tmp_path / "researchers.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = tio.read_validated(path, "researchers")
+    assert result.n_in == 7 and result.n_in == result.n_valid + result.n_quarantined
+    assert result.valid["researcher_id"].to_list() == ["a" * 16, "f" * 16]
+    q = result.quarantine
+    assert q.select("row", "column", "rule").rows() == [
+        (2, "region", "allowed"), (3, "*", "ragged_row"), (4, "*", "ragged_row"),
+        (5, "*", "ragged_row"), (6, "birth_year", "type")]
+    ragged = q.filter(pl.col("rule") == "ragged_row")
+    assert ragged["message"].str.extract(r"^line (\d+)").to_list() == ["5", "6", "7"]
+    assert "has 5 fields where the header has 7" in ragged["message"][0]
+    assert "is blank" in ragged["message"][2]
+    assert ragged["value"][0] == f"{'c' * 16},1981,F,PHD,2011"  # short: shown whole
+    assert "900101-1234567" not in ragged["value"][1] and "extra" in ragged["value"][1]
+    assert ragged["value"][2] is None
+    info = result.read_info
+    assert info is not None and [r.line for r in info.ragged] == [5, 6, 7]
+    assert info.as_dict()["n_ragged"] == 3
+
+
+def test_nullable_last_column_and_quotes_are_not_ragged(tmp_path: Path) -> None:
+    # Empty last fields and separators inside quotes are fine: nothing flagged, nothing lost.
+    path = tmp_path / "t.csv"
+    path.write_text('a,b,c\n1,"x,y",\n2,"say ""hi"", then",\n3,"two\nlines",z\n4,,\n',
+                    encoding="utf-8")
+    df = tio.read_table(path)
+    assert df["b"].to_list() == ["x,y", 'say "hi", then', "two\nlines", None]
+    assert df["c"].to_list() == [None, None, "z", None]
+
+
+def test_ragged_rows_in_a_big_file_keep_the_other_row_numbers(tmp_path: Path) -> None:
+    n = 30_000
+    body = [f"{i:016x},1980,M,PHD,2010,UNIV,11" for i in range(n)]
+    body[12_344] = body[12_344].rsplit(",", 1)[0]  # row 12,345: a field short
+    body[20_000] = body[20_000].replace("2010", "20x0")  # row 20,001: a type error
+    path = tmp_path / "big.csv"
+    path.write_text(RESEARCHERS_HEADER + "\n" + "\n".join(body) + "\n", encoding="utf-8")
+    result = tio.read_validated(path, "researchers")
+    assert result.quarantine.select("row", "rule").rows() == [
+        (12_345, "ragged_row"), (20_001, "type")]
+    assert result.quarantine["message"][0].startswith("line 12346 has 6 fields")
+    assert result.n_valid == n - 2
+
+
+def test_mixed_utf8_and_cp949_lines_are_refused_not_garbled(tmp_path: Path) -> None:
+    mostly_utf8 = tmp_path / "mostly_utf8.csv"
+    mostly_utf8.write_bytes("a,b\n1,마사\n".encode() + "2,가나\n".encode("cp949")
+                            + "3,다라\n".encode())
+    with pytest.raises(ValueError) as err:
+        tio.read_table(mostly_utf8)
+    msg = str(err.value)
+    assert "mostly_utf8.csv" in msg and "mixes text encodings" in msg
+    assert "line 2 is UTF-8 but line 3 is not" in msg and "CP949" in msg
+
+    mostly_cp949 = tmp_path / "mostly_cp949.csv"
+    mostly_cp949.write_bytes("a,b\n1,가나\n".encode("cp949") + "2,마사\n".encode()
+                             + "3,다라\n".encode("cp949"))
+    garbled = "마사".encode().decode("cp949")  # what used to come out: hanja and rare syllables
+    assert garbled in mostly_cp949.read_bytes().decode("cp949") and "마사" not in garbled
+    with pytest.raises(ValueError, match=r"mostly_cp949.csv.*line 3 is UTF-8 but line 2 is not"):
+        tio.read_table(mostly_cp949)
+    with pytest.raises(ValueError, match=r"as cp949: line 3 is UTF-8"):
+        tio.read_table(mostly_cp949, encoding="cp949")
+    # A pure CP949 file with hanja is still CP949.
+    hanja = tmp_path / "hanja.csv"
+    hanja.write_bytes("a,b\n1,韓國 반도체\n2,가나\n".encode("cp949"))
+    assert tio.read_table(hanja)["b"].to_list() == ["韓國 반도체", "가나"]
+
+
+def test_headerless_csv_error_names_the_columns_not_the_row(tmp_path: Path) -> None:
+    from talentlib.contracts import ContractError
+
+    path = tmp_path / "export.csv"
+    path.write_text("홍길동,010-1234-5678,900101-1234567,hong@example.com\n"
+                    "김철수,010-9876-5432,910101-2345678,kim@example.com\n", encoding="utf-8")
+    with pytest.raises(ContractError) as err:
+        tio.read_validated(path, "researchers")
+    msg = str(err.value)
+    assert "export.csv" in msg and "header missing" in msg and "researcher_id" in msg
+    for value in ("홍길동", "010-1234-5678", "900101", "hong@"):
+        assert value not in msg
+
+
+def test_messages_quote_at_most_a_short_masked_excerpt(tmp_path: Path) -> None:
+    from talentlib.contracts import ContractError
+
+    path = tmp_path / "wide.csv"
+    path.write_text("researcher_id," + "x" * 5_000_000 + "\n" + "a" * 16 + ",1\n",
+                    encoding="utf-8")
+    with pytest.raises(ContractError) as err:
+        tio.read_validated(path, "researchers")
+    assert len(str(err.value)) < 600 and "5,000,000 characters" in str(err.value)
+    # A value polars cannot parse is not echoed: it may be a name.
+    path = tmp_path / "typed.csv"
+    path.write_text("n,m\n" + "1,2\n" * 10_050 + "홍길동,3\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        tio.read_table(path)
+    assert "typed.csv" in str(err.value) and "'n'" in str(err.value)
+    assert "홍길동" not in str(err.value)
+
+
+def test_corrupt_parquet_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "job_postings.parquet"
+    path.write_bytes(b"PAR1" + b"\x00" * 100)
+    with pytest.raises(ValueError, match=r"job_postings.parquet as Parquet") as err:
+        tio.read_table(path)
+    assert len(str(err.value)) < 300 + len(str(path))
+
+
+def test_unknown_encoding_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("a\n1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a.csv: unknown encoding 'klingon'"):
+        tio.read_table(path, encoding="klingon")

@@ -18,8 +18,8 @@ import polars as pl
 import pytest
 
 from talentlib import taxonomy
+from talentlib.pii import find_pii
 from talentlib.postings import llm
-from talentlib.privacy import find_pii
 
 ROWS = {r["code"]: r for r in taxonomy.load("competencies")["codes"]}
 

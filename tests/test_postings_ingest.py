@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
+from talentlib.pii import find_pii, mask_pii, scan_frame_pii
 from talentlib.postings import (
     OcrEngine,
     OcrResult,
@@ -21,10 +26,8 @@ from talentlib.postings import (
 )
 from talentlib.postings import ocr as O
 from talentlib.postings.cache import Cache, CachePIIError
-from talentlib.postings.ingest import PostingError, decode_text, html_to_text
-from talentlib.postings.masking import mask_posting_text
+from talentlib.postings.ingest import PostingError, decode_text, html_to_text, posting_id_for
 from talentlib.postings.render import degrade, render_page
-from talentlib.privacy import find_pii, scan_frame_pii
 
 FIXTURES = Path(__file__).parent / "fixtures" / "postings_ingest"
 GOOD_TEXT = ["posting_utf8.txt", "posting_cp949.txt", "posting.html", "posting_text.pdf"]
@@ -190,12 +193,10 @@ def test_batch_accepts_a_list_of_paths_and_a_missing_file(tmp_path: Path) -> Non
 
 def test_ocr_damaged_pii_is_masked() -> None:
     text = "문의 010-l234-5678 / O2-123-4567 / hr @ example. co.kr / 900101-l234567"
-    masked = mask_posting_text(text)
+    masked = mask_pii(text)
     assert masked == "문의 [전화번호] / [전화번호] / [이메일] / [주민등록번호]"
-    assert (
-        mask_posting_text("연봉 4,500~6,000만원, 2025.01.31까지")
-        == "연봉 4,500~6,000만원, 2025.01.31까지"
-    )
+    salary = "연봉 4,500~6,000만원, 2025.01.31까지"
+    assert mask_pii(salary) == salary
 
 
 def test_no_pii_reaches_postings_or_cache_and_warm_run_skips_ocr(tmp_path: Path) -> None:
@@ -225,6 +226,86 @@ def test_no_pii_reaches_postings_or_cache_and_warm_run_skips_ocr(tmp_path: Path)
     other = _Renamed(FakeEngine(text="다른 결과", marks=str(marks)))
     again = ingest_folder(folder, workers=1, cache_dir=cache_dir, engine=other, quiet=True)
     assert again.n_cached == 3 and marks.read_text() == "xx"  # txt, txt, html
+
+
+# --------------------------------------------------------------------------------------------
+# File names are people's text too: posting ids, sources, quarantine rows and messages
+# --------------------------------------------------------------------------------------------
+
+PII_STEM = "지원자 홍길동 010-1234-5678"
+PII_SECRETS = ["홍길동", "010-1234-5678", "1234-5678", "01012345678"]
+POSTING_ID_PATTERN = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "data_contracts" / "job_postings.yaml").read_text(
+        encoding="utf-8"
+    )
+)["columns"][0]["pattern"]
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("HW01", "HW01"),
+        ("P000123", "P000123"),
+        ("posting_utf8", "posting_utf8"),
+        ("JP000001", "JP000001"),
+        ("채용 공고 (반도체) 1", "채용_공고_반도체_1"),
+        ("2024_채용공고", "2024_채용공고"),
+        ("\u1112\u1161\u11ab", "한"),  # decomposed Hangul from a macOS file name
+        ("0001", None),  # a number is never an id
+        ("010-1234-5678", None),
+        ("900101-1234567", None),
+        ("지원자_홍길동", None),
+        ("hong@example.com", None),
+        ("이력서 hong at example dot com", None),
+        ("...", None),
+    ],
+)
+def test_posting_id_for(stem: str, expected: str | None) -> None:
+    sha = "0123456789abcdef" * 4
+    got = posting_id_for(stem, sha)
+    assert got == (expected if expected is not None else "posting-0123456789ab")
+    assert re.search(POSTING_ID_PATTERN, got)
+
+
+def test_a_file_named_after_an_applicant_leaks_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "posting_utf8.txt", folder / f"{PII_STEM}.txt")
+    shutil.copy(FIXTURES / "corrupt.pdf", folder / f"{PII_STEM}.pdf")
+    shutil.copy(FIXTURES / "notes.docx", folder / f"{PII_STEM}.docx")
+    shutil.copy(FIXTURES / "posting_cp949.txt", folder / "HW01.txt")
+    shutil.copy(FIXTURES / "posting.html", folder / "P000123.html")
+    cache_dir = tmp_path / "cache"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = ingest_folder(folder, workers=1, cache_dir=cache_dir, engine=FakeEngine(), quiet=True)
+    sha = hashlib.sha256((FIXTURES / "posting_utf8.txt").read_bytes()).hexdigest()
+    assert sorted(res.postings["posting_id"]) == ["HW01", "P000123", f"posting-{sha[:12]}"]
+    assert sorted(res.quarantine["reason"]) == ["corrupt_pdf", "unsupported_type"]
+    assert set(res.quarantine["file"].str.split("/").list.last()) == {
+        "지원자 [이름] [전화번호].pdf",
+        "지원자 [이름] [전화번호].docx",
+    }
+    everything = "\n".join(
+        [
+            res.postings.write_csv(),
+            res.quarantine.write_csv(),
+            json.dumps(res.summary(), ensure_ascii=False),
+            *(str(w.message) for w in caught),
+            *(p.read_text(encoding="utf-8") for p in cache_dir.rglob("*.json")),
+        ]
+    )
+    for secret in PII_SECRETS:
+        assert secret not in everything
+    assert all(re.search(POSTING_ID_PATTERN, i) for i in res.postings["posting_id"])
+
+    one = read_posting(folder / f"{PII_STEM}.txt")
+    assert one.posting_id == f"posting-{sha[:12]}"
+    assert "[이름]" in one.source and not any(s in one.source for s in PII_SECRETS)
+    for name in (f"{PII_STEM}.docx", f"{PII_STEM}.pdf", f"missing {PII_STEM}.txt"):
+        with pytest.raises(PostingError) as err:
+            read_posting(folder / name)
+        assert not any(s in str(err.value) for s in PII_SECRETS), str(err.value)
 
 
 @dataclass(frozen=True)
@@ -364,3 +445,172 @@ def test_ocr_in_spawned_worker_processes(tmp_path: Path) -> None:
     assert res.quarantine["reason"].to_list() == ["corrupt_pdf"]
     with pytest.raises(ValueError, match="executor"):
         ingest_folder(folder, executor="fork", quiet=True)
+
+
+# --------------------------------------------------------------------------------------------
+# OCR resources: pixel limits on input and on what tesseract gets (issue 14)
+# --------------------------------------------------------------------------------------------
+
+SMALL_LINES = LINES[:4]
+_READ_AND_MEASURE = """
+import json, resource, sys, time
+t = time.perf_counter()
+from talentlib.postings import read_posting
+from talentlib.postings.ingest import PostingError
+out = {}
+try:
+    out["text"] = read_posting(sys.argv[1]).text
+except PostingError as e:
+    out["reason"], out["message"] = e.reason, str(e)
+out["seconds"] = time.perf_counter() - t
+# this process and its tesseract child, whichever peaked higher (VmHWM for this process:
+# ru_maxrss would keep the peak of the pytest process that forked it)
+own = int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")))
+out["peak_mb"] = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def _read_in_fresh_process(path: Path) -> dict:
+    """read_posting in a new interpreter, so that its peak memory is this file's alone."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-c", _READ_AND_MEASURE, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _poster(
+    path: Path,
+    spots: list[tuple[int, int]],
+    lines: list[str],
+    *,
+    font_size: int = 10,
+    width: int = 900,
+) -> Path:
+    """An 8000×8000 px PNG (64 million pixels) with blocks of small text (lines ~9 px tall)."""
+    from PIL import Image
+
+    page = Image.new("L", (8000, 8000), 255)
+    block = render_page(lines, font_size=font_size, width=width, margin=4)
+    for spot in spots:
+        page.paste(block, spot)
+    page.save(path)
+    return path
+
+
+def _png_header(path: Path, width: int, height: int) -> Path:
+    """A PNG that declares ``width``×``height`` pixels but holds almost no data: decoding it
+    would fail, so a refusal before decoding is the only way to the right reason."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.slow
+def test_huge_page_with_a_few_small_lines_is_read_within_bounds(tmp_path: Path) -> None:
+    # Upscaling the whole page ×3 for its small text meant 576 million pixels: 25 s here,
+    # 0.9 GB in Python and 1.8 GB in tesseract (minutes and 4 GB on a busier page). Now the
+    # bands of text are cut out, upscaled and read.
+    spots = [(300, 300), (4200, 3000), (1500, 6500)]
+    got = _read_in_fresh_process(_poster(tmp_path / "poster.png", spots, SMALL_LINES))
+    assert "reason" not in got, got["message"]
+    assert got["peak_mb"] < 1000 and got["seconds"] < 90, got
+    assert cer("\n".join(SMALL_LINES * 3), got["text"]) < 0.1
+    assert got["text"].count("MATLAB") == 3
+
+
+def test_huge_page_full_of_small_text_is_refused_with_its_reason(tmp_path: Path) -> None:
+    # Text everywhere: nothing to cut away, and shrunk to 40 million pixels its 10 px lines
+    # would be 8 px. Before, tesseract ground through 576 million pixels for ~2 minutes.
+    line = "• 리튬이온 배터리 셀 설계 경력 3년 이상, Python 가능자"
+    spots = [(x, y) for y in range(100, 7900, 60) for x in (100, 3700, 7250)]
+    path = _poster(tmp_path / "dense.png", spots, [line], width=700)
+    got = _read_in_fresh_process(path)
+    assert got.get("reason") == "image_too_large", got
+    assert "dense.png" in got["message"] and "40 million pixels" in got["message"]
+    assert got["peak_mb"] < 1000 and got["seconds"] < 60, got
+
+
+@pytest.mark.parametrize("size", [(12_000, 11_000), (20_000, 20_000)])
+def test_images_over_the_input_limit_are_refused_unread(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    # 132 million pixels: over our limit, and Pillow warns (a decompression bomb?); 400 million:
+    # Pillow itself refuses. Either way a quarantine reason, never a warning turned crash.
+    path = _png_header(tmp_path / "scan.png", *size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(PostingError) as err:
+            read_posting(path, engine=FakeEngine())
+    assert err.value.reason == "image_too_large" and "scan.png" in str(err.value)
+    res = ingest_folder([path], cache_dir=tmp_path / "cache", engine=FakeEngine(), quiet=True)
+    assert res.quarantine.select("reason").to_series().to_list() == ["image_too_large"]
+    assert res.n_in == res.n_ok + res.n_quarantined == 1
+
+
+def test_preprocess_keeps_to_the_pixel_budget() -> None:
+    from PIL import Image
+
+    small = render_page(LINES, font_size=11, width=500)  # ~11 px lines: upscaled ×2.9
+    free = O.preprocess(small)
+    budget = free.width * free.height // 2
+    tight = O.preprocess(small, O.Preprocess(max_pixels=budget))
+    assert tight.width * tight.height <= budget < free.width * free.height
+    assert tight.width > small.width  # still upscaled, only less
+
+    page = Image.new("L", (3000, 3000), 255)  # 9 million pixels, over a 4 million budget
+    page.paste(small, (2000, 300))
+    page.paste(small, (200, 2500))
+    out = O.preprocess(page, O.Preprocess(max_pixels=4_000_000))
+    assert out.width * out.height <= 4_000_000
+    assert out.height > 2 * 2 * small.height * 0.8  # both blocks kept, upscaled
+    assert [b[1] for b in O.text_bands(page)] == sorted(b[1] for b in O.text_bands(page))
+    assert len(O.text_bands(page)) == 2
+
+    with pytest.raises(O.ImageTooLargeError, match="million pixels"):
+        O.preprocess(page, O.Preprocess(max_pixels=30_000))  # 11 px lines would be 8 px
+
+
+def test_is_blank_sees_a_few_small_lines_on_a_big_page(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from talentlib.postings.ingest import _is_blank
+
+    page = Image.new("L", (6000, 6000), 255)
+    assert _is_blank(page)
+    page.paste(render_page(SMALL_LINES[:2], font_size=10, width=500, margin=4), (2500, 2500))
+    assert not _is_blank(page)  # an averaged 400 px thumbnail washed these lines out
+
+
+def test_scanned_pdf_pages_render_within_the_pixel_budget() -> None:
+    import pypdfium2 as pdfium
+
+    from talentlib.postings.ingest import _page_text_or_image
+
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(2880, 2880)  # 40 × 40 inches: 144 million pixels at 300 dpi
+    try:
+        text, img = _page_text_or_image(pdf, 0, 300, 20)
+    finally:
+        pdf.close()
+    assert text == "" and 0.9 * O.MAX_WORK_PIXELS < img.width * img.height <= O.MAX_WORK_PIXELS

@@ -4,7 +4,8 @@ The key is SHA-256(content hash, stage, version): the same bytes under another f
 the cache, and a new stage version (another OCR engine, another prompt) misses it. Entries are
 JSON files written through a temp file and ``os.replace`` (atomic for readers). They are not
 fsynced: a cache may lose an entry after a crash, and an unreadable entry counts as a miss.
-Only PII-masked text may be stored: ``put`` refuses a value in which PII is still found.
+Only PII-masked text may be stored: ``put`` refuses a value in which ``talentlib.pii.find_pii``
+(the detector that masked the text) still finds anything.
 """
 
 from __future__ import annotations
@@ -17,20 +18,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from talentlib.privacy import find_pii
+from talentlib.pii import find_pii
 
 __all__ = ["Cache", "CachePIIError"]
 
 
 class CachePIIError(ValueError):
-    """A value for the cache still holds PII; mask it (talentlib.privacy.mask_pii) first."""
+    """A value for the cache still holds PII; mask it (talentlib.pii.mask_pii) first."""
 
 
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
+        return [s for kv in value.items() for x in kv for s in _strings(x)]
     if isinstance(value, list | tuple):
         return [s for v in value for s in _strings(v)]
     return []
@@ -71,7 +72,7 @@ class Cache:
                 kinds = ", ".join(sorted({k for k, _, _ in found}))
                 raise CachePIIError(
                     f"refusing to cache {stage} result for {content_sha256[:12]}…: it still "
-                    f"holds PII ({kinds}); mask it with talentlib.privacy.mask_pii first"
+                    f"holds PII ({kinds}); mask it with talentlib.pii.mask_pii first"
                 )
         p = self.path(content_sha256, stage, version)
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,10 @@
 ``read_posting`` reads one file: plain text (UTF-8, else CP949/EUC-KR), HTML (scripts and
 styles dropped, block structure kept as lines), PDF (the text layer where a page has one, OCR
 of the page rendered at 300 dpi where it has not) and images (OCR). Text is masked with
-``masking.mask_posting_text`` before it leaves the function, so nothing downstream — frames,
-cache, logs — ever holds an unmasked phone number, e-mail address or RRN.
+``talentlib.pii.mask_pii`` before it leaves the function, so nothing downstream — frames,
+cache, logs — ever holds an unmasked phone number, e-mail address, RRN or contact name. File
+names are people's text too: a posting id comes from the file stem only when the stem holds no
+PII, and paths in messages, quarantine rows and the ``source`` column are masked the same way.
 
 ``ingest_folder`` reads many files: cached results first (content-addressed, so a warm re-run
 skips OCR), text and HTML in this thread, PDFs and images by a pool of workers that keeps the
@@ -40,8 +42,9 @@ from typing import Any
 
 import polars as pl
 
+from talentlib.pii import PII_FINGERPRINT, find_pii, mask_pii
+
 from .cache import Cache
-from .masking import MASKING_FINGERPRINT, mask_posting_text
 from .ocr import OcrEngine, TesseractEngine
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "decode_text",
     "html_to_text",
     "ingest_folder",
+    "posting_id_for",
     "read_posting",
 ]
 
@@ -75,6 +79,8 @@ REASONS = {
     "encoding": "the bytes are neither UTF-8 nor CP949/EUC-KR text",
     "corrupt_pdf": "pdfium cannot open the PDF (damaged, truncated or encrypted)",
     "corrupt_image": "the image cannot be decoded",
+    "image_too_large": "the image has more pixels than OCR may read (ocr.MAX_INPUT_PIXELS), or "
+    "text too small for its size to read within ocr.MAX_WORK_PIXELS",
     "no_text": "no text was found (blank page or image)",
     "ocr_error": "tesseract failed on the image",
     "duplicate_id": "another file in the batch has the same posting id",
@@ -343,17 +349,33 @@ def _decode_html(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _open_image(data: bytes, name: str) -> Any:
+    """The decoded image; refused unread when it has more than ``ocr.MAX_INPUT_PIXELS``."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from .ocr import MAX_INPUT_PIXELS
+
     try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
+        with warnings.catch_warnings():
+            # The size check below decides, before decoding; Pillow's decompression-bomb
+            # warning (a RuntimeWarning, an error under -W error) must not stop a batch.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))  # reads the header only
+            pixels = img.width * img.height
+            if pixels <= MAX_INPUT_PIXELS:
+                img.load()
     except Image.DecompressionBombError as e:
         raise PostingError(
-            "corrupt_image", f"{name}: image too large to decode safely ({e})"
+            "image_too_large", f"{name}: image too large to decode safely ({e})"
         ) from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise PostingError("corrupt_image", f"{name}: cannot decode the image ({e})") from e
+    if pixels > MAX_INPUT_PIXELS:
+        raise PostingError(
+            "image_too_large",
+            f"{name}: the image is {img.width}×{img.height} px ({pixels / 1e6:.0f} million "
+            f"pixels), over the OCR limit of {MAX_INPUT_PIXELS / 1e6:.0f} million; crop it to "
+            "the posting or save it at a lower resolution",
+        )
     if img.width < 8 or img.height < 8:
         raise PostingError(
             "corrupt_image", f"{name}: image is {img.width}×{img.height} px, too small to hold text"
@@ -362,22 +384,27 @@ def _open_image(data: bytes, name: str) -> Any:
 
 
 def _is_blank(img: Any) -> bool:
-    """A page with no ink at all (uniform colour): no need to run OCR on it."""
+    """A page with no ink at all (uniform colour): no need to run OCR on it. Judged on the
+    darkest pixel of each block (not an average), so a few small lines on a huge page count."""
     import numpy as np
 
-    small = img.convert("L")
-    small.thumbnail((400, 400))
-    arr = np.asarray(small, dtype=np.float32)
+    from .ocr import darkest_per_block
+
+    arr = darkest_per_block(img, 400).astype(np.float32)
     return float(arr.max() - arr.min()) < 24 or float(arr.std()) < 1.0
 
 
 def _ocr(img: Any, engine: OcrEngine, name: str) -> tuple[str, float | None]:
+    from .ocr import ImageTooLargeError
+
     if _is_blank(img):
         return "", None
     try:
         res = engine.image_to_text(img)
     except PostingError:
         raise
+    except ImageTooLargeError as e:
+        raise PostingError("image_too_large", f"{name}: {e}") from e
     except Exception as e:  # TesseractError, TesseractNotFoundError, timeouts
         raise PostingError("ocr_error", f"{name}: OCR failed: {type(e).__name__}: {e}") from e
     return res.text, res.confidence
@@ -396,8 +423,13 @@ def _page_text_or_image(pdf: Any, i: int, dpi: int, min_chars: int) -> tuple[str
         textpage.close()
         if len(re.sub(r"\s", "", text)) >= min_chars:
             return text, None
-        # No usable text layer: a scanned page. Render it for OCR.
-        return "", page.render(scale=dpi / 72, grayscale=True).to_pil()
+        # No usable text layer: a scanned page. Render it for OCR, at a lower resolution
+        # where a (poster-sized) page would exceed OCR's pixel budget at ``dpi``.
+        from .ocr import MAX_WORK_PIXELS
+
+        w, h = page.get_size()  # points
+        scale = min(dpi / 72, 0.999 * (MAX_WORK_PIXELS / max(w * h, 1.0)) ** 0.5)  # rounds up
+        return "", page.render(scale=scale, grayscale=True).to_pil()
     finally:
         page.close()
 
@@ -499,7 +531,7 @@ def _extract(
             "n_pages": 1,
             "encoding": None,
         }
-    out["text"] = mask_posting_text(_clean(out["text"]))
+    out["text"] = mask_pii(_clean(out["text"]))
     if not out["text"].strip():
         what = "blank image or page" if out["method"] == "ocr" else "no visible text"
         raise PostingError("no_text", f"{name}: {what}")
@@ -516,31 +548,56 @@ def read_posting(
 ) -> PostingText:
     """Read one posting file into masked text; raises ``PostingError`` (with ``.reason``).
 
-    ``posting_id`` defaults to the file stem. PDF pages with fewer than ``min_pdf_chars``
-    characters in their text layer are rendered at ``dpi`` and read by OCR.
+    ``posting_id`` defaults to the file stem (see ``posting_id_for``). PDF pages with fewer than
+    ``min_pdf_chars`` characters in their text layer are rendered at ``dpi`` and read by OCR.
     """
     p = Path(path)
+    name = mask_pii(p.name)
     file_type = file_type_of(p)
     if file_type is None:
         raise PostingError(
             "unsupported_type",
-            f"{p.name}: unsupported file type {p.suffix or '(none)'}; use one of "
+            f"{name}: unsupported file type {p.suffix or '(none)'}; use one of "
             f"{', '.join(sorted(FILE_TYPES))}",
         )
     try:
         data = p.read_bytes()
     except FileNotFoundError as e:
-        raise PostingError("not_found", f"{p}: file not found") from e
+        raise PostingError("not_found", f"{mask_pii(str(p))}: file not found") from e
     except IsADirectoryError as e:
-        raise PostingError("not_found", f"{p}: is a folder, not a file") from e
-    out = _extract(data, file_type, p.name, engine or TesseractEngine(), dpi, min_pdf_chars)
+        raise PostingError("not_found", f"{mask_pii(str(p))}: is a folder, not a file") from e
+    out = _extract(data, file_type, name, engine or TesseractEngine(), dpi, min_pdf_chars)
+    sha = hashlib.sha256(data).hexdigest()
     return PostingText(
-        posting_id=posting_id if posting_id is not None else p.stem,
-        source=str(p),
+        posting_id=posting_id if posting_id is not None else posting_id_for(p.stem, sha),
+        source=mask_pii(str(p)),
         file_type=file_type,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha,
         **out,
     )
+
+
+# Safe characters for an id, and at least one letter, so that a number (a phone number, an RRN)
+# is never an id; data_contracts/job_postings.yaml checks posting_id with the same pattern.
+_ID_UNSAFE = re.compile(r"[^0-9A-Za-z가-힣._-]+")
+_ID_SHAPE = re.compile(r"[0-9._-]*[A-Za-z가-힣][0-9A-Za-z가-힣._-]*")
+
+
+def posting_id_for(stem: str, sha256: str) -> str:
+    """The file stem with unsafe characters as ``_`` when it holds no PII, else ``posting-<sha>``.
+
+    A file named after an applicant (``지원자 홍길동 010-1234-5678.txt``) must not put the name
+    or the number into ids, tables and published reports; its content hash names it instead.
+    """
+    clean = _ID_UNSAFE.sub("_", unicodedata.normalize("NFC", stem)).strip("_.-")[:80]
+    if (
+        _ID_SHAPE.fullmatch(clean)
+        and not find_pii(stem)
+        and not find_pii(clean)
+        and not find_pii(clean.replace("_", " "))
+    ):
+        return clean
+    return f"posting-{sha256[:12]}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -599,7 +656,7 @@ def _list_files(source: str | Path | Iterable[str | Path], ignore: Sequence[str]
 def _cache_version(file_type: str, engine: OcrEngine, dpi: int, min_pdf_chars: int) -> str:
     """What the cached text depends on: this module, the masking patterns and, for files that
     may need OCR, the engine settings."""
-    base = f"{INGEST_VERSION}|mask={MASKING_FINGERPRINT}"
+    base = f"{INGEST_VERSION}|mask={PII_FINGERPRINT}"
     if file_type in OCR_TYPES:
         return f"{base}|dpi={dpi}|min={min_pdf_chars}|{engine.fingerprint}"
     return base
@@ -609,15 +666,16 @@ def _work(
     path: str, file_type: str, engine: OcrEngine, dpi: int, min_pdf_chars: int
 ) -> tuple[str, dict[str, Any] | tuple[str, str]]:
     """Worker: ("ok", fields) or ("err", (reason, message)); never raises."""
+    name = mask_pii(Path(path).name)
     try:
         data = Path(path).read_bytes()
-        return "ok", _extract(data, file_type, Path(path).name, engine, dpi, min_pdf_chars)
+        return "ok", _extract(data, file_type, name, engine, dpi, min_pdf_chars)
     except PostingError as e:
         return "err", (e.reason, str(e))
     except FileNotFoundError:
-        return "err", ("not_found", f"{path}: file not found")
+        return "err", ("not_found", f"{name}: file not found")
     except Exception as e:  # noqa: BLE001 - a batch must survive any one file
-        return "err", ("error", f"{Path(path).name}: {type(e).__name__}: {e}")
+        return "err", ("error", f"{name}: {type(e).__name__}: {e}")
 
 
 def _progress(total: int, quiet: bool) -> Any:
@@ -645,7 +703,8 @@ def ingest_folder(
 
     Files matching ``ignore`` (hidden files, label and metadata sidecars) are not postings and
     are skipped when listing a folder; anything else that cannot be read is quarantined with
-    its reason. Posting ids are file stems unless ``posting_ids`` are given (one per file).
+    its reason. Posting ids are file stems unless ``posting_ids`` are given (one per file);
+    a stem that holds PII gives way to the content hash (``posting_id_for``).
     With ``cache_dir`` results are cached by file content, so a re-run skips OCR.
 
     PDFs and images are read by ``workers`` at once. Tesseract runs as its own process, so
@@ -659,7 +718,8 @@ def ingest_folder(
     files = _list_files(source, ignore)
     if posting_ids is not None and len(posting_ids) != len(files):
         raise ValueError(f"posting_ids has {len(posting_ids)} ids for {len(files)} files")
-    ids = list(posting_ids) if posting_ids is not None else [p.stem for p in files]
+    given = list(posting_ids) if posting_ids is not None else None
+    ids = [""] * len(files)  # set once the file's content hash is known
     engine = engine or TesseractEngine()
     cache = Cache(cache_dir) if cache_dir is not None else None
 
@@ -682,14 +742,6 @@ def ingest_folder(
             )
             bar.update()
             continue
-        if ids[i] in first_of:
-            bad[i] = (
-                str(p),
-                "duplicate_id",
-                f"{p.name}: posting id {ids[i]!r} already taken by {files[first_of[ids[i]]].name}",
-            )
-            bar.update()
-            continue
         try:
             with open(p, "rb") as fh:
                 sha = hashlib.file_digest(fh, "sha256").hexdigest()
@@ -698,6 +750,15 @@ def ingest_folder(
                 "not_found" if isinstance(e, FileNotFoundError | IsADirectoryError) else "error"
             )
             bad[i] = (str(p), reason, f"{p.name}: cannot open ({type(e).__name__})")
+            bar.update()
+            continue
+        ids[i] = given[i] if given is not None else posting_id_for(p.stem, sha)
+        if ids[i] in first_of:
+            bad[i] = (
+                str(p),
+                "duplicate_id",
+                f"{p.name}: posting id {ids[i]!r} already taken by {files[first_of[ids[i]]].name}",
+            )
             bar.update()
             continue
         first_of[ids[i]] = i
@@ -719,7 +780,8 @@ def ingest_folder(
                 try:
                     cache.put(sha, "ingest", _cache_version(ft, engine, dpi, min_pdf_chars), value)
                 except OSError as e:  # a full or read-only cache costs speed, not the batch
-                    warnings.warn(f"cache write failed for {files[i].name}: {e}", stacklevel=2)
+                    shown = mask_pii(f"{files[i].name}: {e}")
+                    warnings.warn(f"cache write failed for {shown}", stacklevel=2)
         else:
             reason, message = value
             bad[i] = (str(files[i]), reason, message)
@@ -762,7 +824,7 @@ def ingest_folder(
         rows.append(
             {
                 "posting_id": ids[i],
-                "source": str(files[i]),
+                "source": mask_pii(str(files[i])),
                 "file_type": ft,
                 "sha256": sha,
                 **{
@@ -772,8 +834,12 @@ def ingest_folder(
             }
         )
     postings = pl.DataFrame(rows, schema=POSTINGS_SCHEMA).select(list(POSTINGS_SCHEMA))
+    # File names and messages (which quote paths and exceptions) are masked in one place.
     quarantine = pl.DataFrame(
-        [dict(zip(QUARANTINE_SCHEMA, bad[i], strict=True)) for i in sorted(bad)],
+        [
+            {"file": mask_pii(f), "reason": reason, "message": mask_pii(msg)}
+            for f, reason, msg in (bad[i] for i in sorted(bad))
+        ],
         schema=QUARANTINE_SCHEMA,
     )
     result = IngestResult(postings, quarantine, len(files), n_cached, time.perf_counter() - t0)

@@ -34,9 +34,9 @@ from typing import Any, Protocol, runtime_checkable
 import polars as pl
 
 from talentlib import taxonomy
+from talentlib.pii import mask_pii as mask_posting_text
 
 from .cache import Cache
-from .masking import mask_posting_text
 
 __all__ = [
     "API_KEY_ENV",
