@@ -50,7 +50,7 @@ import polars as pl
 from IPython.display import display
 
 from talentlib import competencies as comp
-from talentlib import datasets, postings, privacy, report, taxonomy, viz
+from talentlib import datasets, labels, postings, privacy, report, taxonomy, viz
 from talentlib.postings import tagger as tg
 
 rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
@@ -83,7 +83,7 @@ pl.DataFrame([ingested.summary() | {"by_method": str(ingested.summary()["by_meth
 
 # %%
 demand = comp.demand_tables(df, field, rules)
-jobs = comp.labelled(demand["postings_by_job_family"].table, "job_family")
+jobs = labels.labelled(demand["postings_by_job_family"].table, "job_family")
 charts = {}
 charts["postings_by_job_family"] = viz.bar(
     jobs.sort("postings", descending=True, nulls_last=True), "postings", "job_family_ko",
@@ -92,7 +92,7 @@ charts["postings_by_job_family"] = viz.bar(
 charts["postings_by_job_family"]
 
 # %%
-size = comp.labelled(
+size = labels.labelled(
     viz.cells_with_remainder(
         demand["postings_by_job_family_company_type"], "job_family", "company_type", "postings"
     ), "job_family", "company_type",
@@ -102,31 +102,31 @@ viz.stacked_share(size, "job_family_ko", "company_type_ko", "postings", horizont
                   color_title="기업 규모")  # fmt: skip
 
 # %%
-comp.labelled(demand["companies_by_company_type"].display("ko"), "company_type").join(
-    comp.labelled(demand["postings_by_company_type"].display("ko"), "company_type"),
+labels.labelled(demand["companies_by_company_type"].display("ko"), "company_type").join(
+    labels.labelled(demand["postings_by_company_type"].display("ko"), "company_type"),
     on=["company_type", "company_type_ko"],
 ).select(
     "company_type_ko", pl.col("companies").alias("기업 수"), pl.col("postings").alias("공고 수")
 )
 
 # %%
-edu = comp.labelled(demand["postings_by_education"].table, "education")
+edu = labels.labelled(demand["postings_by_education"].table, "education")
 viz.bar(edu, "postings", "education_ko", title=f"{field_ko}: 최소 학력 요건별 공고 수",
         x_title="공고 수", y_title=None, sort=comp.education_order())  # fmt: skip
 
 # %%
-maj = comp.labelled(demand["postings_by_major"].table, "major")
+maj = labels.labelled(demand["postings_by_major"].table, "major")
 viz.bar(maj.sort("postings", descending=True, nulls_last=True).head(top_n), "postings", "major_ko",
         title=f"{field_ko}: 요구 전공별 공고 수 (공고 하나가 여러 전공을 셀 수 있음)",
         x_title="공고 수", y_title=None)  # fmt: skip
 
 # %%
-exp = comp.labelled(demand["postings_by_experience"].table, "experience_band")
+exp = labels.labelled(demand["postings_by_experience"].table, "experience_band")
 viz.bar(exp, "postings", "experience_band_ko", title=f"{field_ko}: 최소 경력 요건별 공고 수",
-        x_title="공고 수", y_title=None, sort=list(comp.EXPERIENCE_BANDS.values()))  # fmt: skip
+        x_title="공고 수", y_title=None, sort=comp.experience_order())  # fmt: skip
 
 # %%
-top_companies = comp.labelled(demand["postings_by_company"].display("ko"), "company_type")
+top_companies = labels.labelled(demand["postings_by_company"].display("ko"), "company_type")
 top_companies.head(15)
 
 # %% [markdown]
@@ -135,7 +135,7 @@ top_companies.head(15)
 # %%
 prev = comp.prevalence_table(df.filter(pl.col("field_code") == field), ["field_code"],
                              top=top_n, rules=rules)  # fmt: skip
-top = comp.labelled(prev.table, "code").filter(pl.col("code") != privacy.TOTAL)
+top = labels.labelled(prev.table, "code").filter(pl.col("code") != privacy.TOTAL)
 charts["top_competencies"] = viz.bar(
     top.sort("n", descending=True, nulls_last=True), "n", "code_ko",
     title=f"{field_ko}: 가장 많이 요구되는 역량 (상위 {top_n})", x_title="공고 수", y_title=None,
@@ -145,7 +145,7 @@ charts["top_competencies"]
 # %%
 by_job = comp.prevalence_table(df.filter(pl.col("field_code") == field),
                                ["field_code", "job_family"], top=5, rules=rules)  # fmt: skip
-comp.labelled(by_job.display("ko"), "job_family", "code").select(
+labels.labelled(by_job.display("ko"), "job_family", "code").select(
     "job_family_ko", "code_ko", pl.col("n").alias("공고 수"), pl.col("prevalence").alias("비율")
 )
 
@@ -157,20 +157,20 @@ comp.labelled(by_job.display("ko"), "job_family", "code").select(
 # %%
 cs = comp.common_vs_specific(df)
 cs_tables = comp.common_specific_table(cs, field, df, top=top_n, rules=rules)
-spec = comp.labelled(cs_tables["specific_competencies"].table, "code").drop_nulls("z")
+spec = labels.labelled(cs_tables["specific_competencies"].table, "code").drop_nulls("z")
 viz.quadrant(spec, "prevalence", "z", "n", "code_ko", title=f"{field_ko}: 분야 특화 역량",
              x_title="요구 비율", y_title="로그 오즈 z (다른 분야 대비)", x_ref=0.0,
              y_ref=comp.CommonSpecificSettings().z_specific)  # fmt: skip
 
 # %%
-common = comp.labelled(cs_tables["common_competencies"].table, "code")
+common = labels.labelled(cs_tables["common_competencies"].table, "code")
 viz.bar(common.sort("mean_prevalence", descending=True, nulls_last=True), "mean_prevalence",
         "code_ko", title="12대 분야 공통 역량 (분야 평균 요구 비율)", x_title="평균 요구 비율",
         y_title=None, fmt=".1%")  # fmt: skip
 
 # %%
 groups = comp.common_vs_specific(df, level="group")
-comp.labelled(
+labels.labelled(
     groups.filter((pl.col("field_code") == field) & (pl.col("role") != "other")), "code"
 ).select("code_ko", "role", "n", "prevalence", "z").sort("role", "z", descending=[False, True])
 
@@ -179,7 +179,7 @@ comp.labelled(
 
 # %%
 co = comp.cooccurrence(df, field, top=top_n, rules=rules)
-heat = comp.labelled(co.table, "code_a", "code_b").drop_nulls("jaccard")
+heat = labels.labelled(co.table, "code_a", "code_b").drop_nulls("jaccard")
 charts["cooccurrence"] = viz.heatmap(
     heat, "code_a_ko", "code_b_ko", "jaccard", title=f"{field_ko}: 역량 동시 요구 (Jaccard)",
     x_title=None, y_title=None,

@@ -36,7 +36,7 @@ output_dir = None  # 표·차트·핵심 수치를 저장할 폴더 (None: 저�
 import polars as pl
 from IPython.display import SVG, display
 
-from talentlib import careers, datasets, privacy, report, taxonomy, viz
+from talentlib import careers, datasets, labels, privacy, report, taxonomy, viz
 from talentlib.linkage import link_folder
 
 data = datasets.ensure(data_dir, scale)
@@ -57,7 +57,7 @@ print(f"분야: {field_ko} ({field}) · 데이터: {data}")
 # %%
 linked = link_folder(data)
 print(linked.report)
-viz.korean(linked.report.by_group.filter(dimension="field_code").drop("dimension").rename({"value": "field_code"}))
+labels.korean(linked.report.by_group.filter(dimension="field_code").drop("dimension").rename({"value": "field_code"}))
 
 # %%
 ct = careers.career_tables(linked, spec, rules)
@@ -72,7 +72,7 @@ key
 viz.career_status_over_time(ct.tables["monthly_status"].table, field_ko)
 
 # %%
-viz.korean(ct.tables["status_12m_by_exit_role"].display("ko"))
+labels.display(ct.tables["status_12m_by_exit_role"])
 
 # %% [markdown]
 # ## 어디로 가는가: 부문·산업·직업 (종료 12개월 후 주된 일자리)
@@ -89,7 +89,7 @@ viz.career_destinations(ct.tables["destination_occupation_12m"].table, "keco_min
                         "직업(KECO 소분류) 상위 15", 15)
 
 # %%
-viz.korean(ct.tables["retention_12m"].display("ko"))
+labels.display(ct.tables["retention_12m"])
 
 # %% [markdown]
 # ## 얼마를 받는가: 종료 12개월 후 주된 일자리의 월 임금 (보수월액, 만원)
@@ -99,10 +99,10 @@ viz.korean(ct.tables["retention_12m"].display("ko"))
 viz.career_wages_by_degree(ct.tables["wage_12m_by_degree"].table)
 
 # %%
-viz.korean(ct.tables["wage_12m_by_employer_type"].display("ko"))
+labels.display(ct.tables["wage_12m_by_employer_type"])
 
 # %%
-viz.korean(ct.tables["wage_growth_12_36m_by_degree"].display("ko")) if "wage_growth_12_36m_by_degree" in ct.tables else None
+labels.display(ct.tables["wage_growth_12_36m_by_degree"]) if "wage_growth_12_36m_by_degree" in ct.tables else None
 
 # %% [markdown]
 # ## 흐름: 참여 기관 유형 → 12개월 후 행선지
@@ -130,7 +130,7 @@ viz.career_fields_status(comp["fields_status_12m"].table)
 fw = comp["fields_wage_12m"].table.filter(pl.col("field_code") != privacy.TOTAL).with_columns(
     (pl.col(c) / 10_000).alias(c) for c in ("wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75")
 )
-viz.quartile_range(viz.korean(fw), "field_code", "wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75",
+viz.quartile_range(labels.korean(fw), "field_code", "wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75",
                    title="분야별 월 임금 (만원)", cat_title="분야", value_title="만원")
 
 # %%

@@ -343,15 +343,43 @@ DATA_SUFFIXES = (
 )
 
 
+# not inputs: the generator's planted truth and marker, an importer's state and quarantine
+NOT_INPUTS = ("truth", "truth.json", "_state", "quarantine", ".talentlib-synthetic.json")
+
+
 def _dataset_inputs(data: Path) -> dict[str, str]:
-    """sha256 of every data file (the synthetic generator's planted truth is not an input)."""
+    """sha256 of every data file of the folder (what NOT_INPUTS names excluded)."""
     return {
         p.relative_to(data).as_posix(): io.file_sha256(p)
         for p in sorted(data.rglob("*"))
         if p.is_file()
         and p.suffix.lower() in DATA_SUFFIXES
-        and p.relative_to(data).parts[0] not in ("truth", "truth.json")
+        and p.relative_to(data).parts[0] not in NOT_INPUTS
+        and not p.name.startswith(".")
     }
+
+
+PREPARED_ENV = "TALENTLIB_PREPARED"
+
+
+def prepared_dir(run_dir: Path) -> Path:
+    """Where a run keeps the inputs it validated once: its internal folder (never the data
+    folder, never the release); entries are keyed by each file's size and time and the
+    contract, so a resumed run reuses them and a changed file is validated anew."""
+    return Path(run_dir).resolve() / "internal" / "prepared"
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def _runs_with_settings(outputs: Path, plan_hash: str) -> list[Path]:
@@ -445,10 +473,6 @@ def prepare(
     except datasets.DatasetError as e:
         raise PipelineError(str(e)) from e
     inputs = _dataset_inputs(data_dir)
-    folder = datasets.load_folder(data_dir, errors="record")  # one bad file fails only its users
-    quality = folder.quality().to_dicts() if folder.results or folder.errors else []
-    for name, message in folder.errors.items():
-        say(f"경고: {name} 자료를 읽을 수 없어 이 자료가 필요한 노트북은 실패합니다 — {message}")
 
     notebooks, missing = [], []
     roots = [root]
@@ -499,6 +523,14 @@ def prepare(
         if run_dir is not None:  # the same settings started within the same second
             time.sleep(1.0)
         run_dir = outputs / make_run_id(plan_hash)
+    # validated once for the whole run, kept in the run's internal folder: the notebooks of
+    # every field read these results instead of validating again
+    prepared = prepared_dir(run_dir)
+    with _env(PREPARED_ENV, str(prepared)):
+        folder = datasets.load_folder(data_dir, errors="record")  # a bad file fails only its users
+    quality = folder.quality().to_dicts() if folder.results or folder.errors else []
+    for name, message in folder.errors.items():
+        say(f"경고: {name} 자료를 읽을 수 없어 이 자료가 필요한 노트북은 실패합니다 — {message}")
     prior_fields: list[str] = []
     if (run_dir / "pipeline.json").exists():
         prior = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))
@@ -512,7 +544,13 @@ def prepare(
     return Plan(
         run_id=run_dir.name,
         run_dir=run_dir.resolve(),
-        data={"path": str(data_dir), "scale": ds["scale"], "seed": ds["seed"], "inputs": inputs},
+        data={
+            "path": str(data_dir),
+            "scale": ds["scale"],
+            "seed": ds["seed"],
+            "inputs": inputs,
+            "prepared": str(prepared),
+        },
         pipeline={
             "name": pipeline.name,
             "source": str(src) if src else None,
@@ -824,8 +862,10 @@ class RunResult:
         return {f: s for f, s in self.statuses.items() if s.get("status") != "ok"}
 
 
-def _worker_env(workers: int) -> dict[str, str]:
+def _worker_env(workers: int, prepared: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if prepared:  # the notebooks read the inputs the run validated once
+        env[PREPARED_ENV] = prepared
     # each kernel would otherwise start a polars thread per core in every parallel field
     if "POLARS_MAX_THREADS" not in env:
         env["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
@@ -953,7 +993,7 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
     steps_per_field = len(plan.notebooks) + 1
     total = steps_per_field * len(plan.fields)
     events: queue.Queue = queue.Queue()
-    env = _worker_env(plan.workers)
+    env = _worker_env(plan.workers, plan.data.get("prepared"))
     bar = tqdm(
         total=total,
         desc="배치",

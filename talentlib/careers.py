@@ -30,11 +30,6 @@ HORIZONS = (6, 12, 36)
 MONTH_DAYS = 30.44
 FIRST_JOB_LEAD_DAYS = 60
 INDUSTRY_TYPES = ("LARGE", "MIDSIZE", "SME", "VENTURE")
-STATE_LABELS = {
-    "employed": "취업(고용보험 가입)",
-    "no_insured_job": "고용보험 이력 없음(해당 시점)",
-    "not_observed": "미관측(교수·공무원·해외 등)",
-}
 
 
 @dataclass(frozen=True)

@@ -37,21 +37,19 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from talentlib import privacy, taxonomy
+from talentlib import labels, privacy, taxonomy
 
 __all__ = [
     "EXPERIENCE_BANDS",
     "JobFamilyClassifier",
     "CommonSpecificSettings",
     "common_vs_specific",
-    "competency_labels",
     "cooccurrence",
     "demand_tables",
     "experience_band",
     "fit_job_families",
-    "job_family_labels",
+    "job_families",
     "log_odds_dirichlet",
-    "major_labels",
     "posting_frame",
     "prevalence",
     "prevalence_table",
@@ -70,15 +68,7 @@ ANALYSIS_SCHEMA = {
     "competencies": pl.List(pl.String),
 }
 # Experience bands (code, ko): null years = 무관/not stated, 0 = 신입.
-EXPERIENCE_BANDS = {
-    "ANY": "무관·미기재",
-    "NEW": "신입",
-    "Y1_2": "1~2년",
-    "Y3_5": "3~5년",
-    "Y6_9": "6~9년",
-    "Y10P": "10년 이상",
-}
-EDUCATION_LABELS = {"ANY": "학력무관", "UNKNOWN": "미기재"}
+EXPERIENCE_BANDS = ("ANY", "NEW", "Y1_2", "Y3_5", "Y6_9", "Y10P")  # names: talentlib.labels
 UNKNOWN = "UNKNOWN"  # explicit code for a missing dimension value (disclose refuses nulls)
 
 
@@ -88,41 +78,9 @@ UNKNOWN = "UNKNOWN"  # explicit code for a missing dimension value (disclose ref
 
 
 @lru_cache(maxsize=1)
-def _synth_families() -> dict[str, dict[str, Any]]:
-    from talentlib.synth.postings import default_postings_params
-
-    return {
-        f["code"]: {**f, "field_code": field}
-        for field, fams in default_postings_params()["families"].items()
-        for f in fams
-    }
-
-
-def job_family_labels() -> dict[str, str]:
-    """Job family code → Korean name (the synthetic generator's families; see module notes)."""
-    return {c: str(f["ko"]) for c, f in _synth_families().items()} | {UNKNOWN: "미분류"}
-
-
-def competency_labels(lang: str = "ko") -> dict[str, str]:
-    """Competency and group code → name."""
-    data = taxonomy.load("competencies")
-    out = {str(g["code"]): str(g.get(lang) or g["ko"]) for g in data.get("groups", [])}
-    out |= {str(r["code"]): str(r.get(lang) or r["ko"]) for r in data["codes"]}
-    return out
-
-
-@lru_cache(maxsize=1)
-def major_labels() -> dict[str, str]:
-    """Major code (postings/majors.yaml, what rules.majors returns) → Korean name."""
-    import yaml
-
-    path = Path(__file__).with_name("postings") / "majors.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(m["code"]): str(m["ko"]) for m in data["majors"]} | {UNKNOWN: "미기재"}
-
-
-def education_labels() -> dict[str, str]:
-    return taxonomy.labels("degrees") | EDUCATION_LABELS
+def job_families() -> dict[str, dict[str, Any]]:
+    """Job family code → its row of the job_families taxonomy (ko, field_code)."""
+    return {str(r["code"]): r for r in taxonomy.load("job_families")["codes"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,7 +267,8 @@ def prevalence(
             (pl.col("_top2") / pl.col("n")).alias("top2_company_share"),
         )
         .drop("_top2")
-        .sort([*by, "n"], descending=[*([False] * len(by)), True])
+        # ties broken by code: the same data gives the same order (and the same top-N) every run
+        .sort([*by, "n", "code"], descending=[*([False] * len(by)), True, False])
     )
 
 
@@ -463,8 +422,14 @@ def common_specific_table(
         .join(p, on="code", how="left")
         .with_columns(pl.col("top2_company_share").fill_null(1.0))
     )
-    spec = f.filter(pl.col("role") == "specific").sort("z", descending=True).head(top)
-    common = f.filter(pl.col("role") == "common").sort("mean_prevalence", descending=True)
+    spec = (
+        f.filter(pl.col("role") == "specific")
+        .sort(["z", "code"], descending=[True, False])
+        .head(top)
+    )
+    common = f.filter(pl.col("role") == "common").sort(
+        ["mean_prevalence", "code"], descending=[True, False]
+    )
     out = {}
     for name, t, mags in (
         ("specific_competencies", spec, ["prevalence", "lift", "z"]),
@@ -604,7 +569,7 @@ class JobFamilyClassifier:
             raise RuntimeError("JobFamilyClassifier is not fitted; call fit first")
         proba = self.pipeline_.predict_proba(self._docs(titles, competencies))
         if fields is not None:
-            fam_field = {c: f["field_code"] for c, f in _synth_families().items()}
+            fam_field = {c: f["field_code"] for c, f in job_families().items()}
             allowed = np.array(
                 [[fam_field.get(c) == f for c in self.classes_] for f in fields], dtype=bool
             )
@@ -615,21 +580,10 @@ class JobFamilyClassifier:
 def fit_job_families(n_postings: int = 900, seed: int = 86_420) -> JobFamilyClassifier:
     """A JobFamilyClassifier trained on a fresh synthetic posting set (its own seed, plain
     text only; a few seconds). Real postings need labelled examples of their own."""
-    import tempfile
+    from talentlib import training
 
-    from talentlib.synth.base import default_params
-    from talentlib.synth.postings import generate_postings, read_labels
-
-    with tempfile.TemporaryDirectory(prefix="talentlib-families-") as tmp:
-        generate_postings(
-            np.random.default_rng(seed), default_params(), tmp, n_postings=n_postings,
-            formats={"txt": 1.0}, max_rendered=0,
-        )  # fmt: skip
-        labels = read_labels(Path(tmp) / "postings")
-    return JobFamilyClassifier().fit(
-        [r["title"] for r in labels], [r["competencies"] for r in labels],
-        [r["job_family"] for r in labels],
-    )  # fmt: skip
+    titles, codes, families = training.job_family_examples(n_postings, seed)
+    return JobFamilyClassifier().fit(titles, codes, families)
 
 
 def _title_part(doc: str) -> str:
@@ -691,38 +645,16 @@ def assign_job_families(index: pl.DataFrame, extracted: pl.DataFrame) -> pl.Data
     return pl.DataFrame({"posting_id": df["posting_id"], "job_family": fam})
 
 
-def _label_map(col: str) -> dict[str, str]:
-    base = col.removesuffix("_a").removesuffix("_b") if col.startswith("code") else col
-    if base == "code":
-        m = competency_labels()
-    elif base == "job_family":
-        m = job_family_labels()
-    elif base in ("company_type",):
-        m = taxonomy.labels("institution_types")
-    elif base == "education":
-        m = education_labels()
-    elif base == "major":
-        m = major_labels() | {"NONE": "전공 무관·미기재"}
-    elif base == "experience_band":
-        m = dict(EXPERIENCE_BANDS)
-    elif base == "field_code":
-        m = taxonomy.labels("strategic_tech", level="field")
-    else:
-        raise KeyError(f"no labels for column {col!r}")
-    return m | {privacy.TOTAL: "합계", UNKNOWN: "미기재"}
-
-
-def labelled(df: pl.DataFrame, *cols: str) -> pl.DataFrame:
-    """Add Korean display labels ``{col}_ko`` for code columns (codes stay in the data)."""
-    return df.with_columns(
-        pl.col(c).cast(pl.String).replace(_label_map(c)).alias(f"{c}_ko") for c in cols
-    )
-
-
 def education_order() -> list[str]:
     """Korean education labels from the lowest requirement to the highest (chart order)."""
-    lab = education_labels()
+    lab = labels.values("education")
     return [lab[c] for c in ("ANY", "HS", "ASSOC", "BACHELOR", "MASTER", "PHD", UNKNOWN)]
+
+
+def experience_order() -> list[str]:
+    """Korean experience-band labels from none required to ten years or more (chart order)."""
+    lab = labels.values("experience_band")
+    return [lab[c] for c in EXPERIENCE_BANDS]
 
 
 def _published(t: privacy.DisclosedTable, count: str) -> pl.DataFrame:
@@ -756,7 +688,7 @@ def key_numbers(
         "master_or_phd_share": round(float(hi.sum()) / n, 4) if n and hi.len() == 2 else None,
         "entry_level_share": round(float(new[0]) / n, 4) if n and new.len() else None,
         "specific_competencies": f.filter((pl.col("role") == "specific") & (pl.col("n") >= 10))
-        .sort("z", descending=True)["code"]
+        .sort(["z", "code"], descending=[True, False])["code"]
         .head(10)
         .to_list(),
         "common_competencies": sorted(cs.filter(pl.col("role") == "common")["code"].unique()),

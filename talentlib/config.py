@@ -18,6 +18,7 @@ VARIABLES: dict[str, str] = {
     "TALENTLIB_LLM_API_KEY": "API key for an OpenAI-compatible LLM endpoint",
     "TALENTLIB_LLM_THREADS": "CPU threads for the local LLM (default 2)",
     "TALENTLIB_NOTEBOOK": "set by the batch: which notebook is stamping tables",
+    "TALENTLIB_PREPARED": "set by the batch: where the inputs it validated once are kept for all fields",
     "TALENTLIB_BATCH_PARENT": "set by the batch: the parent's pid, so workers stop when it dies",
 }
 

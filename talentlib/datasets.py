@@ -26,7 +26,25 @@ LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
     "key_table": ("key_table.parquet", ("researchers",)),
     "publications": ("publications.parquet", ()),
     "authorships": ("authorships.parquet", ("publications",)),
+    "institutions": ("institutions.parquet", ()),
 }
+ALTERNATE_SUFFIXES = (".parquet", ".csv", ".jsonl")
+
+
+def dataset_file(folder: str | Path, name: str) -> Path | None:
+    """Where a dataset lives in a folder: its LAYOUT file, the same stem as CSV / Parquet /
+    JSON lines, or a folder of the stem holding Parquet parts (as `talent openalex import`
+    writes publications/ and authorships/); None when absent."""
+    folder = Path(folder)
+    fname = LAYOUT[name][0]
+    stem = Path(fname).stem
+    for cand in [folder / fname, *(folder / f"{stem}{sfx}" for sfx in ALTERNATE_SUFFIXES)]:
+        if cand.is_file():
+            return cand
+    parts = folder / stem
+    if parts.is_dir() and any(parts.glob("*.parquet")):
+        return parts
+    return None
 
 
 @dataclass
@@ -37,6 +55,7 @@ class Folder:
     valid: dict[str, pl.DataFrame] = field(default_factory=dict)
     results: dict[str, contracts.ValidationResult] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # dataset → why its file is unreadable
+    keys: dict[str, str] = field(default_factory=dict)  # dataset → key of its prepared result
 
     def quality(self) -> pl.DataFrame:
         """dataset, file, n_in, n_valid, n_quarantined, rules (JSON of counts by rule)."""
@@ -109,13 +128,13 @@ def load_folder(
     for name in LAYOUT:
         if name not in wanted:
             continue
-        fname, refs = LAYOUT[name]
-        if not (path / fname).exists():
+        refs = LAYOUT[name][1]
+        if dataset_file(path, name) is None:
             continue
         missing = [
             r
             for r in refs
-            if r not in folder.valid and r not in folder.errors and (path / LAYOUT[r][0]).exists()
+            if r not in folder.valid and r not in folder.errors and dataset_file(path, r)
         ]
         for r in missing:  # a referenced dataset is needed to check foreign keys
             _read_into(folder, r, None, errors)
@@ -127,9 +146,19 @@ def load_folder(
 def _read_into(
     folder: Folder, name: str, references: dict[str, pl.DataFrame] | None, errors: str
 ) -> None:
-    file = folder.path / LAYOUT[name][0]
+    file = dataset_file(folder.path, name) or folder.path / LAYOUT[name][0]
     try:
-        res = io.read_validated(file, name, references=references)
+        key = _prepared_key(file, name, folder) if _prepared_dir() else None
+        res = _load_prepared(name, key) if key else None
+        if res is None:
+            if file.is_dir():  # Parquet parts of one dataset
+                parts = pl.read_parquet(file / "*.parquet")
+                res = contracts.validate(parts, name, source=str(file), references=references)
+            else:
+                res = io.read_validated(file, name, references=references)
+            if key:
+                _save_prepared(res, key)
+        folder.keys[name] = key or ""
     except (contracts.ContractError, OSError, ValueError, pl.exceptions.PolarsError) as e:
         if errors == "raise":
             raise
@@ -137,6 +166,63 @@ def _read_into(
         folder.errors[name] = f"{file.name}: {first[:200]}"
         return
     folder.valid[name], folder.results[name] = res.valid, res
+
+
+# ---------------------------------------------------------------------------------------------
+# Validated once per batch: a run keeps what it validated, every notebook of every field reads it
+# ---------------------------------------------------------------------------------------------
+
+
+def _prepared_dir() -> Path | None:
+    value = config.get("TALENTLIB_PREPARED")
+    return Path(value) if value else None
+
+
+def _prepared_key(file: Path, name: str, folder: Folder) -> str:
+    """What a validation result depends on: the file (path, size, modification time), the
+    contract and taxonomy versions, and the keys of the datasets its foreign keys checked."""
+    import hashlib
+
+    from . import taxonomy
+
+    files = sorted(file.glob("*.parquet")) if file.is_dir() else [file]
+    stats = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    contract_text = (taxonomy.contracts_dir() / f"{name}.yaml").read_text(encoding="utf-8")
+    refs = {r: folder.keys.get(r, "") for r in LAYOUT[name][1]}
+    text = json.dumps([name, stats, contract_text, taxonomy.versions(), refs], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _load_prepared(name: str, key: str) -> contracts.ValidationResult | None:
+    root = _prepared_dir()
+    assert root is not None
+    meta_path = root / f"{name}-{key}.json"
+    if not meta_path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        valid = pl.read_parquet(root / f"{name}-{key}.parquet")
+        quarantine = pl.read_parquet(root / f"{name}-{key}.quarantine.parquet")
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None  # unreadable: validate again
+    return contracts.ValidationResult(
+        contract=contracts.load_contract(name),
+        valid=valid,
+        quarantine=quarantine,
+        n_in=int(meta["n_in"]),
+        source=meta.get("source"),
+        warnings=list(meta.get("warnings", [])),
+    )
+
+
+def _save_prepared(res: contracts.ValidationResult, key: str) -> None:
+    root = _prepared_dir()
+    assert root is not None
+    name = res.dataset
+    io.write_parquet_atomic(res.valid, root / f"{name}-{key}.parquet")
+    io.write_parquet_atomic(res.quarantine, root / f"{name}-{key}.quarantine.parquet")
+    meta = {"n_in": res.n_in, "source": res.source, "warnings": list(res.warnings)}
+    io.write_json_atomic(meta, root / f"{name}-{key}.json")  # last: marks the entry complete
 
 
 def write_quarantines(folder: Folder, out: Path) -> None:
@@ -250,7 +336,7 @@ def _stale(folder: Path) -> str | None:
 def present(folder: str | Path) -> list[str]:
     """The datasets of LAYOUT whose files are in ``folder`` (plus "postings" for postings/)."""
     folder = Path(folder)
-    names = [n for n, (f, _) in LAYOUT.items() if (folder / f).exists()]
+    names = [n for n in LAYOUT if dataset_file(folder, n) is not None]
     if (folder / POSTINGS_DIR).is_dir():
         names.append("postings")
     return names
@@ -300,8 +386,6 @@ def ensure(
                 f"`talent synth --scale {scale} --out {out}`"
             )
         return out
-    from . import synth
-
     marker = synthetic_marker(out)
     if out.is_dir() and _files(out):
         stale = _stale(out)
@@ -314,8 +398,18 @@ def ensure(
             return out  # a current synthetic folder given by path is used whatever its scale
         if made.get("scale") == scale and "seed" in made:
             seed = int(made["seed"])  # regenerate what was there, with the current generator
-    synth.generate(scale, seed=seed, out=out, progress=progress)
+    generate_synthetic(scale, out, seed, progress=progress)
     return out
+
+
+def generate_synthetic(
+    scale: str, out: str | Path, seed: int = DEFAULT_SEED, *, progress: bool = False
+) -> Any:
+    """Generate the synthetic dataset of a scale into ``out`` (refused unless ``out`` is new,
+    empty or made by the generator); returns the generator's result (rows, seconds, truth)."""
+    from . import synth
+
+    return synth.generate(scale, seed=seed, out=out, progress=progress)
 
 
 def require(folder: str | Path, names: list[str] | tuple[str, ...], *, purpose: str = "") -> None:
@@ -325,8 +419,7 @@ def require(folder: str | Path, names: list[str] | tuple[str, ...], *, purpose: 
     def found(name: str) -> bool:
         if name not in LAYOUT:  # a folder such as postings/
             return (folder / name).is_dir()
-        stem = Path(LAYOUT[name][0]).stem
-        return any((folder / f"{stem}{sfx}").exists() for sfx in (".parquet", ".csv", ".jsonl"))
+        return dataset_file(folder, name) is not None
 
     files = {n: LAYOUT[n][0] if n in LAYOUT else f"{n}/" for n in names}
     missing = [f for n, f in files.items() if not found(n)]

@@ -35,12 +35,12 @@ from typing import Any
 
 import polars as pl
 
-from . import __version__, io, privacy, taxonomy
+from . import __version__, io, labels, privacy, taxonomy
 
 LEDGER = "disclosure.json"
 KEY_NUMBERS = "key_numbers.json"
-SUPPRESSED = "비공개"
-TOTAL_KO = "합계"
+SUPPRESSED = labels.SUPPRESSED_KO
+TOTAL_KO = labels.TOTAL_KO
 NOTEBOOK_ENV = "TALENTLIB_NOTEBOOK"  # set by the batch so that stamps say which notebook wrote
 
 
@@ -279,104 +279,6 @@ def verify_tables(
 # Labels: Korean headers, titles and sentences for people; codes stay in the data
 # ---------------------------------------------------------------------------------------------
 
-NOTEBOOK_TITLES = {
-    "01_workforce_map": "인력지도",
-    "02_job_analysis": "직무·역량 분석",
-    "03_career_flow": "경력 경로",
-}
-
-COLUMN_LABELS = {
-    "field_code": "분야",
-    "tech_code": "기술",
-    "state": "상태",
-    "status": "상태",
-    "people": "인원",
-    "n_people": "인원",
-    "researchers": "연구자 수",
-    "at_risk": "위험집합 인원",
-    "months": "종료 후 개월",
-    "exit_role": "종료 시 역할",
-    "role": "역할",
-    "degree": "학위",
-    "institution_type": "기관 유형",
-    "employer_type": "기관 유형",
-    "origin_type": "참여 기관 유형",
-    "destination": "12개월 후 행선지",
-    "firm_size": "기업 규모",
-    "ksic_division": "산업(KSIC 중분류)",
-    "keco_minor": "직업(KECO 소분류)",
-    "employer_group": "기관 구분",
-    "industry_group": "산업 구분",
-    "employers_36m": "36개월 내 고용주 수",
-    "share_with_first_job": "첫 일자리 누적 비율",
-    "wage_monthly_p25": "월 임금 하위 25%(원)",
-    "wage_monthly_p50": "월 임금 중위값(원)",
-    "wage_monthly_p75": "월 임금 상위 25%(원)",
-    "wage_growth_median": "임금 증가율 중위값",
-    "year": "연도",
-    "country_code": "국가",
-    "region": "지역",
-    "sex": "성별",
-    "age_group": "연령대",
-    "competency": "역량",
-    "postings": "채용공고 수",
-}
-
-TABLE_TITLES = {
-    "monthly_status": "과제 종료 후 개월별 고용 상태",
-    "status_6m_by_exit_role": "종료 6개월 후 상태 (종료 시 역할별)",
-    "status_12m_by_exit_role": "종료 12개월 후 상태 (종료 시 역할별)",
-    "status_36m_by_exit_role": "종료 36개월 후 상태 (종료 시 역할별)",
-    "status_6m_by_degree": "종료 6개월 후 상태 (학위별)",
-    "status_12m_by_degree": "종료 12개월 후 상태 (학위별)",
-    "status_36m_by_degree": "종료 36개월 후 상태 (학위별)",
-    "destination_employer_type_12m": "종료 12개월 후 취업 기관 유형",
-    "destination_firm_size_12m": "종료 12개월 후 취업 기업 규모",
-    "destination_industry_12m": "종료 12개월 후 취업 산업(KSIC 중분류)",
-    "destination_occupation_12m": "종료 12개월 후 직업(KECO 소분류)",
-    "retention_12m": "종료 12개월 후 분야 고유 산업 종사",
-    "employers_within_36m": "종료 후 36개월 내 고용주 수",
-    "wage_12m_by_degree": "종료 12개월 후 월 임금 (학위별)",
-    "wage_12m_by_employer_type": "종료 12개월 후 월 임금 (기관 유형별)",
-    "wage_12m_by_firm_size": "종료 12개월 후 월 임금 (기업 규모별)",
-    "wage_growth_12_36m_by_degree": "12→36개월 임금 증가율 (학위별)",
-    "flow_origin_to_destination_12m": "참여 기관 유형 → 12개월 후 행선지",
-    "flow_role_to_destination_12m": "종료 시 역할 → 12개월 후 행선지",
-    "time_to_first_job_students": "학생연구원 첫 일자리까지 걸린 기간 (Kaplan–Meier)",
-    "fields_status_12m": "12개 분야 비교: 종료 12개월 후 상태",
-    "fields_employer_type_12m": "12개 분야 비교: 12개월 후 취업 기관 유형",
-    "fields_wage_12m": "12개 분야 비교: 12개월 후 월 임금",
-}
-
-# Summary headers of key numbers (flattened keys, see flatten_key_numbers), in column order.
-KEY_LABELS = {
-    "employed_6m_share": "6개월 후 취업 비율",
-    "employed_12m_share": "12개월 후 취업 비율",
-    "employed_36m_share": "36개월 후 취업 비율",
-    "large_firm_share_12m": "12개월 후 대기업 비율",
-    "own_industry_share_12m": "12개월 후 고유 산업 비율",
-    "median_wage_12m_phd": "12개월 후 월 임금 중위값 박사(원)",
-    "median_wage_12m_master": "12개월 후 월 임금 중위값 석사(원)",
-    "median_wage_12m_bachelor": "12개월 후 월 임금 중위값 학사(원)",
-    "median_wage_12m_assoc": "12개월 후 월 임금 중위값 전문학사(원)",
-    "median_wage_12m_hs": "12개월 후 월 임금 중위값 고졸 이하(원)",
-    "time_to_first_job_median_months": "첫 일자리까지 중위 개월(학생)",
-    "first_job_within_12m_share": "12개월 내 첫 일자리 비율(학생)",
-    "domestic.researchers_last_year": "국내 연구자 수(최근 연도)",
-    "domestic.headcount_growth": "국내 연구자 증가율",
-    "papers": "논문 수",
-    "rank_papers": "논문 수 순위",
-    "pub_share": "논문 점유율",
-    "rank_top10": "상위 10% 논문 순위",
-    "top10_share": "상위 10% 논문 점유율",
-    "pp_top10": "상위 10% 논문 비율(PP)",
-    "mncs": "평균 정규화 피인용(MNCS)",
-    "leader": "선도국",
-    "leader_top10_share": "선도국 상위 10% 점유율",
-    "gap_pp": "선도국과 격차(%p)",
-    "intl_rate": "국제 공동연구 비율",
-    "intl_rate_world": "국제 공동연구 비율(세계)",
-}
 _SHARE_KEYS = {"pp_top10", "intl_rate", "intl_rate_world", "domestic.headcount_growth"}
 DEGREE_ORDER = ["PHD", "MASTER", "BACHELOR", "ASSOC", "HS"]
 
@@ -419,9 +321,9 @@ def key_findings(numbers: dict[str, Any], field_ko: str = "") -> list[str]:
         )
     if "median_wage_12m_by_degree" in cf:
         wages = cf["median_wage_12m_by_degree"] or {}
-        labels = taxonomy.labels("degrees")
+        degree_ko = labels.values("degree")
         parts = [
-            f"{labels.get(d, d)} {_man_won(wages[d])}"
+            f"{degree_ko.get(d, d)} {_man_won(wages[d])}"
             for d in [*DEGREE_ORDER, *sorted(set(wages) - set(DEGREE_ORDER))]
             if d in wages and wages[d] is not None
         ]
@@ -504,8 +406,8 @@ def flatten_key_numbers(numbers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _key_label(key: str) -> str:
-    if key in KEY_LABELS:
-        return KEY_LABELS[key]
+    if key in labels.key_order():
+        return labels.key_label(key)
     m = re.fullmatch(r"median_wage_12m_(\w+)", key)
     if m:
         return f"12개월 후 월 임금 중위값 {taxonomy.labels('degrees').get(m.group(1).upper(), m.group(1))}(원)"
@@ -548,13 +450,7 @@ def _order_of(col: str, values: list[str]) -> list[str]:
     """Codes in taxonomy order (then numeric, then as they came), totals last."""
     from . import viz
 
-    known: list[str] = []
-    if col in viz._CODE_COLUMNS:
-        name, level = viz._CODE_COLUMNS[col]
-        try:
-            known = [str(c) for c in taxonomy.table(name, level)["code"].to_list()]
-        except Exception:  # a taxonomy without that level: fall back to the data's order
-            known = []
+    known = [c for c in labels.values(col) if c not in (labels.TOTAL, labels.UNKNOWN)]
     uniq = [v for v in dict.fromkeys(values) if v != privacy.TOTAL]
     if col in ("state", "status", "destination"):  # career states in the charts' order
         ko = _labels_for(col, uniq)
@@ -571,11 +467,10 @@ def _order_of(col: str, values: list[str]) -> list[str]:
 
 
 def _labels_for(col: str, values: list[str]) -> dict[str, str]:
-    from . import viz
 
     frame = pl.DataFrame({col: values}, schema={col: pl.String})
-    labels = dict(zip(values, viz.korean(frame)[col].to_list(), strict=True))
-    return {**labels, privacy.TOTAL: TOTAL_KO} if privacy.TOTAL in labels else labels
+    named = dict(zip(values, labels.korean(frame, col)[col].to_list(), strict=True))
+    return {**named, privacy.TOTAL: TOTAL_KO} if privacy.TOTAL in named else named
 
 
 def display_table(name: str, df: pl.DataFrame, notebook: str | None = None) -> DisplayTable:
@@ -584,7 +479,7 @@ def display_table(name: str, df: pl.DataFrame, notebook: str | None = None) -> D
     flags = [c for c in df.columns if c.endswith("_suppressed")]
     values = [f.removesuffix("_suppressed") for f in flags]
     dims = [c for c in df.columns if c not in flags and c not in values]
-    title = TABLE_TITLES.get(name, name)
+    title = labels.table_title(name)
     n_sup = int(sum(df[f].sum() for f in flags))
 
     def cell(v: Any, sup: bool, kind: str) -> Cell:
@@ -603,7 +498,7 @@ def display_table(name: str, df: pl.DataFrame, notebook: str | None = None) -> D
         lookup = {
             (a, b): (x, s) for a, b, x, s in df.select(r, c, v, f"{v}_suppressed").iter_rows()
         }
-        headers = [COLUMN_LABELS.get(r, r), *[cl[x] for x in cols_o]]
+        headers = [labels.column(r), *[cl[x] for x in cols_o]]
         rows, totals = [], set()
         for i, a in enumerate(rows_o):
             line = [Cell(rl[a], "text")]
@@ -632,14 +527,14 @@ def display_table(name: str, df: pl.DataFrame, notebook: str | None = None) -> D
             .sort("_o", maintain_order=True)
             .drop("_o")
         )
-    labels = {d: _labels_for(d, frame[d].to_list()) for d in sort_cols}
-    headers = [COLUMN_LABELS.get(c, c) for c in [*dims, *values]]
+    named = {d: _labels_for(d, frame[d].to_list()) for d in sort_cols}
+    headers = labels.columns([*dims, *values])
     rows, totals = [], set()
     for i, rec in enumerate(frame.iter_rows(named=True)):
         line = []
         for d in dims:
             x = rec[d]
-            line.append(Cell(labels[d].get(x, x) if d in labels else x, "text"))
+            line.append(Cell(named[d].get(x, x) if d in named else x, "text"))
         for v in values:
             line.append(cell(rec[v], rec[f"{v}_suppressed"], _value_kind(v, frame.schema[v])))
         rows.append(line)
@@ -1005,7 +900,7 @@ def publish_field(
             continue
         nb = _notebook_of(verified.entries[name])
         svg = save_chart(obj, out, name, sources=[name], notebook=nb).read_text(encoding="utf-8")
-        charts.setdefault(nb, []).append((TABLE_TITLES.get(name, name), svg))
+        charts.setdefault(nb, []).append((labels.table_title(name), svg))
     for name, svg in verified.charts.items():
         if name in _charts():
             continue
@@ -1019,15 +914,15 @@ def publish_field(
         )
 
     # tables grouped by notebook, in the order the notebooks ran, titles in a stable order
-    order = list(prov.get("notebooks", {})) or list(NOTEBOOK_TITLES)
+    order = list(prov.get("notebooks", {})) or labels.notebook_order()
     by_nb: dict[str, list[DisplayTable]] = {}
-    title_rank = {n: i for i, n in enumerate(TABLE_TITLES)}
+    title_rank = {n: i for i, n in enumerate(labels.table_order())}
     for name in sorted(verified.frames, key=lambda n: (title_rank.get(n, len(title_rank)), n)):
         nb = _notebook_of(verified.entries[name])
         by_nb.setdefault(nb, []).append(display_table(name, verified.frames[name], nb))
     nbs = [n for n in order if n in by_nb or n in charts]
     nbs += sorted((set(by_nb) | set(charts)) - set(nbs))
-    sections = [(NOTEBOOK_TITLES.get(nb, nb), charts.get(nb, []), by_nb.get(nb, [])) for nb in nbs]
+    sections = [(labels.notebook_title(nb), charts.get(nb, []), by_nb.get(nb, [])) for nb in nbs]
     all_tables = [t for _, _, ts in sections for t in ts]
 
     rules_used = dataclasses.asdict(rules)
@@ -1118,7 +1013,6 @@ def publish_field(
 # ---------------------------------------------------------------------------------------------
 
 
-STATUS_KO = {"ok": "완료", "failed": "실패", "skipped": "건너뜀"}
 
 
 def _summary_rows(run_dir: Path, statuses: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1160,7 +1054,7 @@ def _summary_display(df: pl.DataFrame, rows: list[dict[str, Any]]) -> DisplayTab
         for c in cols:
             v = rec[c]
             if c == "status":
-                line.append(Cell(STATUS_KO.get(v, v), "text"))
+                line.append(Cell(labels.value_set("run_status").get(v, v), "text"))
             elif v is None:
                 line.append(Cell(SUPPRESSED, "suppressed") if c in raw else Cell(None, "empty"))
             elif isinstance(v, bool | str):
@@ -1189,7 +1083,7 @@ def write_summary(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> P
     out = run_dir / "summary"
     rows = _summary_rows(run_dir, statuses)
     df = pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame()
-    rank = {k: i for i, k in enumerate(KEY_LABELS)}
+    rank = {k: i for i, k in enumerate(labels.key_order())}
     head = [c for c in ("field_code", "field_ko", "status", "brief") if c in df.columns]
     rest = sorted((c for c in df.columns if c not in head), key=lambda c: rank.get(c, len(rank)))
     df = df.select(*head, *rest)
@@ -1200,7 +1094,7 @@ def write_summary(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> P
         [disp],
         title=f"12개 분야 핵심 수치 · 실행 {run_dir.name}",
         findings=[
-            f"{STATUS_KO.get(s.get('status'), s.get('status'))}: {f}" for f, s in statuses.items()
+            f"{labels.value_set('run_status').get(s.get('status'), s.get('status'))}: {f}" for f, s in statuses.items()
         ],
         about=[
             ("실행 ID", run_dir.name),

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from talentlib import labels
+
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
 
@@ -30,7 +32,7 @@ PALETTE = [
     "#e84393",
     "#00b894",
 ]
-SUPPRESSED_LABEL = "비공개"
+SUPPRESSED_LABEL = labels.SUPPRESSED_KO
 
 
 def theme() -> dict[str, Any]:
@@ -64,20 +66,6 @@ def enable() -> None:
         return theme()  # type: ignore[return-value]
 
     alt.data_transformers.disable_max_rows()
-
-
-def with_labels(
-    df: pl.DataFrame,
-    column: str,
-    taxonomy_name: str,
-    level: str | None = None,
-    alias: str | None = None,
-) -> pl.DataFrame:
-    """Add a Korean display label column ("{column}_ko") for a code column."""
-    from talentlib import privacy, taxonomy
-
-    labels = {**taxonomy.labels(taxonomy_name, level=level), privacy.TOTAL: "합계"}
-    return df.with_columns(pl.col(column).replace(labels).alias(alias or f"{column}_ko"))
 
 
 def bar(
@@ -372,58 +360,6 @@ def sankey_svg(
         )
     parts.append("</svg>")
     return "".join(parts)
-
-
-STATE_LABELS = {
-    "employed": "취업(고용보험 가입)",
-    "no_insured_job": "고용보험 이력 없음(해당 시점)",
-    "not_observed": "미관측(교수·공무원·해외 등)",
-    "own": "분야 고유 산업",
-    "other": "기타 산업",
-    "industry": "산업계",
-    "non_industry": "학계·공공",
-}
-_CODE_COLUMNS: dict[str, tuple[str, str | None]] = {
-    "field_code": ("strategic_tech", "field"),
-    "tech_code": ("strategic_tech", "technology"),
-    "degree": ("degrees", None),
-    "role": ("roles", None),
-    "exit_role": ("roles", None),
-    "institution_type": ("institution_types", None),
-    "origin_type": ("institution_types", None),
-    "employer_type": ("institution_types", None),
-    "first_job_type": ("institution_types", None),
-    "destination": ("institution_types", None),
-    "firm_size": ("firm_size", None),
-    "region": ("regions", None),
-    "ksic_division": ("industry", "2"),
-    "ksic": ("industry", "5"),
-    "keco_minor": ("occupation", "3"),
-    "occupation": ("occupation", "4"),
-}
-
-
-def korean(df: pl.DataFrame) -> pl.DataFrame:
-    """Replace known code columns by their Korean names (totals become 합계) for display."""
-    from talentlib import privacy, taxonomy
-
-    sectors = {r["code"]: r["ko"] for r in taxonomy.load("institution_types").get("sectors", [])}
-    exprs = []
-    for col in df.columns:
-        if col in _CODE_COLUMNS and df.schema[col] == pl.String:
-            name, level = _CODE_COLUMNS[col]
-            lab = (
-                taxonomy.labels(name, level=level)
-                if name != "strategic_tech"
-                else taxonomy.labels(name, level=level)
-            )
-            mapping = {**lab, **STATE_LABELS, privacy.TOTAL: "합계"}
-        elif col in ("state", "status", "sector", "industry_group", "employer_group"):
-            mapping = {**STATE_LABELS, **sectors, privacy.TOTAL: "합계"}
-        else:
-            continue
-        exprs.append(pl.col(col).replace(mapping))
-    return df.with_columns(exprs) if exprs else df
 
 
 # --------------------------------------------------------------------------------------------
@@ -730,16 +666,16 @@ def cells_with_remainder(t: Any, rows: str, cols: str, count: str) -> pl.DataFra
     return pl.concat([published, rest.cast(published.schema)])
 
 
-# Display order of career states and sectors (Korean labels as viz.korean writes them).
+# Display order of career states and sectors (Korean labels as labels.korean writes them).
 STATUS_ORDER = [
     "산업계",
     "공공연구",
     "학계",
     "공공부문",
     "기타",
-    STATE_LABELS["employed"],
-    STATE_LABELS["no_insured_job"],
-    STATE_LABELS["not_observed"],
+    labels.values("state")["employed"],
+    labels.values("state")["no_insured_job"],
+    labels.values("state")["not_observed"],
     SUPPRESSED_REST,
 ]
 
@@ -750,18 +686,28 @@ STATUS_ORDER = [
 
 def career_status_over_time(df: pl.DataFrame, field_ko: str) -> alt.Chart:
     """Status every 3 months after project end, 100 % stacked, suppressed cells combined."""
-    monthly = korean(cells_with_remainder(df, "months", "status", "people")).with_columns(
+    monthly = labels.korean(cells_with_remainder(df, "months", "status", "people")).with_columns(
         pl.col("months").cast(pl.Int64)
     )
-    return stacked_share(monthly, "months", "status", "people", title=f"{field_ko}: 과제 종료 후 고용 상태",
-                         x_title="종료 후 개월", color_title="상태", order=STATUS_ORDER)
+    return stacked_share(
+        monthly,
+        "months",
+        "status",
+        "people",
+        title=f"{field_ko}: 과제 종료 후 고용 상태",
+        x_title="종료 후 개월",
+        color_title="상태",
+        order=STATUS_ORDER,
+    )
 
 
-def career_destinations(df: pl.DataFrame, col: str, title: str, top: int | None = None) -> alt.LayerChart:
+def career_destinations(
+    df: pl.DataFrame, col: str, title: str, top: int | None = None
+) -> alt.LayerChart:
     """Bars of a 1-D destination count table, largest first, 비공개 where suppressed."""
     from talentlib import privacy
 
-    d = korean(df.filter(pl.col(col) != privacy.TOTAL))
+    d = labels.korean(df.filter(pl.col(col) != privacy.TOTAL))
     d = d.sort("people", col, descending=[True, False], nulls_last=True)
     if top:
         d = d.head(top)
@@ -773,17 +719,35 @@ def career_wages_by_degree(df: pl.DataFrame, field_ko: str = "") -> alt.LayerCha
     from talentlib import privacy, taxonomy
 
     cols = ("wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75")
-    w = df.filter(pl.col("degree") != privacy.TOTAL).with_columns((pl.col(c) / 10_000).alias(c) for c in cols)
+    w = df.filter(pl.col("degree") != privacy.TOTAL).with_columns(
+        (pl.col(c) / 10_000).alias(c) for c in cols
+    )
     order = [taxonomy.label("degrees", d) for d in taxonomy.table("degrees")["code"]]
-    return quartile_range(korean(w), "degree", *cols, title="학위별 월 임금 (사분위 범위, 중위값 표시)",
-                          cat_title="학위", value_title="만원", sort=order)
+    return quartile_range(
+        labels.korean(w),
+        "degree",
+        *cols,
+        title="학위별 월 임금 (사분위 범위, 중위값 표시)",
+        cat_title="학위",
+        value_title="만원",
+        sort=order,
+    )
 
 
 def career_first_job_curve(df: pl.DataFrame, field_ko: str = "") -> alt.Chart:
     """Kaplan–Meier share of student researchers with a first job, by months after exit."""
-    km = df.filter(~pl.col("share_with_first_job_suppressed")).with_columns(pl.col("months").cast(pl.Int64))
-    return line(km, "months", "share_with_first_job", title="학생연구원 첫 일자리 취업 누적 비율",
-                x_title="종료 후 개월", y_title="누적 비율", y_format="%")
+    km = df.filter(~pl.col("share_with_first_job_suppressed")).with_columns(
+        pl.col("months").cast(pl.Int64)
+    )
+    return line(
+        km,
+        "months",
+        "share_with_first_job",
+        title="학생연구원 첫 일자리 취업 누적 비율",
+        x_title="종료 후 개월",
+        y_title="누적 비율",
+        y_format="%",
+    )
 
 
 def career_flow_sankey(df: pl.DataFrame, field_ko: str, *, draw_empty: bool = False) -> str | None:
@@ -791,18 +755,147 @@ def career_flow_sankey(df: pl.DataFrame, field_ko: str, *, draw_empty: bool = Fa
     suppressed: None (the brief leaves it out), or with draw_empty the frame and its footnote."""
     from talentlib import privacy
 
-    flows = korean(df.filter((pl.col("origin_type") != privacy.TOTAL) & (pl.col("destination") != privacy.TOTAL)))
-    if not draw_empty and not flows.filter(~pl.col("people_suppressed") & (pl.col("people") > 0)).height:
+    flows = labels.korean(
+        df.filter(
+            (pl.col("origin_type") != privacy.TOTAL) & (pl.col("destination") != privacy.TOTAL)
+        )
+    )
+    if (
+        not draw_empty
+        and not flows.filter(~pl.col("people_suppressed") & (pl.col("people") > 0)).height
+    ):
         return None  # every flow suppressed: an empty diagram would say nothing
-    return sankey_svg(flows, "origin_type", "destination", "people",
-                      title=f"{field_ko}: 참여 기관 유형 → 12개월 후 행선지")
+    return sankey_svg(
+        flows,
+        "origin_type",
+        "destination",
+        "people",
+        title=f"{field_ko}: 참여 기관 유형 → 12개월 후 행선지",
+    )
 
 
 def career_fields_status(df: pl.DataFrame, field_ko: str = "") -> alt.Chart:
     """All 12 fields side by side: status 12 months after project end."""
     from talentlib import taxonomy
 
-    st = korean(cells_with_remainder(df, "field_code", "state", "people"))
-    return stacked_share(st, "field_code", "state", "people", title="12개 분야 비교: 종료 12개월 후 상태",
-                         x_title="분야", color_title="상태", horizontal=True, order=STATUS_ORDER,
-                         x_sort=taxonomy.fields()["ko"].to_list())
+    st = labels.korean(cells_with_remainder(df, "field_code", "state", "people"))
+    return stacked_share(
+        st,
+        "field_code",
+        "state",
+        "people",
+        title="12개 분야 비교: 종료 12개월 후 상태",
+        x_title="분야",
+        color_title="상태",
+        horizontal=True,
+        order=STATUS_ORDER,
+        x_sort=taxonomy.fields()["ko"].to_list(),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The workforce map's charts (notebooks/01_workforce_map and the brief), from one MapTables
+# --------------------------------------------------------------------------------------------
+
+PUBLIC_BIBLIOMETRICS = "OpenAlex 서지 통계 (논문을 세며 사람을 세지 않음)"
+
+
+def workforce_charts(mt: Any, field_ko: str) -> dict[str, tuple[Any, list[str]]]:
+    """name → (chart, the published tables it draws) for one field's workforce map; charts of
+    paper counts draw no people and name no table (``PUBLIC_BIBLIOMETRICS`` says why)."""
+    from talentlib import privacy
+
+    s = mt.spec
+    y0, y1 = s.years
+    out: dict[str, tuple[Any, list[str]]] = {}
+    out["country_top10_share"] = (
+        ranked_bars(
+            mt.frames["country_ranking"],
+            "top10_share",
+            "country_ko",
+            key="country_code",
+            highlight=s.country,
+            title=f"{field_ko}: 국가별 상위 10% 논문 점유율",
+            x_title="상위 10% 논문 점유율(분수계수)",
+            subtitle=f"{y0}-{y1}, 상위 {s.top_countries}개국과 비교국",
+        ),
+        [],
+    )
+    out["korea_vs_leader"] = (
+        lines(
+            mt.frames["share_over_time"].rename({"publication_year": "year"}),
+            "year",
+            "top10_share",
+            "country_ko",
+            title=f"{field_ko}: 한국과 1위 국가의 상위 10% 논문 점유율",
+            x_title="출판연도",
+            y_title="상위 10% 논문 점유율",
+            subtitle="한국, 기간 전체 1위 국가, 연도별 1위 국가의 점유율",
+        ),
+        [],
+    )
+    out["tech_strength_gap"] = (
+        quadrant(
+            mt.frames["activity_index"],
+            "activity_index",
+            "relative_impact",
+            "papers_frac",
+            "tech_ko",
+            title=f"{field_ko}: 한국의 기술별 강점과 약점",
+            x_title="활동지수(AI, 1 = 세계 평균)",
+            y_title="상대 영향력(PP10% / 10%)",
+            subtitle="원 크기 = 논문 수(분수계수)",
+        ),
+        [],
+    )
+    out["collaboration_network"] = (
+        network(
+            mt.frames["network"].with_columns(pl.col("association_strength").clip(upper_bound=5.0)),
+            mt.frames["network_nodes"],
+            source="country_a",
+            target="country_b",
+            weight="association_strength",
+            node="country_code",
+            size="papers_full",
+            label="country_ko",
+            highlight=s.country,
+            title=f"{field_ko}: 국가 간 공동연구망",
+            subtitle="선 굵기 = 연관 강도(5 이상은 5), 원 크기 = 논문 수",
+        ),
+        [],
+    )
+    if "career_pyramid" in mt.tables:
+        age = labels.values("age_band")
+        out["pyramid"] = (
+            pyramid(
+                labels.korean(mt.tables["career_pyramid"].table, "age_band", "sex"),
+                "age_band",
+                "sex",
+                "researchers",
+                left=labels.values("sex")["M"],
+                right=labels.values("sex")["F"],
+                order=[age[k] for k in ("lt30", "30_39", "40_49", "50_59", "60p")],
+                title=f"{field_ko}: 연구인력 연령 피라미드 ({y1})",
+                x_title="연구자 수",
+                subtitle="비공개 셀은 빈칸",
+            ),
+            ["career_pyramid"],
+        )
+    if "institution_concentration" in mt.tables:
+        conc = mt.tables["institution_concentration"].table
+        group = labels.values("group")
+        out["institution_concentration"] = (
+            share_stack(
+                conc.filter(pl.col("year") != privacy.TOTAL, pl.col("group") != privacy.TOTAL)
+                .with_columns(pl.col("group").replace(group)),
+                "year",
+                "group",
+                "researchers",
+                order=[group["top"], group["rest"]],
+                title=f"{field_ko}: 상위 {s.top_k_institutions}개 기관 집중도",
+                x_title="연도",
+                y_title="연구자 비중",
+            ),
+            ["institution_concentration"],
+        )
+    return out

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from talentlib import competencies as comp
-from talentlib import privacy
+from talentlib import labels, privacy
 
 FIELDS = ("BATT", "SEMI", "AI")
 
@@ -176,7 +176,7 @@ def test_posting_frame_period_and_bands() -> None:
     assert df["posting_id"].to_list() == ["b", "c"]
     assert df["experience_band"].to_list() == ["ANY", "Y10P"]
     assert df["competencies"].to_list() == [[], []]
-    labelled = comp.labelled(df, "experience_band", "education")
+    labelled = labels.labelled(df, "experience_band", "education")
     assert labelled["experience_band_ko"].to_list() == ["무관·미기재", "10년 이상"]
 
 

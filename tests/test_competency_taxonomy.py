@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from talentlib import taxonomy
-from talentlib.synth.postings import competency_matcher, surface_forms
+from talentlib.postings.matcher import competency_matcher, surface_forms
 
 FIELDS = sorted(taxonomy.codes("strategic_tech", "field"))
 KINDS = {"tool", "method", "knowledge", "certificate", "soft", "language"}
@@ -28,8 +28,8 @@ def _key(form: str) -> str:
 
 def test_versioned_and_loadable(data: dict) -> None:
     assert data["name"] == "competencies"
-    assert data["version"] == "2024.1"
-    assert taxonomy.versions()["competencies"] == "2024.1"
+    assert data["version"] == "2026.1"
+    assert taxonomy.versions()["competencies"] == "2026.1"
     df = taxonomy.table("competencies")
     assert {"code", "ko", "en", "scope", "field_code", "group", "synonyms", "ncs"} <= set(
         df.columns

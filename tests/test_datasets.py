@@ -168,8 +168,37 @@ def test_no_command_changes_a_byte_of_a_users_folder(user_folder: Path, tmp_path
     # the batch reads the folder; the notebooks that need files it lacks fail and say which
     r = runs["run"]
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "researchers.parquet" in r.stderr
+    assert "DatasetError" in r.stderr and "my_data" in r.stderr  # names the folder and what lacks
     assert runs["validate"].returncode == 0, runs["validate"].stderr
     assert runs["typo"].returncode == 1 and "not found" in runs["typo"].stderr
     assert not (tmp_path / "my_dat").exists()
     assert snapshot(user_folder) == before
+
+
+def test_a_batch_validates_once_and_every_reader_reuses_it(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from talentlib import contracts
+
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path / "prepared"))
+    first = datasets.load_folder(tiny_data)
+    assert list((tmp_path / "prepared").glob("researchers-*.parquet"))
+
+    def refuse(*a: object, **k: object) -> None:
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(contracts, "validate", refuse)
+    again = datasets.load_folder(tiny_data)
+    for name, res in first.results.items():
+        other = again.results[name]
+        assert (res.n_in, res.n_valid, res.n_quarantined) == (
+            other.n_in,
+            other.n_valid,
+            other.n_quarantined,
+        ), name
+        assert res.valid.equals(other.valid), name
+    # a changed file is validated anew (its size or time is part of the key)
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_data, copy)
+    with pytest.raises(AssertionError, match="validated again"):
+        datasets.load_folder(copy)

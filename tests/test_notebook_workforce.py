@@ -71,3 +71,9 @@ def test_notebook_runs_and_records_key_numbers(tiny_data: Path, tmp_path: Path) 
         "pyramid.svg",
         "institution_concentration.svg",
     } <= charts
+    tables = {p.stem for p in (out / "tables").glob("*.parquet")}
+    assert {"headcount_by_year", "headcount_by_degree", "career_pyramid", "talent_flow_korea"} <= (
+        tables
+    )
+    for p in (out / "tables").glob("*.parquet"):  # nobody is singled out by an author id
+        assert not any("author" in c for c in pl.read_parquet(p).columns), p.name

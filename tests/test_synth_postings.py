@@ -13,15 +13,14 @@ import polars as pl
 import pytest
 
 from talentlib import contracts, synth, taxonomy
-from talentlib.privacy import find_pii
+from talentlib.pii import find_pii
+from talentlib.postings.labelled import read_labels
+from talentlib.postings.matcher import competency_matcher, surface_forms
 from talentlib.synth.postings import (
     LABEL_FIELDS,
-    competency_matcher,
     default_postings_params,
     generate_postings,
     html_to_text,
-    read_labels,
-    surface_forms,
 )
 
 HANDWRITTEN = Path(__file__).parent / "fixtures" / "postings_handwritten"
@@ -147,6 +146,15 @@ def test_every_format_is_written_and_readable(
 # ---------------------------------------------------------------------------------------------
 # Labels
 # ---------------------------------------------------------------------------------------------
+
+
+def test_generator_families_are_the_taxonomy_families() -> None:
+    """The generator draws postings for exactly the job families of the taxonomy, in their field."""
+    params = default_postings_params()
+    drawn = {(fam["code"], f) for f, fams in params["families"].items() for fam in fams}
+    table = taxonomy.table("job_families")
+    assert drawn == set(zip(table["code"], table["field_code"], strict=True))
+    assert table["ko"].str.len_chars().min() > 0
 
 
 def test_label_schema_and_codes(labels: list[dict]) -> None:

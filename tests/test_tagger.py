@@ -8,13 +8,14 @@ import numpy as np
 import polars as pl
 import pytest
 
+from talentlib import training
 from talentlib.postings import tagger as tg
 
 
 @pytest.fixture(scope="module")
 def lines_labels() -> tuple[list[str], list[list[str]]]:
     # a small synthetic training set of its own (the default tagger trains on 900 postings)
-    return tg.synthetic_training_lines(n_postings=150, seed=4242)
+    return training.tagger_training_lines(n_postings=150, seed=4242)
 
 
 @pytest.fixture(scope="module")

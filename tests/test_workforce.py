@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from talentlib import contracts, privacy, synth, taxonomy
+from talentlib import labels as lb
 from talentlib import workforce as wf
 
 FIELDS = taxonomy.fields()["code"].to_list()
@@ -275,7 +276,9 @@ def test_growth_is_exact_on_a_geometric_series() -> None:
 
 
 def test_bad_publication_records_are_quarantined_and_counted(inputs: wf.Inputs) -> None:
-    good = inputs.publications.head(20)
+    good = inputs.publications.head(20).select(
+        "work_id", "publication_year", "cited_by_count", "title", "topics", "field_code", "tech_code"
+    )
     bad = pl.DataFrame(
         {
             "work_id": ["Wbad1", "Wbad2", "Wbad3", None, good["work_id"][0]],
@@ -420,7 +423,7 @@ def test_published_headcounts_go_through_disclosure(inputs: wf.Inputs) -> None:
     shown = t.table.filter(~pl.col("researchers_suppressed") & (pl.col("researchers") > 0))
     assert shown["researchers"].min() >= privacy.DisclosureRules().min_count
     assert t.table["researchers_suppressed"].any()  # the tiny set has small cells
-    assert wf.display(t).columns == ["연도", "학위", "연구자 수"]
+    assert lb.display(t).columns == ["연도", "학위", "연구자 수"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,7 +539,40 @@ def test_display_uses_korean_labels() -> None:
     df = pl.DataFrame(
         {"country_code": ["KR", "US"], "field_code": ["AI", "BIO"], "top10_share": [0.1, 0.2]}
     )
-    shown = wf.display(df)
+    shown = lb.display(df)
     assert shown.columns == ["국가", "분야", "상위 10% 논문 점유율"]
     assert shown["국가"].to_list() == ["한국", "미국"]
     assert shown["분야"][0] == taxonomy.label("strategic_tech", "AI", level="field")
+
+
+def test_map_tables_is_one_face_for_a_fields_map(tiny_data: Path) -> None:
+    """Every people-counting table of the map is disclosed; key numbers come from them."""
+    rules = privacy.DisclosureRules()
+    spec = wf.MapSpec(field="BATT", years=(2013, 2023), min_joint_papers=2)
+    mt = wf.map_tables(wf.load_inputs(tiny_data), spec, rules=rules, data_dir=tiny_data)
+    assert all(privacy.is_disclosed(t) for t in mt.tables.values())
+    assert {f"headcount_by_{d}" for d in wf.HEADCOUNT_DIMS} <= set(mt.tables)
+    kn = wf.published_key_numbers(mt, rules)
+    last = mt.tables["headcount_by_year"].table.filter(pl.col("year") == 2023)
+    shown = None if last["researchers_suppressed"][0] else last["researchers"][0]
+    assert kn["domestic"]["researchers_last_year"] == shown
+    assert kn["field_ko"] == "이차전지" and kn["disclosure_rules"]["min_count"] == rules.min_count
+    assert set(kn["domestic"]["suppressed_cells"]) == set(mt.tables)
+    assert not any("author" in c for df in mt.public.values() for c in df.columns)
+
+
+def test_works_classified_by_the_openalex_crosswalk_keep_their_codes(inputs: wf.Inputs) -> None:
+    works = inputs.publications.head(30).with_columns(
+        pl.lit("QUANT").alias("field_code"),
+        pl.lit("QUANT-01").alias("tech_code"),
+        pl.when(pl.int_range(pl.len()) < 10)
+        .then(pl.lit("topic"))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("classified_by"),
+    )
+    out = wf.classify_publications(works)
+    assert out.height == 30
+    kept = out.filter(pl.col("classified_by") == "topic")
+    assert kept.height == 10 and (kept["tech_code"] == "QUANT-01").all()
+    redone = out.filter(pl.col("work_id").is_in(works["work_id"][10:].to_list()))
+    assert not (redone["tech_code"] == "QUANT-01").all()  # the others were classified again

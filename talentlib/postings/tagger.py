@@ -3,7 +3,7 @@
 Four signals, combined per (line, code) candidate:
 
 1. **Exact** surface forms (ko, en, synonyms) with the reference semantics of the synthetic
-   labels (``talentlib.synth.postings.CompetencyMatcher``): Hangul ignores spaces, Latin needs
+   labels (``talentlib.postings.matcher.CompetencyMatcher``): Hangul ignores spaces, Latin needs
    word boundaries and is case-folded, the longest overlapping mention wins. On clean text the
    tagger never disagrees with it: an exact match scores 1.0 and nothing else is added unless the
    other signals are sure.
@@ -35,7 +35,7 @@ import re
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,7 +57,6 @@ __all__ = [
     "load_or_fit",
     "noun_phrases",
     "repair_ocr",
-    "synthetic_training_lines",
     "tag_sections",
     "training_lines",
 ]
@@ -262,17 +261,20 @@ def exact_codes(line: str, name: str = "competencies") -> frozenset[str]:
 
 def _matcher(name: str) -> Any:
     # The reference semantics of the labels live with the generator; one matcher per process.
-    from talentlib.synth.postings import competency_matcher
+    from talentlib.postings.matcher import competency_matcher
 
     return competency_matcher(name)
 
 
 @lru_cache(maxsize=1)
-def _kiwi() -> Any:
+def kiwi_analyser() -> Any:
     """kiwipiepy's analyser, loaded once per process (~2 s; the model ships with the wheel)."""
     from kiwipiepy import Kiwi
 
     return Kiwi(num_workers=1)
+
+
+_kiwi = kiwi_analyser
 
 
 _NOUNISH = frozenset({"NNG", "NNP", "SL", "SH", "SN", "XSN", "XPN", "NR"})
@@ -404,8 +406,8 @@ def training_lines(
     """Labelled lines of a generated posting set (its plain-text postings): every content line of
     the body sections with the codes the reference matcher finds in it, plus boilerplate lines
     (company, benefits, process, …) as negatives. Deduplicated, in file order."""
+    from talentlib.postings.labelled import read_labels
     from talentlib.postings.sections import segment
-    from talentlib.synth.postings import read_labels
 
     root = Path(postings_dir)
     root = root / "postings" if (root / "postings" / "labels.jsonl").exists() else root
@@ -425,26 +427,6 @@ def training_lines(
         if sec in sections or not m.codes(line):
             seen[line] = codes
     return list(seen), list(seen.values())
-
-
-def synthetic_training_lines(
-    n_postings: int = TRAINING_POSTINGS, seed: int = TRAINING_SEED, name: str = "competencies"
-) -> tuple[list[str], list[list[str]]]:
-    """Labelled lines from a fresh synthetic posting set (plain text only, written to a temporary
-    folder). Its seed is the tagger's own, so no evaluation set is trained on."""
-    from talentlib.synth.base import default_params
-    from talentlib.synth.postings import generate_postings
-
-    with tempfile.TemporaryDirectory(prefix="talentlib-tagger-") as tmp:
-        generate_postings(
-            np.random.default_rng(seed),
-            default_params(),
-            tmp,
-            n_postings=n_postings,
-            formats={"txt": 1.0},
-            max_rendered=0,
-        )
-        return training_lines(Path(tmp) / "postings", name=name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -492,6 +474,7 @@ class CompetencyTagger:
         llm: Any = None,
         llm_cache_dir: str | Path | None = None,
         random_state: int = 0,
+        open_vocab: bool = True,
     ) -> None:
         self.taxonomy_name = taxonomy_name
         self.use_fuzzy = use_fuzzy
@@ -508,17 +491,16 @@ class CompetencyTagger:
         self.llm = llm
         self.llm_cache_dir = llm_cache_dir
         self.random_state = random_state
+        self.open_vocab = open_vocab
 
     # -- settings --------------------------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {
-            k: getattr(self, k)
-            for k in (
-                "taxonomy_name", "use_fuzzy", "use_morph", "use_model", "threshold", "uncertain",
-                "fuzzy_cutoff", "model_cutoff", "augment", "typos", "noise", "alpha", "llm", "llm_cache_dir",
-                "random_state",
-            )
-        }  # fmt: skip
+        """The constructor's settings (read from its signature, so they are listed once); a
+        tagger pickled before a setting existed reports that setting's default."""
+        import inspect
+
+        params = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k, p.default) for k, p in params.items() if k != "self"}
 
     def set_params(self, **params: Any) -> CompetencyTagger:
         for k, v in params.items():
@@ -864,13 +846,55 @@ class CompetencyTagger:
             return b
         return self.llm
 
+    def mention_extractor(self) -> Any:
+        """The open-vocabulary mention extractor over the same taxonomy (postings.mentions)."""
+        from talentlib.postings.mentions import MentionExtractor
+
+        return MentionExtractor(self.taxonomy_name)
+
+    def tag_lines(
+        self,
+        lines: Sequence[str],
+        ocr: bool | Sequence[bool] = False,
+        *,
+        fields: Sequence[str | None] | None = None,
+        groups: Sequence[Any] | None = None,
+        sections: Sequence[str] | None = None,
+    ) -> tuple[list[list[str]], list[list[Any]], int]:
+        """(codes kept per line, mentions per line, candidates sent to the LLM).
+
+        ``decide_lines``, then, with ``open_vocab``, the mentions of each line
+        (postings.mentions): codes that a homonym's field and cues read otherwise are dropped
+        (ADC in a chip posting is no antibody), and codes that only morphological or fuzzy
+        matching of a whole mention finds are added ("제어 설계" → 제어기 설계, "파이선" →
+        Python). ``fields`` (the posting's field per line) and ``groups`` (posting ids: the
+        lines around a line, within its posting, are its context) inform the homonyms."""
+        flags = _as_flags(ocr, len(lines))
+        _, kept, n_asked = self.decide_lines(lines, flags)
+        if not self.get_params()["open_vocab"]:
+            return kept, [[] for _ in lines], n_asked
+        ext = self.mention_extractor()
+        n = len(lines)
+        fl = list(fields) if fields is not None else [None] * n
+        gr = list(groups) if groups is not None else list(range(n))
+        mentions = ext.transform(lines, fields=fl, ocr=flags, groups=gr, sections=sections)
+        out: list[list[str]] = []
+        for i, line in enumerate(lines):
+            ctx = " ".join(lines[j] for j in (i - 1, i + 1) if 0 <= j < n and gr[j] == gr[i])
+            rejected, _ = ext.rejected_codes(line, field=fl[i], context=ctx)
+            codes = set(kept[i]) - rejected
+            codes |= {m.code for m in mentions[i] if m.code and m.how != "exact"}
+            out.append(sorted(codes))
+        return out, mentions, n_asked
+
     def decide_lines(
         self, lines: Sequence[str], ocr: bool | Sequence[bool] = False
     ) -> tuple[list[dict[str, float]], list[list[str]], int]:
         """(scores per line, codes kept per line, number of candidates sent to the LLM).
 
         A candidate is kept when its score reaches ``threshold``; with an LLM backend, those in
-        the ``uncertain`` band are kept exactly when the LLM picks them for their line.
+        the ``uncertain`` band are kept exactly when the LLM picks them for their line. (Closed
+        vocabulary: ``tag_lines`` adds the open-vocabulary mentions.)
         """
         scores = self.score_lines(lines, ocr)
         lo, hi = self.uncertain
@@ -926,7 +950,7 @@ class CompetencyTagger:
         flags = _as_flags(ocr, len(texts))
         lines, owner, lflags = _split(texts, flags)
         out: list[set[str]] = [set() for _ in texts]
-        _, kept, _ = self.decide_lines(lines, lflags)
+        kept, _, _ = self.tag_lines(lines, lflags, groups=owner)
         for i, codes in zip(owner, kept, strict=True):
             out[i].update(codes)
         return [sorted(s) for s in out]
@@ -1037,7 +1061,9 @@ def load_or_fit(
             return loaded
         except Exception:  # noqa: BLE001 - an unreadable model is retrained
             pass
-    lines, labels = synthetic_training_lines(n_postings, seed, tagger.taxonomy_name)
+    from talentlib import training
+
+    lines, labels = training.tagger_training_lines(n_postings, seed, tagger.taxonomy_name)
     tagger.fit(lines, labels, verbose=verbose)
     llm, llm_dir = tagger.llm, tagger.llm_cache_dir
     tagger.llm = None  # a backend object is not pickled with the model
@@ -1050,13 +1076,20 @@ def load_or_fit(
 # Over postings: sections → rules → tags
 # --------------------------------------------------------------------------------------------
 
+MENTION_TYPE = pl.Struct(
+    {"text": pl.String, "norm": pl.String, "code": pl.String, "section": pl.String}
+)
 TAGS_SCHEMA = {
     "posting_id": pl.String,
     "competencies": pl.List(pl.String),
     "required": pl.List(pl.String),
     "preferred": pl.List(pl.String),
     "n_uncertain": pl.Int32,
+    # open-vocabulary mentions: {text (masked), norm, code (null: not in the taxonomy), section
+    # (duty, required, preferred)}, once per (norm, code), where first asked
+    "mentions": pl.List(MENTION_TYPE),
 }
+_SECTION_RANK = {"duty": 0, "required": 1, "preferred": 2}
 
 
 def tag_sections(
@@ -1065,22 +1098,37 @@ def tag_sections(
     *,
     ocr_ids: Iterable[str] = (),
     body: Sequence[str] = BODY_SECTIONS,
+    fields: Mapping[str, str | None] | None = None,
 ) -> pl.DataFrame:
     """Competencies per posting from ``postings.segment`` output: lines of the body sections are
     tagged; required = found in title/position/duties/requirements, preferred = only in 우대사항.
-    ``ocr_ids`` are postings whose text came from OCR."""
+    ``ocr_ids`` are postings whose text came from OCR; ``fields`` (posting id → field code)
+    decide homonyms. ``mentions`` lists every competency mention, with or without a code."""
+    from talentlib.postings.mentions import mention_section
+
     ocr = set(ocr_ids)
     sections = _open_sections(sections, ocr)
     body_lines = sections.filter(pl.col("section").is_in(list(body)))
     pids = body_lines["posting_id"].to_list()
     secs = body_lines["section"].to_list()
     texts = body_lines["text"].to_list()
-    _, kept, _ = tagger.decide_lines(texts, [p in ocr for p in pids])
+    line_fields = [(fields or {}).get(p) for p in pids]
+    kept, line_mentions, _ = tagger.tag_lines(
+        texts, [p in ocr for p in pids], fields=line_fields, groups=pids, sections=secs
+    )
     req: dict[str, set[str]] = {}
     pref: dict[str, set[str]] = {}
-    for pid, sec, codes in zip(pids, secs, kept, strict=True):
+    ments: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = {}
+    for pid, sec, text, codes, ms in zip(pids, secs, texts, kept, line_mentions, strict=True):
         (pref if sec == "preferred" else req).setdefault(pid, set()).update(codes)
         req.setdefault(pid, set())
+        msec = mention_section(sec, text) or "duty"
+        seen = ments.setdefault(pid, {})
+        for m in ms:
+            old = seen.get((m.norm, m.code))
+            if old is None or _SECTION_RANK[msec] < _SECTION_RANK[old["section"]]:
+                seen[(m.norm, m.code)] = {"text": m.text, "norm": m.norm, "code": m.code,
+                                          "section": msec}  # fmt: skip
     lo, hi = tagger.uncertain
     all_ids = list(dict.fromkeys(sections["posting_id"].to_list()))
     rows = []
@@ -1094,6 +1142,7 @@ def tag_sections(
                 "required": sorted(r),
                 "preferred": sorted(p),
                 "n_uncertain": 0,
+                "mentions": list(ments.get(pid, {}).values()),
             }
         )
     return pl.DataFrame(rows, schema=TAGS_SCHEMA)
@@ -1148,8 +1197,9 @@ def extract(
     cache_dir: str | Path | None = None,
 ) -> pl.DataFrame:
     """Rules and competencies per posting from ingested postings (``ingest_folder(...).postings``:
-    posting_id, text, method). One row per posting: the rules.extract_rules columns plus
-    competencies, required, preferred.
+    posting_id, text, method; an optional field_code column lets the posting's field decide
+    homonyms). One row per posting: the rules.extract_rules columns plus competencies,
+    required, preferred and mentions (open vocabulary, see tag_sections).
 
     With ``cache_dir`` each posting's result is cached by the hash of its text and reading
     method and the versions of sections, rules and tagger (one JSON entry per posting), and the
@@ -1161,18 +1211,23 @@ def extract(
 
     tagger = tagger if tagger is not None else load_or_fit(cache_dir)
     method = postings["method"] if "method" in postings.columns else None
+    field = postings["field_code"] if "field_code" in postings.columns else None
     frame = postings.select("posting_id", "text").with_columns(
-        (method if method is not None else pl.lit("text")).fill_null("text").alias("method")
+        (method if method is not None else pl.lit("text")).fill_null("text").alias("method"),
+        (field if field is not None else pl.lit(None, pl.String)).cast(pl.String).alias("field"),
     )
     version = f"{TAGGER_VERSION}|{tagger.fingerprint()}|rules{RULES_VERSION}|sec{_vocab().version}"
+    if tagger.get_params()["open_vocab"]:
+        version += f"|mentions={tagger.mention_extractor().fingerprint()}"
     if tagger.llm is not None:
         b = tagger._backend()
         version += f"|llm={getattr(b, 'name', b)}:{getattr(b, 'prompt_version', '')}"
     schema = {**RULES_SCHEMA, **{k: v for k, v in TAGS_SCHEMA.items() if k != "posting_id"}}
     ids = frame["posting_id"].to_list()
     shas = [
-        hashlib.sha256(f"{m}\x1f{t or ''}".encode()).hexdigest()
-        for t, m in zip(frame["text"].to_list(), frame["method"].to_list(), strict=True)
+        hashlib.sha256(f"{m}\x1f{f or ''}\x1f{t or ''}".encode()).hexdigest()
+        for t, m, f in zip(frame["text"].to_list(), frame["method"].to_list(),
+                           frame["field"].to_list(), strict=True)  # fmt: skip
     ]
     batch_path = None
     if cache_dir is not None:
@@ -1190,6 +1245,7 @@ def extract(
     cache = Cache(cache_dir) if cache_dir is not None else None
     done: list[dict[str, Any]] = []
     todo: list[tuple[str, str, str, str]] = []
+    field_of = dict(zip(ids, frame["field"].to_list(), strict=True))
     for pid, text, meth, sha in zip(ids, frame["text"], frame["method"], shas, strict=True):
         hit = cache.get(sha, "extract", version) if cache is not None else None
         if hit is not None:
@@ -1202,13 +1258,16 @@ def extract(
         )
         seg = segment(todo_frame)
         rules = extract_rules(seg)
-        tags = tag_sections(seg, tagger, ocr_ids=[t[0] for t in todo if t[2] == "ocr"])
+        tags = tag_sections(
+            seg, tagger, ocr_ids=[t[0] for t in todo if t[2] == "ocr"], fields=field_of
+        )
         fresh = (
             todo_frame.select("posting_id")
             .join(rules, on="posting_id", how="left")
             .join(tags, on="posting_id", how="left")
             .with_columns(
-                pl.col(c).fill_null([]) for c in ("competencies", "required", "preferred")
+                pl.col(c).fill_null([])
+                for c in ("competencies", "required", "preferred", "mentions")
             )
         )
         sha_of = {t[0]: t[3] for t in todo}

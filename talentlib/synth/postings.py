@@ -11,7 +11,7 @@
   text only where the source is plain text (file_type txt) — HTML, PDF and images must go
   through ingestion (parsing, OCR), which masks before it stores.
 
-Competency labels are what the reference matcher (`CompetencyMatcher`) finds in the posting,
+Competency labels are what the reference matcher (`postings.matcher`) finds in the posting,
 line by line: the generator plants competencies by writing one of their surface forms into the
 duties, requirements and preferred sections, then labels exactly the codes the matcher finds
 (planted ones whose line was swallowed by a longer surface form are re-drawn). Boilerplate
@@ -41,7 +41,8 @@ import polars as pl
 import yaml
 
 from .. import taxonomy
-from ..privacy import mask_pii
+from ..pii import mask_pii
+from ..postings.matcher import competency_matcher, surface_forms
 
 PARAMS_PATH = Path(__file__).with_name("postings_params.yaml")
 FONT_DIR = Path("/usr/share/fonts/truetype/nanum")
@@ -81,141 +82,8 @@ LABEL_FIELDS = (
 )
 
 
-# ---------------------------------------------------------------------------------------------
-# Reference matcher: which competency codes a text mentions
-# ---------------------------------------------------------------------------------------------
-
-_LATIN = re.compile(r"[a-z0-9]")
+# The reference matcher lives in the library (postings.matcher): the generator labels with it.
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-
-
-def _form_atoms(norm: str) -> list[str]:
-    """Regex atoms of a normalized surface form (see CompetencyMatcher for the rules)."""
-    atoms: list[str] = []
-    if _LATIN.match(norm[0]):
-        atoms.append(r"(?<![a-z0-9])")
-    prev = ""
-    for i, ch in enumerate(norm):
-        if ch == " ":
-            atoms.append(" ?")
-            prev = ""
-            continue
-        if prev and (
-            (_HANGUL.match(prev) and _LATIN.match(ch)) or (_LATIN.match(prev) and _HANGUL.match(ch))
-        ):
-            atoms.append(" ?")  # "SoC설계" and "SoC 설계" are the same mention
-        last = i == len(norm) - 1
-        if (
-            last
-            and ch == "y"
-            and len(norm) > 2
-            and norm[-2] not in "aeiou "
-            and _LATIN.match(norm[-2])
-        ):
-            atoms.append("(?:y|ies)")
-        else:
-            atoms.append(re.escape(ch))
-        prev = ch
-    if _LATIN.match(norm[-1]):
-        atoms.append(r"(?:e?s)?(?![a-z0-9])" if norm[-1] != "y" else r"(?![a-z0-9])")
-    return atoms
-
-
-def _trie_regex(node: dict[str, Any]) -> str:
-    """Regex of a trie of atoms; longer continuations are tried before ending here."""
-    alts = [atom + _trie_regex(child) for atom, child in sorted(node.items()) if atom != ""]
-    if "" in node:
-        alts.append("")
-    if len(alts) == 1:
-        return alts[0]
-    return "(?:" + "|".join(alts) + ")"
-
-
-class CompetencyMatcher:
-    """Finds the competency codes of the taxonomy that a text mentions.
-
-    Text and surface forms (ko, en, synonyms) are compared after taxonomy.normalize_text (NFKC,
-    lower case, - · / _ as spaces). A space in a surface form is optional in the text, so is a
-    space between Hangul and Latin letters; otherwise characters must be adjacent. A form that
-    starts or ends with a Latin letter or digit must do so at a word boundary (English plural
-    endings allowed). Where mentions overlap, the longest wins. This is the semantics of the
-    planted labels; taggers may be smarter (OCR errors, morphology) but not different on clean
-    text.
-    """
-
-    def __init__(self, name: str = "competencies") -> None:
-        self.name = name
-        self.form_code: dict[str, str] = {}
-        self.codes_by_key: dict[str, str] = {}
-        trie: dict[str, Any] = {}
-        for row in taxonomy.load(name)["codes"]:
-            code = str(row["code"])
-            for form in [row["ko"], row.get("en"), *(row.get("synonyms") or [])]:
-                if not form:
-                    continue
-                norm = taxonomy.normalize_text(str(form))
-                if not norm:
-                    continue
-                self.form_code[str(form)] = code
-                self.codes_by_key.setdefault(norm.replace(" ", ""), code)
-                node = trie
-                for atom in _form_atoms(norm):
-                    node = node.setdefault(atom, {})
-                node[""] = {}
-        self._pattern = re.compile("(?=(" + _trie_regex(trie) + "))")
-
-    def _code_of(self, matched: str) -> str | None:
-        key = matched.replace(" ", "")
-        for cand in (key, key[:-1], key[:-2], key[:-3] + "y"):
-            if cand in self.codes_by_key:
-                return self.codes_by_key[cand]
-        return None
-
-    def find(self, text: str) -> list[tuple[str, int, int]]:
-        """(code, start, end) of each mention, offsets in taxonomy.normalize_text(text)."""
-        norm = taxonomy.normalize_text(text)
-        cands = [
-            (m.start(1), m.end(1)) for m in self._pattern.finditer(norm) if m.end(1) > m.start(1)
-        ]
-        cands.sort(key=lambda se: (se[0] - se[1], se[0]))
-        taken: list[tuple[str, int, int]] = []
-        for s, e in cands:
-            if any(s < te and ts < e for _, ts, te in taken):
-                continue
-            code = self._code_of(norm[s:e])
-            if code is not None:
-                taken.append((code, s, e))
-        return sorted(taken, key=lambda t: t[1])
-
-    def codes(self, text: str) -> set[str]:
-        """The codes mentioned in one piece of text (a line of a posting)."""
-        return {c for c, _, _ in self.find(text)}
-
-    def codes_in_lines(self, lines: Iterable[str]) -> set[str]:
-        """Codes mentioned in any of the lines, matching line by line (as the labels do)."""
-        out: set[str] = set()
-        for line in lines:
-            out |= self._line_codes(line)
-        return out
-
-    @lru_cache(maxsize=200_000)  # noqa: B019 - one matcher per process; lines repeat a lot
-    def _line_codes(self, line: str) -> frozenset[str]:
-        return frozenset(self.codes(line))
-
-
-@lru_cache(maxsize=2)
-def competency_matcher(name: str = "competencies") -> CompetencyMatcher:
-    """The shared reference matcher over a competency taxonomy (built once, ~0.5 s)."""
-    return CompetencyMatcher(name)
-
-
-def surface_forms(name: str = "competencies") -> dict[str, list[str]]:
-    """Code -> its surface forms (ko, en, synonyms), in taxonomy order."""
-    out: dict[str, list[str]] = {}
-    for row in taxonomy.load(name)["codes"]:
-        forms = [row["ko"], row.get("en"), *(row.get("synonyms") or [])]
-        out[str(row["code"])] = list(dict.fromkeys(str(f) for f in forms if f))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1740,23 +1608,12 @@ def _truth(
     }
 
 
-def read_labels(path: str | Path) -> list[dict[str, Any]]:
-    """labels.jsonl of a generated (or hand-written) posting set."""
-    p = Path(path)
-    p = p / "labels.jsonl" if p.is_dir() else p
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 __all__ = [
-    "CompetencyMatcher",
-    "competency_matcher",
-    "surface_forms",
     "generate_postings",
     "compose_posting",
     "render_text",
     "render_html",
     "html_to_text",
-    "read_labels",
     "default_postings_params",
     "LABEL_FIELDS",
     "FORMATS",

@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from talentlib import taxonomy
+from talentlib.postings.labelled import postings_root, read_labels
 
 __all__ = [
     "COLUMNS",
@@ -59,6 +60,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "cer": ("OCR 문자오류율", "OCR CER"),
     "n_cer": ("CER 측정 공고", "Postings with CER"),
     "llm_candidates": ("LLM 확인 후보", "Candidates sent to LLM"),
+    # open-vocabulary scores, for sets whose labels have `gold` mentions
+    "false_tags": ("공고당 오탐 비율", "False tags per posting"),
+    "gold_mentions": ("정답 역량 언급 수", "Gold mentions"),
+    "mention_code_recall": ("언급 재현율(코드)", "Mention recall (codes)"),
+    "mention_recall": ("언급 재현율(코드+미매핑)", "Mention recall (incl. unmapped)"),
+    "mention_precision": ("언급 정밀도", "Mention precision"),
+    "coverage": ("택소노미 커버리지", "Coverage (mapped to a code)"),
+    "coverage_correct": ("코드 매핑 정확도", "Coded mentions mapped right"),
+    "coverage_gold": ("정답 코드 비율", "Gold mentions with a code"),
     "seconds": ("소요 시간(초)", "Seconds"),
 }
 TARGETS = {"text": 0.90, "ocr": 0.85, "education": 0.95, "experience": 0.95}
@@ -108,6 +118,101 @@ def tag_scores(
             "fn": fn}  # fmt: skip
 
 
+def _core(norm: str) -> str:
+    """A mention's norm without generic words, stop words and shared heads (their key)."""
+    from talentlib.postings.mentions import settings
+    from talentlib.postings.tagger import fuzzy_key
+
+    s = settings()
+    drop = {str(w).lower() for k in ("generic", "stop_words", "trailing_actions", "shared_heads")
+            for w in s.get(k) or ()}  # fmt: skip
+    words = [w for w in taxonomy.normalize_text(norm).split() if w not in drop]
+    return fuzzy_key(" ".join(words))
+
+
+def norm_match(found: str, gold: str, cutoff: float = 85.0) -> bool:
+    """Whether an extracted mention names a gold mention: fuzzy-equal norms (rapidfuzz ratio of
+    the jamo keys ≥ ``cutoff``), also after generic words ("설계", "개발", "툴"), stop words and
+    shared heads are dropped from both ("aec-q100 인증" ~ "aec-q100")."""
+    from rapidfuzz import fuzz
+
+    from talentlib.postings.mentions import fuzzy_equal
+
+    if fuzzy_equal(found, gold, cutoff):
+        return True
+    a, b = _core(found), _core(gold)
+    return bool(a and b) and (a == b or fuzz.ratio(a, b) >= cutoff)
+
+
+def open_vocab_scores(
+    labels: Sequence[dict[str, Any]],
+    extracted: pl.DataFrame,
+    *,
+    extractor: Any = None,
+) -> dict[str, float]:
+    """Scores of a set labelled with open-vocabulary ``gold`` mentions (issue 10):
+
+    - ``false_tags``: per posting, the share of predicted codes not in its gold codes (mean over
+      postings with a prediction);
+    - ``mention_code_recall``: share of all gold mentions (coded or not) whose code was
+      predicted for the posting — what a code-only tagger can reach;
+    - ``mention_recall``: share of gold mentions found: the code predicted, or an extracted
+      mention whose norm names it (``norm_match`` against the gold norm or the mention as
+      written);
+    - ``coverage``: share of gold mentions the mapping gives a code when it reads the gold
+      mention in its posting's field (grows with the taxonomy); ``coverage_correct``: share of
+      coded gold mentions mapped to their gold code; ``coverage_gold``: share of gold mentions
+      with a code in the labels;
+    - ``mention_precision``: share of extracted mentions that name a gold mention."""
+    from talentlib.postings.mentions import MentionExtractor, normalize_mention
+
+    ext = extractor if extractor is not None else MentionExtractor()
+    got = {r["posting_id"]: r for r in extracted.to_dicts()}
+    n_gold = found = code_found = coded = covered = correct = gold_coded = 0
+    n_ext = ext_ok = 0
+    shares: list[float] = []
+    for lab in labels:
+        gold = lab.get("gold") or []
+        r = got.get(lab["posting_id"], {})
+        pred = set(r.get("competencies") or [])
+        truth = set(lab.get("competencies") or [])
+        if pred:
+            shares.append(len(pred - truth) / len(pred))
+        ms = [m for m in (r.get("mentions") or []) if m]
+        norms = [m["norm"] for m in ms]
+        for g in gold:
+            n_gold += 1
+            code = g.get("code")
+            hit_code = code is not None and code in pred
+            code_found += hit_code
+            written = normalize_mention(g["mention"])
+            if hit_code or any(norm_match(n, g["norm"]) or norm_match(n, written) for n in norms):
+                found += 1
+            mapped, _ = ext.map(g["mention"], field=lab.get("field_code"))
+            covered += mapped is not None
+            if code is not None:
+                gold_coded += 1
+                coded += 1
+                correct += mapped == code
+        for n in norms:
+            n_ext += 1
+            ext_ok += any(
+                norm_match(n, g["norm"]) or norm_match(n, normalize_mention(g["mention"]))
+                for g in gold
+            )
+    div = max(n_gold, 1)
+    return {
+        "gold_mentions": n_gold,
+        "false_tags": float(np.mean(shares)) if shares else 0.0,
+        "mention_code_recall": code_found / div,
+        "mention_recall": found / div,
+        "coverage": covered / div,
+        "coverage_correct": correct / max(coded, 1),
+        "coverage_gold": gold_coded / div,
+        "mention_precision": ext_ok / max(n_ext, 1),
+    }
+
+
 def _major_codes(names: Sequence[str] | None) -> frozenset[str]:
     from talentlib.postings.rules import major_code
 
@@ -136,21 +241,7 @@ def attribute_accuracy(
 
 
 def _labels(root: Path) -> list[dict[str, Any]]:
-    from talentlib.synth.postings import read_labels
-
     return read_labels(root / "labels.jsonl")
-
-
-def postings_root(path: str | Path) -> Path:
-    """The folder holding labels.jsonl: ``path`` itself or ``path/postings``."""
-    p = Path(path)
-    for cand in (p, p / "postings"):
-        if (cand / "labels.jsonl").exists():
-            return cand
-    raise FileNotFoundError(
-        f"no labels.jsonl in {p} or {p / 'postings'}; generate a set with "
-        "`talent synth --scale tiny --out DIR` or point to a labelled folder"
-    )
 
 
 def _ingest(files: list[Path], ids: list[str], cache_dir: Path | None, quiet: bool) -> pl.DataFrame:
@@ -236,7 +327,20 @@ def _row(
         "n_cer": len(cers),
         "llm_candidates": n_llm,
         "seconds": round(seconds, 2),
+        **_open_vocab_row(labels, extracted),
     }
+
+
+_OPEN_VOCAB = ("false_tags", "gold_mentions", "mention_code_recall", "mention_recall",
+               "mention_precision", "coverage", "coverage_correct", "coverage_gold")  # fmt: skip
+
+
+def _open_vocab_row(labels: list[dict[str, Any]], extracted: pl.DataFrame) -> dict[str, Any]:
+    """The open-vocabulary columns: scores where every label has ``gold``, else nulls."""
+    if not labels or not all("gold" in lab for lab in labels):
+        return dict.fromkeys(_OPEN_VOCAB)
+    sc = open_vocab_scores(labels, extracted)
+    return {k: sc[k] for k in _OPEN_VOCAB}
 
 
 def _details(
@@ -327,7 +431,16 @@ def evaluate_set(
             tagger.llm = backend
             try:
                 t = time.perf_counter()
-                ex = extract(frame, tagger, cache_dir=cache / "extract" if cache else None)
+                fields = pl.DataFrame(
+                    {"posting_id": [lab["posting_id"] for lab in labs],
+                     "field_code": [lab.get("field_code") for lab in labs]},
+                    schema={"posting_id": pl.String, "field_code": pl.String},
+                )  # fmt: skip
+                ex = extract(
+                    frame.join(fields, on="posting_id", how="left"),
+                    tagger,
+                    cache_dir=cache / "extract" if cache else None,
+                )
                 n_llm = _llm_asks(tagger, frame) if backend is not None else 0
                 secs = time.perf_counter() - t + extra_s
             finally:

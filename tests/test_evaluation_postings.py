@@ -1,4 +1,4 @@
-"""talentlib.postings.evaluate: metrics, the evaluation on a tiny synthetic set, the CLI."""
+"""talentlib.evaluation.postings: metrics, the evaluation on a tiny synthetic set, the CLI."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from talentlib.postings import evaluate as ev
+from talentlib import training
+from talentlib.evaluation import postings as ev
 from talentlib.postings import tagger as tg
 
 
 @pytest.fixture(scope="module")
 def small_tagger() -> tg.CompetencyTagger:
-    lines, labels = tg.synthetic_training_lines(n_postings=150, seed=4242)
+    lines, labels = training.tagger_training_lines(n_postings=150, seed=4242)
     return tg.CompetencyTagger(augment=1).fit(lines, labels)
 
 

@@ -1,6 +1,6 @@
 """Which OCR preprocessing step helps? CER with and without each step on rendered postings.
 
-    python -m talentlib.postings.ocr_ablation
+    python -m talentlib.evaluation.ocr
 
 Renders two posting snippets (Korean with English terms) in eight conditions — clean, scanned,
 skewed, faded, small, tiny, low resolution — and reads each with every ``Preprocess`` variant.
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from .ocr import Preprocess, TesseractEngine, cer
+from talentlib.postings.ocr import Preprocess, TesseractEngine, cer
 
 ABLATION_LINES = (
     "[자격요건]",
@@ -78,7 +78,7 @@ def ablation(
     engine: TesseractEngine | None = None,
 ) -> list[dict[str, Any]]:
     """CER, confidence and seconds for every (text, rendered case, preprocessing variant)."""
-    from .render import degrade, render_page
+    from talentlib.postings.render import degrade, render_page
 
     base = engine or TesseractEngine()
     rows = []

@@ -1,0 +1,112 @@
+"""The shape of the package, checked from its source: the synthetic generator sits on top (only
+the data route, training and evaluation reach it), and module-level imports form no circle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "talentlib"
+
+# the only modules (besides synth/ itself) that may import the generator
+MAY_IMPORT_SYNTH = {"talentlib.datasets", "talentlib.training", "talentlib.evaluation"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PKG.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path, *, top_level_only: bool = False, me: str | None = None) -> set[str]:
+    """Absolute names of the talentlib modules a file imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    me = me or module_name(path)
+    package = me if path.name == "__init__.py" else me.rsplit(".", 1)[0]
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("talentlib")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join([*base, node.module] if node.module else base)
+            else:
+                mod = node.module or ""
+            if mod.startswith("talentlib"):
+                found.add(mod)
+                found |= {f"{mod}.{a.name}" for a in node.names}
+    return found
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+
+
+def test_only_the_data_route_training_and_evaluation_import_the_generator() -> None:
+    offenders = []
+    for name, path in modules().items():
+        if name.startswith("talentlib.synth") or any(
+            name == m or name.startswith(m + ".") for m in MAY_IMPORT_SYNTH
+        ):
+            continue
+        synth = sorted(m for m in imports(path) if m.startswith("talentlib.synth"))
+        if synth:
+            offenders.append(f"{name} imports {synth[0]}")
+    assert not offenders, offenders
+
+
+def test_no_import_circle_at_module_level() -> None:
+    mods = modules()
+    graph = {
+        name: {m for m in imports(path, top_level_only=True) if m in mods and m != name}
+        for name, path in mods.items()
+    }
+    # a package's __init__ importing its own submodules is how packages are built, not a circle
+    for name in graph:
+        graph[name] = {m for m in graph[name] if not m.startswith(name + ".")}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(n: str, stack: list[str]) -> None:
+        state[n] = 1
+        for m in sorted(graph[n]):
+            if state.get(m) == 1:
+                cycles.append([*stack[stack.index(m) :], m] if m in stack else [n, m])
+            elif m not in state:
+                visit(m, [*stack, m])
+        state[n] = 2
+
+    for n in sorted(graph):
+        if n not in state:
+            visit(n, [n])
+    assert not cycles, cycles
+
+
+def test_the_import_reader_resolves_relative_and_lazy_imports(tmp_path: Path) -> None:
+    p = tmp_path / "probe.py"
+    p.write_text(
+        "from ..synth import generate\n"
+        "def f():\n    import talentlib.synth.postings\n"
+        "from . import tagger\n"
+    )
+    found = imports(p, me="talentlib.postings.probe")
+    assert {"talentlib.synth", "talentlib.synth.postings", "talentlib.postings.tagger"} <= found
+    top = imports(p, me="talentlib.postings.probe", top_level_only=True)
+    assert "talentlib.synth.postings" not in top and "talentlib.synth" in top
+
+
+def test_the_public_face_resolves_and_import_is_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, talentlib\n"
+        "assert 'polars' not in sys.modules, 'import talentlib pulled in polars'\n"
+        "for n in talentlib.__all__:\n"
+        "    getattr(talentlib, n)\n"
+        "print('ok')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
