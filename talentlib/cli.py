@@ -32,10 +32,10 @@ class UserError(Exception):
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
-    from talentlib import datasets, synth
+    from talentlib import datasets
 
     out = Path(args.out) if args.out else datasets.default_folder(args.scale)
-    res = synth.generate(args.scale, seed=args.seed, out=out, progress=not args.quiet)
+    res = datasets.generate_synthetic(args.scale, out, args.seed, progress=not args.quiet)
     if not args.quiet:
         print(f"합성 데이터 생성 완료: {out}  ({res.seconds:.1f}초)")
         for name, n in res.rows.items():
@@ -45,6 +45,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    import codecs
+
     from talentlib import contracts, io
 
     path = Path(args.path)
@@ -54,7 +56,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         raise UserError(
             f"unknown dataset {args.dataset!r}; known: {', '.join(contracts.list_contracts())}"
         )
-    result = io.read_validated(path, args.dataset)
+    if args.encoding is not None:
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            raise UserError(
+                f"unknown encoding {args.encoding!r}; use e.g. utf-8, cp949 or euc-kr, or leave "
+                "--encoding out to detect UTF-8 or CP949"
+            ) from None
+    result = io.read_validated(path, args.dataset, encoding=args.encoding)
     # never beside the input: a folder given to read is not written (and a quarantine file
     # there would count as an input next time)
     q_path = (
@@ -141,6 +151,74 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _report_run(result, args.quiet)
 
 
+def _cmd_openalex_import(args: argparse.Namespace) -> int:
+    from talentlib import openalex_import as oi
+
+    try:
+        res = oi.import_openalex(
+            args.sources,
+            args.out,
+            fields=args.fields,
+            years=args.years,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+            say=lambda s: print(s, file=sys.stderr),
+        )
+    except oi.OpenAlexImportError as e:
+        raise UserError(str(e)) from e
+    t = res.totals
+    if not args.quiet:
+        oos = ", ".join(f"{k} {v:,}" for k, v in t["out_of_scope"].items() if v)
+        print(
+            f"OpenAlex 가져오기 완료: {res.out}  ({res.seconds:.1f}초; 파티션 {len(res.imported)}개 "
+            f"가져옴, {len(res.skipped)}개 건너뜀, {len(res.failed)}개 실패)"
+        )
+        print(
+            f"  입력 {t['in']:,} = 보관 {t['kept']:,} + 범위 밖 "
+            f"{sum(t['out_of_scope'].values()):,} ({oos or '-'}) + 격리 {t['quarantined']:,}"
+        )
+        for f, v in t["by_field"].items():
+            print(f"  {f:<6} {v['works']:>10,}편  평균 신뢰도 {v['mean_confidence']}")
+        if not t["kept"]:
+            print("  전략기술 논문이 하나도 없습니다 (주제·키워드가 50개 기술에 해당하지 않음).")
+        print(f"  매니페스트: {res.out / oi.MANIFEST}")
+    return 1 if res.failed else 0
+
+
+def _year_range(text: str) -> tuple[int, int]:
+    a, _, b = text.partition("-")
+    try:
+        return int(a), int(b or a)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not YEAR or YEAR-YEAR") from None
+
+
+def _cmd_check_release(args: argparse.Namespace) -> int:
+    from talentlib import audit
+
+    for d in [args.run_dir, *(args.previous or [])]:
+        if not Path(d).is_dir():
+            raise UserError(
+                f"run folder not found: {d} — give outputs/<run_id> (or one field's folder)"
+            )
+    try:
+        result = audit.check_release(
+            args.run_dir, previous=args.previous or (), protection=args.protection, out=args.out
+        )
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from e
+    n = result.counts()
+    print(
+        f"공개 묶음 점검 {audit.STATUS_KO[result.status]}: 표 {n['tables']}개 · 비공개 셀 "
+        f"{n['cells_suppressed']}개 · 실패 {n['cells_fail']}개 (정확히 복원 {n['cells_fail_exact']}) · "
+        f"검토 {n['cells_review']}개"
+    )
+    if not args.quiet:
+        out = Path(args.out) if args.out else Path(args.run_dir) / "check"
+        print(f"  보고서: {out / audit.REPORT_MD}  ({audit.REPORT_JSON})")
+    return result.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -198,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
         "dataset", help="contract name, e.g. researchers, participations, employment_spells"
     )
     v.add_argument("path", help="the file to check")
+    v.add_argument(
+        "--encoding",
+        help="text encoding of a CSV/TSV/JSON file, e.g. cp949, euc-kr, utf-8 (default: detect "
+        "UTF-8, with or without BOM, else CP949); ignored for Parquet",
+    )
     v.add_argument(
         "--quarantine",
         help="where to write failing rows (default outputs/quarantine/DATASET-STEM.quarantine.csv; "
@@ -263,6 +346,95 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--workers", type=int, help="fields run at the same time (default 2)")
     d.set_defaults(func=_cmd_demo)
 
+    o = sub.add_parser(
+        "openalex",
+        parents=[common],
+        help="import real OpenAlex works (snapshot, API pages, JSON lines) for the workforce map",
+        description="Work with real OpenAlex data. `talent openalex import --help` for details.",
+    )
+    o_sub = o.add_subparsers(dest="openalex_command", metavar="ACTION", required=True)
+    oi = o_sub.add_parser(
+        "import",
+        parents=[common],
+        help="stream OpenAlex works into partitioned Parquet, keeping the strategic technologies",
+        description="Read an OpenAlex snapshot folder (works/updated_date=*/part_*.gz), API pages\n"
+        "({meta, results}) or JSON lines (plain or .gz) in bounded memory; place every work in the\n"
+        "50 strategic technologies by its OpenAlex topics (data_contracts/taxonomy/\n"
+        "openalex_topics.yaml; title keywords confirm or stand in); write the kept works under\n"
+        "DATA_DIR as publications/, authorships/ and institutions.parquet, with\n"
+        "openalex_manifest.json and quarantine/ (bad records: file, line, reason).\n"
+        "Rerunning the same command resumes: parts already imported from unchanged files are\n"
+        "skipped.",
+        epilog="examples:\n"
+        "  talent openalex import ~/openalex-snapshot --out data/openalex --fields BATT SEMI "
+        "--years 2015-2025\n"
+        "  talent openalex import pages/*.json works.jsonl.gz --out data/openalex_test\n"
+        "\nDATA_DIR must be new, empty, or made by this command with the same settings; sources\n"
+        "are never written. The workforce map then reads it: talent run --data DATA_DIR",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    oi.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="snapshot folder, .json, .jsonl(.gz)"
+    )
+    oi.add_argument(
+        "--out", required=True, metavar="DATA_DIR", help="folder for the Parquet output"
+    )
+    oi.add_argument(
+        "--fields",
+        nargs="+",
+        metavar="FIELD",
+        help="field codes to keep, e.g. BATT SEMI (default all 12)",
+    )
+    oi.add_argument(
+        "--years",
+        type=_year_range,
+        metavar="YYYY-YYYY",
+        help="publication years to keep, e.g. 2015-2025 (default: 1990 to next year)",
+    )
+    oi.add_argument(
+        "--batch-size", type=int, default=50_000, help="records parsed at a time (default 50000)"
+    )
+    oi.set_defaults(func=_cmd_openalex_import)
+
+    c = sub.add_parser(
+        "check-release",
+        parents=[common],
+        help="audit a whole release: can suppressed cells be recovered by combining tables?",
+        description="Read every published table of a run (all fields' tables/*.parquet) and, for\n"
+        "every suppressed count cell, compute the interval an attacker can derive from all of\n"
+        "them together: margins, the same breakdown in other tables and briefs, the 12-field\n"
+        "comparison, earlier releases (--previous). Linear programming (HiGHS) over the tables\n"
+        "that count the same population. Writes check_report.json (ACRO-style: per table the\n"
+        "checks run, pass/fail/review and the failing cells with their intervals) and\n"
+        "check_report.md (Korean).",
+        epilog="protection rule: a suppressed cell fails when its lower bound is below the\n"
+        "threshold (min_count) and upper - lower < p, with p = max(3, ceil(0.3 x threshold))\n"
+        "unless --protection is given. A cell whose lower bound reaches the threshold is not a\n"
+        "small count and passes. review: the solver had no answer, or the tables contradict each\n"
+        "other (population metadata that does not hold). Exit code 1 if anything fails.\n\n"
+        "examples:\n"
+        "  talent check-release outputs/20240506T070809-ab12cd34\n"
+        "  talent check-release outputs/NEW --previous outputs/OLD --out review/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    c.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a run folder outputs/<run_id> (or one field's folder)"
+    )
+    c.add_argument(
+        "--previous",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="earlier releases of the same data: their tables are published too, so they constrain",
+    )
+    c.add_argument(
+        "--protection",
+        type=int,
+        metavar="P",
+        help="smallest allowed width of a small cell's interval (default max(3, 30%% of threshold))",
+    )
+    c.add_argument("--out", help="report folder (default RUN_DIR/check/)")
+    c.set_defaults(func=_cmd_check_release)
+
     e = sub.add_parser(
         "eval-postings",
         add_help=False,
@@ -276,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_eval_postings(args: argparse.Namespace) -> int:
-    from talentlib.postings import evaluate
+    from talentlib.evaluation import postings as evaluate
 
     return int(evaluate.main(args.rest) or 0)
 
@@ -284,7 +456,7 @@ def _cmd_eval_postings(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["eval-postings"]:  # its own parser, so that `--help` shows its options
-        from talentlib.postings import evaluate
+        from talentlib.evaluation import postings as evaluate
 
         return int(evaluate.main(argv[1:]) or 0)
     parser = build_parser()

@@ -118,3 +118,21 @@ def test_demo_end_to_end(tiny_data: Path, tmp_path: Path) -> None:
         assert "비공개" in page  # suppressed shows as suppressed, never as zero
     summary = pl.read_parquet(out / "summary" / "fields.parquet")
     assert summary["field_code"].to_list() == ["BATT"]
+
+
+def test_validate_encoding_option(tmp_path: Path) -> None:
+    path = tmp_path / "researchers.csv"
+    path.write_text(
+        "researcher_id,birth_year,sex,degree,degree_year,institution_type,region\n"
+        f"{'a' * 16},1980,M,PHD,2010,UNIV,11\n",
+        encoding="utf-16",
+    )
+    q = ["--quarantine", str(tmp_path / "q.csv")]
+    r = run("validate", "researchers", str(path), *q, cwd=tmp_path)
+    assert r.returncode == 1 and "--encoding" in r.stderr  # the hint names a real option
+    r = run("validate", "researchers", str(path), "--encoding", "utf-16", *q, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "in 1 / valid 1 / quarantined 0" in r.stdout
+    r = run("validate", "researchers", str(path), "--encoding", "klingon", *q, cwd=tmp_path)
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert r.returncode == 1 and len(lines) == 1 and "unknown encoding 'klingon'" in lines[0]

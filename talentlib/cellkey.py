@@ -1,0 +1,100 @@
+"""Cell-key perturbation of counts, as the ABS TableBuilder and the ONS (Census 2021) publish.
+
+Every record (person) gets a fixed random **record key** in 0..255, derived from its
+pseudonymous id and a release salt. A cell's **cell key** is the sum of its records' keys
+modulo 256, so the same set of people has the same cell key in every table of a release — and
+therefore the same perturbation. Differencing two tables that share a cell gives nothing back,
+and a total is perturbed on its own key (it is not the sum of the perturbed cells).
+
+The perturbation of a count ``v`` comes from the **p-table**: a row per small value, one per
+value ``≥ v_cap`` thereafter, each a distribution over ``{-D..+D}`` (``D = 2``) laid out on the
+256 key positions. Properties (tested):
+
+* zero mean for every ``v ≥ t + D`` (``t`` is the publication threshold); variance 1.2;
+* ``v + d ≥ t`` for every published ``v ≥ t``: no published count lies in ``1..t-1``, so a
+  reader never sees a small count; for ``t ≤ v < t + D`` the mean shift is at most +0.5 (the
+  price of never publishing small counts; documented in every brief);
+* ``d = 0`` for ``v = 0`` (zeros stay zeros; whether a zero may be published is the threshold
+  rule's business, not this module's).
+
+Counts below the threshold are still suppressed (the threshold rule on the true value); what
+cell-key perturbation replaces is complementary suppression, which many tables of one release
+cannot make safe together. A published perturbed count ``p`` tells a reader the true count lies
+in ``[p - D, p + D]``; an attacker combining tables gains only sums of independent noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import polars as pl
+
+__all__ = ["MAX_PERTURBATION", "KEY_RANGE", "record_keys", "cell_keys", "perturbation", "ptable"]
+
+KEY_RANGE = 256
+MAX_PERTURBATION = 2
+_CORE = {-2: 0.1, -1: 0.2, 0: 0.4, 1: 0.2, 2: 0.1}  # zero mean, variance 1.2
+# the rows for v = t and v = t + 1: no step below t, mean shift +0.5 and +0.2
+_NEAR = ({0: 0.6, 1: 0.3, 2: 0.1}, {-1: 0.25, 0: 0.4, 1: 0.25, 2: 0.1})
+
+
+def record_keys(ids: pl.Series | Iterable[str], salt: str) -> pl.Series:
+    """A fixed key in 0..255 per record from its pseudonymous id and the release salt (the
+    same person gets the same key in every table of a release; without the salt nobody can
+    compute it)."""
+    s = ids if isinstance(ids, pl.Series) else pl.Series(list(ids), dtype=pl.String)
+    uniq = s.cast(pl.String).unique()
+    prefix = f"talentlib-cellkey\x1f{salt}\x1f".encode()
+    keys = [
+        hashlib.sha256(prefix + (u or "").encode()).digest()[0] for u in uniq.to_list()
+    ]
+    table = pl.DataFrame({"id": uniq, "key": pl.Series(keys, dtype=pl.UInt8)})
+    return (
+        pl.DataFrame({"id": s.cast(pl.String)})
+        .join(table, on="id", how="left", maintain_order="left")
+        .get_column("key")
+        .alias("record_key")
+    )
+
+
+def cell_keys(
+    df: pl.DataFrame, by: Sequence[str], *, key: str = "record_key", count: str = "people"
+) -> pl.DataFrame:
+    """Count records per cell of ``by`` with each cell's key (sum of record keys mod 256)."""
+    return df.group_by(list(by), maintain_order=True).agg(
+        pl.len().cast(pl.Int64).alias(count),
+        (pl.col(key).cast(pl.Int64).sum() % KEY_RANGE).cast(pl.Int64).alias("cell_key"),
+    )
+
+
+def _layout(dist: dict[int, float]) -> tuple[int, ...]:
+    """The 256 key positions of a distribution: each perturbation gets round(p·256) slots."""
+    slots: list[int] = []
+    items = sorted(dist.items())
+    for i, (d, p) in enumerate(items):
+        n = round(p * KEY_RANGE) if i < len(items) - 1 else KEY_RANGE - len(slots)
+        slots += [d] * n
+    return tuple(slots[:KEY_RANGE])
+
+
+@lru_cache(maxsize=64)
+def ptable(threshold: int) -> dict[int, tuple[int, ...]]:
+    """The p-table for a threshold: value → its 256 perturbations; the last row (key
+    ``threshold + MAX_PERTURBATION``) serves every larger value."""
+    t, D = int(threshold), MAX_PERTURBATION
+    rows: dict[int, tuple[int, ...]] = {0: (0,) * KEY_RANGE}
+    for v in range(1, t):  # below the threshold: suppressed, never published; no perturbation
+        rows[v] = (0,) * KEY_RANGE
+    for v, dist in zip(range(t, t + D), _NEAR, strict=True):  # never pushed below t
+        rows[v] = _layout(dist)
+    rows[t + D] = _layout(_CORE)
+    return rows
+
+
+def perturbation(values: Sequence[int], keys: Sequence[int], threshold: int) -> list[int]:
+    """The perturbation of each count from its cell key (0 for counts below the threshold)."""
+    pt = ptable(threshold)
+    cap = int(threshold) + MAX_PERTURBATION
+    return [pt[min(int(v), cap)][int(k) % KEY_RANGE] for v, k in zip(values, keys, strict=True)]

@@ -1,0 +1,69 @@
+"""talentlib.cellkey: the p-table's promises and the consistency that defeats differencing."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from talentlib import cellkey as ck
+
+
+@pytest.mark.parametrize("t", [3, 5, 10])
+def test_ptable_rows_keep_their_promises(t: int) -> None:
+    pt = ck.ptable(t)
+    far = pt[t + ck.MAX_PERTURBATION]
+    assert len(far) == ck.KEY_RANGE
+    assert sum(far) == 0  # zero mean over the 256 keys
+    assert sum(d * d for d in far) / ck.KEY_RANGE == pytest.approx(1.2, abs=0.02)
+    assert max(abs(d) for row in pt.values() for d in row) <= ck.MAX_PERTURBATION
+    assert set(pt[0]) == {0}
+    for v in range(t, t + ck.MAX_PERTURBATION + 3):
+        row = pt[min(v, t + ck.MAX_PERTURBATION)]
+        assert min(v + d for d in row) >= t  # a published count never falls below t
+        assert sum(row) / ck.KEY_RANGE <= 0.5  # the small upward shift near t is bounded
+
+
+@given(st.lists(st.integers(0, 400), min_size=1, max_size=50), st.integers(0, 10_000))
+def test_perturbed_counts_stay_within_d_and_never_small(values: list[int], seed: int) -> None:
+    keys = [(v * 37 + seed) % 256 for v in values]
+    out = [v + d for v, d in zip(values, ck.perturbation(values, keys, 5), strict=True)]
+    for v, p in zip(values, out, strict=True):
+        assert abs(p - v) <= ck.MAX_PERTURBATION
+        if v >= 5:
+            assert p >= 5
+        if v == 0:
+            assert p == 0
+
+
+def test_the_same_people_get_the_same_cell_key_in_any_table() -> None:
+    ids = [f"R{i:05d}" for i in range(200)]
+    keys = ck.record_keys(pl.Series(ids), salt="release-1")
+    assert keys.dtype == pl.UInt8 and keys.len() == 200
+    assert keys.equals(ck.record_keys(pl.Series(ids), salt="release-1"))
+    assert not keys.equals(ck.record_keys(pl.Series(ids), salt="release-2"))
+    df = pl.DataFrame(
+        {
+            "id": ids,
+            "degree": ["PHD", "MASTER"] * 100,
+            "role": ["PI", "STUDENT", "RESEARCHER", "PI"] * 50,
+            "record_key": keys,
+        }
+    )
+    # one table by degree × role, another by role × degree, in another row order
+    a = ck.cell_keys(df, ["degree", "role"]).sort("degree", "role")
+    b = ck.cell_keys(df.reverse(), ["role", "degree"]).sort("degree", "role")
+    assert a.select("degree", "role", "people", "cell_key").equals(
+        b.select("degree", "role", "people", "cell_key")
+    )
+    # a margin's key is the key of everybody in it, whichever table it comes from
+    by_degree = ck.cell_keys(df, ["degree"]).sort("degree")
+    summed = a.group_by("degree").agg((pl.col("cell_key").sum() % 256).alias("k")).sort("degree")
+    assert by_degree["cell_key"].to_list() == summed["k"].to_list()
+
+
+def test_record_keys_are_close_to_uniform() -> None:
+    keys = ck.record_keys(pl.Series([f"P{i}" for i in range(25_600)]), salt="s")
+    counts = keys.value_counts()["count"]
+    assert counts.len() == 256 and counts.min() > 50 and counts.max() < 160
