@@ -162,6 +162,24 @@ EDUCATION = [
     ("Ph.D. degree", "PHD"),
     ("No degree requirement", "ANY"),
     ("무관 (관련 전공 (통계학과, 수학))", "ANY"),
+    ("대졸(2~3년) 이상", "ASSOC"),
+    ("대학교(4년) 졸업 이상", "BACHELOR"),
+    # Latin abbreviations need word boundaries and a degree context
+    ("Protocol 이해: AMBA, PCIe 중 1개 이상 실무 경험", None),
+    ("AWS 보안 서비스(GuardDuty, Security Hub, KMS) 운영 경험", None),
+    ("학력: BS, MS", "BACHELOR"),
+    ("B.A. in Economics", "BACHELOR"),
+    # The least demanding alternative; study that counts as experience is no degree
+    ("석사 이상 또는 학사 + 경력 3년", "BACHELOR"),
+    ("석사 이상, 또는 학사 학위 취득 후 관련 경력 3년 이상", "BACHELOR"),
+    ("관련 분야 3년 경력 또는 석사 학위 소지자", None),
+    ("석사 이상 또는 이에 준하는 역량", "MASTER"),
+    ("원자력공학 또는 기계공학 석사 이상, 관련 경력 2년 이상", "MASTER"),
+    ("BS/MS in EE or CS with 8+ years of experience", "BACHELOR"),
+    ("이차전지 소재 연구 경력 2년 이상 (석사 과정 포함)", None),
+    ("항체 연구 경력 2년 이상 (석·박사 과정 포함)", None),
+    ("전기·전자 관련 학과 졸업, 경력 4년↑ (석사는 2년↑)", None),  # a path for holders
+    ("석사 학위 소지자는 신입 지원 가능", None),
     # OCR noise: spaces inside words, a lost bracket
     ("석 사 이 상", "MASTER"),
     ("학사이상 (석사우대", "BACHELOR"),
@@ -204,6 +222,15 @@ EXPERIENCE = [
     ("1년 이상", 1),
     ("경력 5년 이하", 0),
     ("2025년 상반기 채용", None),
+    # The least demanding alternative; brackets that narrow the requirement
+    ("관련 분야 3년 경력 또는 석사 학위 소지자", 0),
+    ("석사 이상 또는 학사 취득 후 관련 경력 3년 이상", 0),
+    ("석사 신입 또는 관련 경력 보유자", 0),
+    ("BS/MS in EE or CS with 8+ years of physical design experience", 8),
+    ("이차전지 소재 연구 경력 2년 이상 (석사 과정 포함)", 2),
+    ("인프라·DevOps 경력 5년 이상 (그중 ML 인프라 2년 이상)", 5),
+    ("정보보안 실무 경력 5년 이상 (클라우드 보안 2년 이상 포함)", 5),
+    ("전기·전자 관련 학과 졸업, 경력 4년↑ (석사는 2년↑)", 2),
     # OCR noise
     ("경력 l0년 이상", 10),
     ("경력 3넌 이상", 3),
@@ -220,6 +247,9 @@ def test_experience_years(text: str, expected: int | None) -> None:
 
 def test_experience_outside_its_section_needs_context() -> None:
     assert R.experience_years("창립 20년 된 회사입니다") is None
+    # The company's age is no requirement.
+    assert R.experience_years("파워셀세미는 SiC 소자를 개발하는 5년차 스타트업입니다.") is None
+    assert R.experience_years("설립 12년 차, 국내 장비사에 연 300대를 납품합니다") is None
     assert R.experience_years("배터리 셀 설계 경력 3년 이상") == 3
     assert R.experience_years("경력 3O년") == 30
 
@@ -238,6 +268,15 @@ MAJORS = [
     ("기계학습 경험자 (전공 무관)", []),
     ("생명과학 전공자 우대", ["BIO"]),
     ("배터리 셀 설계 경험", None),
+    # Generic words head other fields; short names run only into a major suffix
+    ("3+ years in the data engineering field", None),
+    ("MSc or PhD in Electrical Engineering, Control Engineering or a related field", ["EE"]),
+    ("학사 이상, 컴퓨터·전자·제어 관련 전공", ["CS", "EE"]),
+    ("전자금융감독규정 준수 점검, 정보보호학 전공", ["CS"]),
+    ("반도체 전공정 장비 설계 경험", None),
+    # Only clauses that speak of majors; a major on a 전공 무관 line is asked of nobody
+    ("약학·생명과학·화학 전공 학사 이상, GMP 환경 QC 경력 2년 이상", ["PHARM", "BIO", "CHEM"]),
+    ("배터리 전기화학에 대한 기본 이해 (전공 무관)", []),
 ]
 
 
@@ -270,6 +309,9 @@ REGIONS = [
     ("구미 사업장", "47"),
     ("충남 천안/아산", "44"),
     ("활성화 방안", None),
+    ("음성인식 엔진 개발", None),  # 음성 (Eumseong) only as a place
+    ("충북 음성군 대소면", "43"),
+    ("Seoul, Korea (Pangyo office)", "41"),  # the office named in brackets
 ]
 
 
@@ -298,6 +340,7 @@ SALARIES = [
     ("50,000,000원 ~ 70,000,000원", (5000, 7000, "year")),
     ("KRW 50M-70M per year", (5000, 7000, "year")),
     ("회사 내규에 따름", (None, None, None)),
+    ("연봉 협의", (None, None, None)),
     ("면접 후 결정", (None, None, None)),
     ("시급 10,030원", (None, None, "hour")),
     # OCR: comma read as a period, 만원 split
@@ -329,6 +372,8 @@ EMPLOYMENT = [
     ("Contract, 12 months", "CONTRACT"),
     ("정 규 직", "REGULAR"),
     ("협의", None),
+    ("기간의 정함이 없는 근로계약", "REGULAR"),  # 고용24
+    ("기간의 정함이 있는 근로계약 (12개월)", "CONTRACT"),
 ]
 
 
@@ -397,6 +442,7 @@ def test_extract_rules_over_sections() -> None:
         "salary_max": 6000,
         "salary_period": "year",
         "salary_text": None,
+        "majors_preferred": [],
     }
     assert rows["B"]["education"] == "BACHELOR"
     assert rows["B"]["majors"] == ["CS"]
@@ -429,3 +475,72 @@ def test_extract_rules_needs_the_sections_columns() -> None:
         extract_rules(pl.DataFrame({"posting_id": ["a"]}))
     empty = extract_rules(segment(""))
     assert empty.height == 0 and empty.schema == pl.Schema(R.RULES_SCHEMA)
+
+
+def _rules(text: str) -> dict[str, object]:
+    return extract_rules(segment(text)).row(0, named=True)
+
+
+def test_education_and_experience_are_never_read_from_preferences() -> None:
+    row = _rules("[자격요건]\n- 아날로그 회로 설계 경력 5년 이상\n[우대사항]\n- 전자공학 석사 이상")
+    assert row["education"] is None and row["experience_min_years"] == 5
+    # Majors named only in 우대사항 stand in for the majors, flagged as preferred.
+    assert row["majors"] == ["EE"] and row["majors_preferred"] == ["EE"]
+    row = _rules(
+        "[자격요건]\n- 화학공학 전공 학사 이상\n[우대사항]\n- 재료공학 전공자\n- 관련 경력 7년"
+    )
+    assert row["majors"] == ["CHEM_ENG"] and row["majors_preferred"] == ["MATERIALS"]
+    assert row["education"] == "BACHELOR" and row["experience_min_years"] is None
+
+
+def test_a_public_portal_form_with_preferred_majors() -> None:
+    form = "\n".join(
+        [
+            "경력조건: 관련 경력 1년 이상",
+            "학력: 대졸(2~3년) 이상",
+            "고용형태: 기간의 정함이 없는 근로계약",
+            "임금조건: 연봉 4,000만원 이상",
+            "근무예정지: 충청북도 음성군 대소면",
+            "[우대 사항]",
+            "전공: 화학공학, 기계공학",
+            "자격면허: 화공기사",
+        ]
+    )
+    row = _rules(form)
+    assert (row["education"], row["experience_min_years"]) == ("ASSOC", 1)
+    assert (row["employment_type"], row["region"]) == ("REGULAR", "43")
+    assert (row["salary_min"], row["salary_period"]) == (4000, "year")
+    assert row["majors"] == row["majors_preferred"] == ["CHEM_ENG", "MECH"]
+
+
+def test_an_experience_heading_does_not_swallow_the_degree() -> None:
+    row = _rules("[자격요건]\n- Python 활용 능력\n[경력 요건]\n- 신입 지원 가능\n- 학사이상")
+    assert (row["education"], row["experience_min_years"]) == ("BACHELOR", 0)
+
+
+def test_alternatives_give_the_least_demanding_requirement() -> None:
+    row = _rules("[자격요건]\n- 석사 이상 또는 학사 취득 후 관련 경력 3년 이상\n- 셀 설계 경험")
+    assert (row["education"], row["experience_min_years"]) == ("BACHELOR", 0)
+    row = _rules("[학력] 대졸(4년) 이상\n[자격요건]\n- 관련 분야 3년 경력 또는 석사 학위 소지자")
+    assert (row["education"], row["experience_min_years"]) == ("BACHELOR", 0)
+
+
+def test_the_company_age_is_no_experience() -> None:
+    row = _rules(
+        "[회사 소개]\n파워셀세미는 5년차 스타트업입니다.\n[자격요건]\n- 반도체 소자 물리 이해"
+    )
+    assert row["experience_min_years"] is None
+
+
+def test_employment_from_terms() -> None:
+    assert (
+        _rules("[근무조건]\n- 계약기간: 2년\n- 보수: 연 5,600만원")["employment_type"] == "CONTRACT"
+    )
+    intern = "체험형 인턴 - 추천 모델링\n[근무 조건]\n- 근무기간: 2025.07.01 ~ 2025.08.26"
+    assert _rules(intern)["employment_type"] == "INTERN"
+    row = _rules("근무형태 : 정규직 / 근무지 : 서울 금천구 가산디지털단지")
+    assert (row["employment_type"], row["region"]) == ("REGULAR", "11")
+
+
+def test_rules_version_is_bumped_for_the_cache() -> None:
+    assert int(R.RULES_VERSION) >= 3

@@ -4,10 +4,18 @@ location (시·도) and salary.
 Each attribute has a function over plain text (``education_level``, ``experience_years``,
 ``majors``, ``employment_type``, ``region``, ``salary``) and ``extract_rules`` applies them to a
 sections frame (``segment``'s output), reading each attribute from its own section first and
-falling back to the sections where postings also state it — never from 우대사항 (preferred),
-so "석사 우대" does not raise the minimum. Text is repaired for common OCR slips first: spaces
-inside words, l/I/O for digits, 넌/녀 for 년. Vocabularies (majors, places) are data files
-beside this module and the region and degree codes come from data_contracts/taxonomy.
+falling back to the sections where postings also state it. Education and experience are never
+read from 우대사항 (preferred), so "석사 우대" does not raise the minimum; majors named there are
+returned apart (``majors_preferred``) and stand in for ``majors`` when no major is required.
+
+**The minimum requirement is the least demanding alternative.** "석사 이상 또는 학사 + 경력
+3년" is a bachelor's with 0 years (the master's path needs no experience); "관련 분야 3년 경력
+또는 석사" states no degree minimum and 0 years; "2년 이상 (석사 과정 포함)" is 2 years in
+which master's study counts, not a master's degree; "5년차 스타트업" is the company's age.
+
+Text is repaired for common OCR slips first: spaces inside words, l/I/O for digits, 넌/녀 for
+년. Vocabularies (majors, places) are data files beside this module and the region and degree
+codes come from data_contracts/taxonomy.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ __all__ = [
     "salary",
 ]
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 _HERE = Path(__file__).parent
 
 RULES_SCHEMA = {
@@ -52,6 +60,9 @@ RULES_SCHEMA = {
     "salary_max": pl.Int64,
     "salary_period": pl.String,
     "salary_text": pl.String,
+    # Majors named only as a preference (우대사항, "… 전공자 우대"); when no major is required
+    # ``majors`` holds these too, as they still say which field is sought.
+    "majors_preferred": pl.List(pl.String),
 }
 
 # --------------------------------------------------------------------------------------------
@@ -109,19 +120,38 @@ def _is_preferred(text: str, start: int, end: int) -> bool:
 
 _RANK = {"HS": 1, "ASSOC": 2, "BACHELOR": 3, "MASTER": 4, "PHD": 5}
 _LETTER = {"학": "BACHELOR", "석": "MASTER", "박": "PHD"}
-# "MS", "BS" only as degrees: followed by degree words, a slash or "or" — not "MS Office".
+# Latin degree abbreviations (MS, BS, BA, M.Eng) only as whole words ("AMBA," and "KMS)" hold
+# none) and only before degree words, a slash or "or" — not "MS Office". Before a comma, a
+# bracket or the line end they count only where the line speaks of degrees (_DEGREE_WORDS).
 _ACRO = r"\.?(?=\s*(?:degree|in\b|or\b|and\b|/|,|학\s*위|이\s*상|졸|\)|$))"
+_ACRO_STRONG = re.compile(r"\.?\s*(?:degree|in\b|or\b|and\b|/|학\s*위|이\s*상|졸)", re.I)
+_ABBREVIATION = re.compile(r"(?:[MB]\.?S\.?c?|B\.?A|[MB]\.?Eng)\.?", re.I)
+_DEGREE_WORDS = re.compile(
+    r"degree|학\s*위|학\s*력|education|졸\s*업|bachelor|master|ph\.?\s?d|학\s*사|석\s*사|박\s*사",
+    re.I,
+)
 _DEGREE = re.compile(
     r"(?P<list>(?P<first>[학석박])\s*[·ㆍ/,.・∙]\s*(?:[학석박]\s*[·ㆍ/,.・∙]\s*)*[학석박]\s*사)"
     r"|(?P<ASSOC>전\s*문\s*학\s*사|초\s*대\s*졸|전\s*문\s*대|[23]\s*[~∼\-,·/]?\s*(?:3\s*)?년\s*제"
+    r"|대\s*(?:학\s*교?\s*)?(?:졸\s*)?\(\s*[23]\s*(?:[~∼\-,·/]\s*3\s*)?\s*년\s*제?\s*\)"
     r"|associate'?s?\s*degree)"
     r"|(?P<PHD>박\s*사|ph\.?\s?d\b|doctora(?:te|l)\s*degree|doctorate)"
-    rf"|(?P<MASTER>석\s*사|대\s*학\s*원\s*졸|master'?s?\b|(?-i:M\.?S\.?c?|M\.?Eng)\b{_ACRO}|msc\b)"
-    r"|(?P<BACHELOR>학\s*사|대\s*졸|4\s*년\s*제|대\s*학\s*교?\s*(?:졸\s*업|졸)"
-    rf"|bachelor'?s?\b|(?-i:B\.?S\.?c?|B\.?A|B\.?Eng)\b{_ACRO}|undergraduate\s*degree"
-    r"|(?:university|college)\s*degree)"
+    rf"|(?P<MASTER>석\s*사|대\s*학\s*원\s*졸|master'?s?\b|(?-i:(?<![A-Za-z])(?:M\.?S\.?c?|M\.?Eng)\b){_ACRO}"
+    r"|(?<![a-z])msc\b)"
+    r"|(?P<BACHELOR>학\s*사|대\s*졸|4\s*년\s*제|대\s*학\s*교?\s*(?:\(\s*4\s*년\s*제?\s*\)\s*)?(?:졸\s*업|졸)"
+    rf"|bachelor'?s?\b|(?-i:(?<![A-Za-z])(?:B\.?S\.?c?|B\.?A|B\.?Eng)\b){_ACRO}"
+    r"|undergraduate\s*degree|(?:university|college)\s*degree)"
     r"|(?P<HS>고\s*졸|고\s*등\s*학\s*교|high\s*school)",
     re.I,
+)
+# "(석사 과정 포함)", "석·박사 과정 기간 인정": study that counts as experience, no degree asked.
+_STUDY_COUNTS = re.compile(
+    r"\s*(?:학\s*위\s*)?(?:과\s*정|재\s*학)[^,;()\n]{0,10}?(?:포\s*함|인\s*정)"
+)
+# "석사는 2년", "석사 학위자의 경우 신입 가능": what holders of a degree need, not a requirement.
+_HOLDERS = re.compile(
+    r"\s*(?:학\s*위\s*)?(?:소\s*지\s*)?(?:자\s*)?(?:[은는]|의\s*경\s*우|인\s*경\s*우)"
+    r"(?![가-힣])[^,;()\n]{0,15}?(?:\d+\s*년|신\s*입|경\s*력)"
 )
 _EDU_ANY = re.compile(
     r"학\s*력\s*(?:[:：]\s*)?(?:무\s*관|불\s*문|제\s*한\s*없|상\s*관\s*없)"
@@ -139,6 +169,18 @@ _ANY_WITH_MAJORS = re.compile(r"^\W*(?:무\s*관|불\s*문)\s*\(.*(?:전\s*공|�
 def _degree_mentions(text: str) -> Iterable[tuple[str, bool]]:
     """(degree code, preferred?) for each degree named in ``text``."""
     for m in _DEGREE.finditer(text):
+        if _STUDY_COUNTS.match(text, m.end()):
+            continue  # "2년 이상 (석사 과정 포함)": years in which study counts
+        if _HOLDERS.match(text, m.end()):
+            continue  # "경력 4년↑ (석사는 2년↑)": a path for holders, no degree asked
+        if _ABBREVIATION.fullmatch(m.group(0)) and not _ACRO_STRONG.match(text, m.end()):
+            # "MS," or "BA)" is a degree only on a line that speaks of degrees.
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            line = text[line_start : line_end if line_end != -1 else len(text)]
+            rest = line[: m.start() - line_start] + " " + line[m.end() - line_start :]
+            if not _DEGREE_WORDS.search(rest):
+                continue
         pref = _is_preferred(text, m.start(), m.end())
         if m.group("list"):
             letters = re.findall(r"[학석박]", m.group("list"))
@@ -149,16 +191,79 @@ def _degree_mentions(text: str) -> Iterable[tuple[str, bool]]:
         yield code, pref
 
 
+# Alternatives in one requirement: "석사 이상 또는 학사 + 경력 3년", "3년 경력 또는 석사".
+_ALTERNATIVE = re.compile(r"\s*(?:,\s*)?(?:또\s*는|혹\s*은|\bor\b|이\s*거\s*나)\s*", re.I)
+
+
+def _alternatives(line: str) -> list[str] | None:
+    """The alternatives of a line that offers a degree or experience as a choice, or None.
+
+    Only a line whose alternatives mix degrees and years of experience counts ("박사 또는
+    석사 + 경력 3년", "3년 경력 또는 석사"); "또는" between majors ("원자력공학 또는 기계공학
+    석사", "BS/MS in EE or CS with 8+ years") or before words that are no path ("석사 또는
+    이에 준하는 역량") joins no alternatives."""
+    pattern = _major_vocab().pattern
+    parts: list[str] = []
+    last = 0
+    for m in _ALTERNATIVE.finditer(line):
+        left, right = line[last : m.start()], line[m.end() :]
+        tail = [h for h in pattern.finditer(left) if not left[h.end() :].strip(" )")]
+        head = pattern.match(right)
+        if tail and head:
+            continue  # majors in a row, not paths
+        parts.append(line[last : m.start()])
+        last = m.end()
+    parts.append(line[last:])
+    paths: list[str] = []
+    for p in parts:
+        is_path = any(True for _ in _degree_mentions(p)) or _years_in(p) is not None
+        if is_path or not paths:
+            paths.append(p)
+        else:
+            paths[-1] += " " + p  # no degree, no years: part of the path before it
+    if paths and not (any(True for _ in _degree_mentions(paths[0])) or _years_in(paths[0])
+                      is not None) and len(paths) > 1:  # fmt: skip
+        paths[1] = paths[0] + " " + paths[1]
+        paths = paths[1:]
+    if len(paths) < 2:
+        return None
+    degrees = [any(True for _ in _degree_mentions(p)) for p in paths]
+    years = [_years_in(p) is not None for p in paths]
+    if (
+        any(degrees)
+        and any(years)
+        and not all(d and not y for d, y in zip(degrees, years, strict=True))
+    ):
+        return paths
+    return None
+
+
+def _line_degrees(line: str) -> list[str]:
+    """Required degrees of one line; a line of alternatives gives its least demanding one, and
+    nothing when one alternative needs no degree ("3년 경력 또는 석사")."""
+    alts = _alternatives(line)
+    if alts is None:
+        return [code for code, pref in _degree_mentions(line) if not pref]
+    lowest: list[str] = []
+    for alt in alts:
+        got = [code for code, pref in _degree_mentions(alt) if not pref]
+        if not got:
+            return []  # an alternative without a degree: the line sets no minimum
+        lowest.append(min(got, key=_RANK.__getitem__))
+    return [min(lowest, key=_RANK.__getitem__)]
+
+
 def education_level(text: str, *, section: bool = False) -> str | None:
     """Minimum degree required (PHD, MASTER, BACHELOR, ASSOC, HS), "ANY" for 학력무관, or None.
 
     ``section=True`` says the text is the education section itself, where a bare "무관" is
-    enough for ANY. Degrees marked as preferred ("석사 우대", "(석사 우대)") are ignored.
+    enough for ANY. Degrees marked as preferred ("석사 우대", "(석사 우대)") are ignored, and
+    alternatives give their least demanding degree ("석사 이상 또는 학사 + 경력 3년" → BACHELOR).
     """
     if not text:
         return None
     s = normalize_text(text)
-    required = [code for code, pref in _degree_mentions(s) if not pref]
+    required = [code for line in s.splitlines() for code in _line_degrees(line)]
     if required:
         return min(required, key=_RANK.__getitem__)
     if _EDU_ANY.search(s):
@@ -204,11 +309,73 @@ _EXP_ANY = re.compile(
 )
 
 
+# "5년차 스타트업", "설립 12년 차", "창립 20년": the company's age, not a requirement.
+_COMPANY_AGE = re.compile(
+    r"(?:설\s*립|창\s*립|창\s*업|업\s*력)\s*\d{1,3}\s*년\s*(?:차|째)?"
+    r"|\d{1,3}\s*년\s*(?:차|째)?\s*(?:된\s*|의\s*)?(?:스\s*타\s*트\s*업|기\s*업|회\s*사|벤\s*처|법\s*인"
+    r"|업\s*체)",
+)
+# A bracket that narrows the main requirement: "경력 5년 이상 (그중 ML 인프라 2년 이상)",
+# "(클라우드 보안 2년 이상 포함)" — its years are part of the others, not an alternative.
+_SUBSET = re.compile(r"\(([^()]*)\)")
+_SUBSET_WORDS = re.compile(r"그\s*중|이\s*중|포\s*함|중\s")
+
+
+def _masked(line: str) -> list[tuple[int, int]]:
+    """Spans of a line whose years say nothing of the candidate (company age, subsets)."""
+    spans = [m.span() for m in _COMPANY_AGE.finditer(line)]
+    for m in _SUBSET.finditer(line):
+        if _SUBSET_WORDS.search(m.group(1)):
+            outside = line[: m.start()] + line[m.end() :]
+            if _EXP_YEARS.search(outside) or _EXP_EN.search(outside):
+                spans.append(m.span())
+    return spans
+
+
+def _line_years(line: str) -> list[int]:
+    """Years (and 0 for 신입) a line asks for, preferred clauses and masked spans left out."""
+    found: list[int] = []
+    masked = _masked(line)
+
+    def free(m: re.Match[str]) -> bool:
+        return not any(a <= m.start() < b for a, b in masked) and not _is_preferred(
+            line, m.start(), m.end()
+        )
+
+    taken: list[tuple[int, int]] = []
+    for m in _EXP_RANGE.finditer(line):
+        if free(m):
+            found.append(int(m.group(1)))
+        taken.append(m.span())
+    for m in _EXP_YEARS.finditer(line):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        n = int(m.group(1))
+        if n > 40 or not free(m):
+            continue
+        cmp = re.sub(r"\s", "", m.group("cmp") or "")
+        found.append(0 if cmp in ("이하", "미만") else n)
+    for m in _EXP_EN.finditer(line):
+        n = int(m.group(1))
+        if n <= 40 and free(m):
+            found.append(n)
+    for m in _NEWCOMER.finditer(line):
+        if free(m):
+            found.append(0)
+    return found
+
+
+def _years_in(text: str) -> int | None:
+    got = _line_years(text)
+    return min(got) if got else None
+
+
 def experience_years(text: str, *, section: bool = False) -> int | None:
     """Minimum years of experience: 신입 → 0, "경력 3년 이상" → 3, "3~5년" → 3, 무관 → None.
 
     Outside the experience section (``section=False``) a number counts only on a line that
-    speaks of experience (경력, 경험, 실무, years …); preferred clauses never count.
+    speaks of experience (경력, 경험, 실무, years …); preferred clauses never count. Over
+    alternatives the least demanding one counts: "관련 분야 3년 경력 또는 석사" → 0.
     """
     if not text:
         return None
@@ -217,29 +384,17 @@ def experience_years(text: str, *, section: bool = False) -> int | None:
     for line in s.splitlines():
         if not section and not _EXP_CONTEXT.search(line) and not _EXP_ALONE.match(line):
             continue
-        taken: list[tuple[int, int]] = []
-        for m in _EXP_RANGE.finditer(line):
-            if not _is_preferred(line, m.start(), m.end()):
-                found.append(int(m.group(1)))
-            taken.append(m.span())
-        for m in _EXP_YEARS.finditer(line):
-            if any(a <= m.start() < b for a, b in taken):
+        alts = _alternatives(line)
+        if alts is not None:
+            # A degree path without years needs no experience: it counts as 0.
+            per = [_years_in(a) for a in alts]
+            per = [0 if y is None and any(True for _ in _degree_mentions(a)) else y
+                   for a, y in zip(alts, per, strict=True)]  # fmt: skip
+            known = [y for y in per if y is not None]
+            if known:
+                found.append(min(known))
                 continue
-            n = int(m.group(1))
-            if n > 40 or _is_preferred(line, m.start(), m.end()):
-                continue
-            cmp = re.sub(r"\s", "", m.group("cmp") or "")
-            if cmp in ("이하", "미만"):
-                found.append(0)
-                continue
-            found.append(n)
-        for m in _EXP_EN.finditer(line):
-            n = int(m.group(1))
-            if n <= 40 and not _is_preferred(line, m.start(), m.end()):
-                found.append(n)
-        for m in _NEWCOMER.finditer(line):
-            if not _is_preferred(line, m.start(), m.end()):
-                found.append(0)
+        found += _line_years(line)
     if _EXP_ANY.search(s) and (not found or min(found) == 0 and not _has_number_req(s)):
         return None
     return min(found) if found else None
@@ -259,12 +414,18 @@ class _MajorVocab:
     pattern: re.Pattern[str]
     codes: dict[str, str]  # lower-cased alias → code
     version: str
+    generic: frozenset[str] = frozenset()  # "engineering": a major only on its own
 
 
 def _yaml(name: str) -> Any:
     import yaml
 
     return yaml.safe_load((_HERE / name).read_text(encoding="utf-8"))
+
+
+# A short Hangul major name runs on only into a major suffix or a particle: "전자과", "화학을",
+# "전자·제어 계열" — not "전자금융", "전기차", "화학물질".
+_SHORT_MAJOR_NEXT = "과계학공전관분및등또이을를의쪽와로으은는가자"
 
 
 @lru_cache(maxsize=1)
@@ -278,7 +439,7 @@ def _major_vocab() -> _MajorVocab:
             codes.setdefault(a.lower(), m["code"])
             if re.fullmatch(r"[A-Z]{2,4}", a):
                 cased.add(a)
-    acronyms, latin, hangul = [], [], []
+    acronyms, latin, hangul, short = [], [], [], []
     for a in sorted(codes, key=len, reverse=True):
         original = next((c for c in cased if c.lower() == a), None)
         if original:
@@ -287,20 +448,24 @@ def _major_vocab() -> _MajorVocab:
             latin.append(re.escape(a))
         else:
             # OCR may split a Hangul word ("화학 공학"), so letters may have spaces between.
-            hangul.append(r"\s*".join(re.escape(c) for c in a))
+            spaced = r"\s*".join(re.escape(c) for c in a)
+            (short if len(a) <= 3 else hangul).append(spaced)
     # One lookaround per group (not per alias) keeps compiling fast. Hangul: not inside a
-    # longer word on the left; 기계 not in 기계학습.
+    # longer word on the left; 기계 not in 기계학습; a short name not inside a longer word.
+    stop = r"(?!학습|어|번역|장비|설비|적|공정)"
     pattern = (
         rf"(?-i:(?<![A-Za-z])(?:{'|'.join(acronyms)})(?![A-Za-z]))"
         rf"|(?<![A-Za-z])(?:{'|'.join(latin)})(?![A-Za-z])"
-        rf"|(?<![가-힣])(?:{'|'.join(hangul)})(?!학습|어|번역|장비|설비|적|공정)"
+        rf"|(?<![가-힣])(?:{'|'.join(hangul)}){stop}"
+        rf"|(?<![가-힣])(?:{'|'.join(short)}){stop}(?:(?![가-힣])|(?=[{_SHORT_MAJOR_NEXT}]))"
     )
-    return _MajorVocab(re.compile(pattern, re.I), codes, str(data.get("version", "")))
+    generic = frozenset(str(w).lower() for w in data.get("generic_heads", []))
+    return _MajorVocab(re.compile(pattern, re.I), codes, str(data.get("version", "")), generic)
 
 
 _MAJOR_CONTEXT = re.compile(
-    r"전\s*공|학\s*과|계\s*열|학\s*위|학\s*사|석\s*사|박\s*사|major|degree|field|studies|bachelor"
-    r"|master|ph\.?\s?d|(?-i:\b[BM]\.?S\b)",
+    r"전\s*공(?!\s*정)|학\s*과|계\s*열|학\s*위|학\s*사|석\s*사|박\s*사|major|degree|field|studies"
+    r"|bachelor|master|ph\.?\s?d|(?-i:\b[BM]\.?S\b)",
     re.I,
 )
 _MAJOR_ANY = re.compile(
@@ -308,6 +473,14 @@ _MAJOR_ANY = re.compile(
     r"|any\s*major|major\s*not\s*required|all\s*majors",
     re.I,
 )
+# Words a list of majors is made of besides the names ("화공, 재료 등 관련 전공").
+_MAJOR_FILLER = re.compile(
+    r"또\s*는|및|등|혹\s*은|이\s*나|관\s*련|유\s*관|계\s*열|전\s*공\s*자?|학\s*과|학\s*부|분\s*야|\bor\b"
+    r"|\band\b|\brelated\b|\bin\b|[\W\d_]",
+    re.I,
+)
+_GENERIC_BEFORE = re.compile(r"([A-Za-z]+)\s+$")
+_GENERIC_OK_BEFORE = frozenset({"in", "or", "and", "of", "any", "related", "a", "an", "the"})
 
 
 def major_code(name: str) -> str | None:
@@ -316,37 +489,72 @@ def major_code(name: str) -> str | None:
     return _major_vocab().codes.get(key)
 
 
-def majors(text: str, *, section: bool = False) -> list[str] | None:
-    """Major codes in order of mention; [] for 전공무관; None when no major is stated.
+def _major_mentions(
+    text: str, *, section: bool = False, preferred: bool = False
+) -> tuple[list[str], list[str], bool]:
+    """(required majors, preferred majors, 전공무관?) in order of mention.
 
     Outside the major section only lines that speak of a major (전공, 학과, major, degree …)
-    are read, so "기계학습" or "물리 보안" in a duty line are not majors.
-    """
-    if not text:
-        return None
+    are read, and only in a clause that speaks of one or lists majors alone ("전공: 화학공학,
+    재료공학" — not "GMP 환경 QC 경력"). ``preferred=True`` reads 우대사항: all of it is
+    preferred."""
     s = normalize_text(text)
     v = _major_vocab()
-    out: list[str] = []
-    preferred: list[str] = []
+    required: list[str] = []
+    wished: list[str] = []
     any_major = False
     for line in s.splitlines():
         if not section and not _MAJOR_CONTEXT.search(line):
             continue
         if _MAJOR_ANY.search(line) or (section and _BARE_ANY.match(line)):
             any_major = True
-        for m in v.pattern.finditer(line):
+            continue  # "배터리 전기화학에 대한 이해 (전공 무관)": no major is asked
+        hits = list(v.pattern.finditer(line))
+        for m in hits:
             code = v.codes.get(_squeeze(m.group(0)).lower())
             if code is None:
                 continue
-            into = preferred if _is_preferred(line, m.start(), m.end()) else out
+            if m.group(0).lower() in v.generic:
+                before = _GENERIC_BEFORE.search(line, 0, m.start())
+                if before and before.group(1).lower() not in _GENERIC_OK_BEFORE:
+                    continue  # "data engineering field" is no engineering degree
+            if not section and not _in_major_clause(line, m, hits):
+                continue
+            into = wished if preferred or _is_preferred(line, m.start(), m.end()) else required
             if code not in into:
                 into.append(code)
-    if out:
-        return out
+    return required, [c for c in wished if c not in required], any_major
+
+
+def _in_major_clause(line: str, m: re.Match[str], hits: list[re.Match[str]]) -> bool:
+    """Whether the comma-delimited clause of ``m`` speaks of majors or only lists them."""
+    a = max((i + 1 for i, c in enumerate(line[: m.start()]) if c in ",;"), default=0)
+    b = next((i for i in range(m.end(), len(line)) if line[i] in ",;"), len(line))
+    clause = line[a:b]
+    if _MAJOR_CONTEXT.search(clause):
+        return True
+    for h in hits:
+        if a <= h.start() and h.end() <= b:
+            clause = clause.replace(h.group(0), " ")
+    return not _MAJOR_FILLER.sub("", clause)
+
+
+def majors(text: str, *, section: bool = False) -> list[str] | None:
+    """Major codes in order of mention; [] for 전공무관; None when no major is stated.
+
+    Outside the major section only lines that speak of a major (전공, 학과, major, degree …)
+    are read, so "기계학습" or "물리 보안" in a duty line are not majors. Majors named only as
+    a preference ("화학공학 전공자 우대") are returned when no other is: they still say which
+    field is sought.
+    """
+    if not text:
+        return None
+    required, wished, any_major = _major_mentions(text, section=section)
+    if required:
+        return required
     if any_major:
         return []
-    # Only preferred majors ("화학공학 전공자 우대"): they still say which field is sought.
-    return preferred or None
+    return wished or None
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,12 +572,16 @@ _EMPLOYMENT = re.compile(
     r"(?P<INTERN>인\s*턴|intern(?:ship)?)"
     r"|(?P<DISPATCH>파\s*견|dispatch(?:ed)?|agency\s*worker)"
     r"|(?P<PART_TIME>아\s*르\s*바\s*이\s*트|시\s*간\s*제|파\s*트\s*타\s*임|part[\s-]*time)"
-    r"|(?P<CONTRACT>계\s*약\s*직|기\s*간\s*제|촉\s*탁|계\s*약|contract(?:or|\s*position)?\b"
-    r"|fixed[\s-]*term|temporary)"
-    r"|(?P<REGULAR>정\s*규\s*직|정\s*규|permanent|full[\s-]*time|regular\s*(?:position|employee))",
+    # 고용24's "기간의 정함이 있는/없는 근로계약" is a fixed-term or a permanent contract.
+    r"|(?P<CONTRACT>계\s*약\s*직|기\s*간\s*제|촉\s*탁|기\s*간\s*의\s*정\s*함\s*이\s*있\s*는"
+    r"(?:\s*근\s*로\s*계\s*약)?|계\s*약|contract(?:or|\s*position)?\b|fixed[\s-]*term|temporary)"
+    r"|(?P<REGULAR>정\s*규\s*직|정\s*규|기\s*간\s*의\s*정\s*함\s*이\s*없\s*는"
+    r"(?:\s*근\s*로\s*계\s*약)?|permanent|full[\s-]*time|regular\s*(?:position|employee))",
     re.I,
 )
 _CONVERSION = re.compile(r"^\s*(?:으로|로)?\s*(?:전\s*환|conversion|convert)", re.I)
+# A term in the employment section ("계약기간: 2년", "근무기간: 임용일로부터 1년") is a contract.
+_TERM = re.compile(r"\d+\s*(?:년|개\s*월)|임\s*용\s*일\s*로\s*부\s*터|\d{4}\s*[.\-/]\s*\d{1,2}")
 
 
 def employment_type(text: str) -> str | None:
@@ -412,11 +624,23 @@ def _place_vocab() -> tuple[re.Pattern[str], dict[str, str]]:
     ordered = sorted(names, key=len, reverse=True)
     latin = [re.escape(a) for a in ordered if re.search(r"[a-z]", a)]
     hangul = [re.escape(a) for a in ordered if not re.search(r"[a-z]", a)]
+    short = [a for a in hangul if len(a) <= 2]
+    longer = [a for a in hangul if len(a) > 2]
     pattern = (
         rf"(?<![A-Za-z])(?:{'|'.join(latin)})(?![a-z])"
-        rf"|(?<![가-힣])(?:{'|'.join(hangul)})"
+        rf"|(?<![가-힣])(?:{'|'.join(longer)})"
+        rf"|(?<![가-힣])(?:{'|'.join(short)})(?:(?![가-힣])|(?=[{_SHORT_PLACE_NEXT}]))"
     )
     return re.compile(pattern, re.I), names
+
+
+# A two-letter place name runs on only into an address word or a particle ("화성시", "오창읍",
+# "판교역", "울산공장", "서울대") — not into another word ("음성인식", "구리배선").
+_SHORT_PLACE_NEXT = "시군구읍면동리로길역항만산공캠사본연센테일권점국대도에의은는과와로"
+# "Seoul, Korea (Pangyo office)": the office named in brackets is the workplace.
+_OFFICE = re.compile(
+    r"\(([^()]*(?:office|사무실|사무소|사업장|본사|연구소|캠퍼스|근무)[^()]*)\)", re.I
+)
 
 
 def regions(text: str) -> list[str]:
@@ -433,7 +657,14 @@ def regions(text: str) -> list[str]:
 
 
 def region(text: str) -> str | None:
-    """시·도 code of the first place named ("경기 화성시" → "41", "오창" → "43") or None."""
+    """시·도 code of the first place named ("경기 화성시" → "41", "오창" → "43") or None; a
+    place named as the office in brackets wins ("Seoul (Pangyo office)" → "41")."""
+    if not text:
+        return None
+    first_line = next((ln for ln in text.splitlines() if regions(ln)), "")
+    office = _OFFICE.search(first_line)
+    if office and regions(office.group(1)):
+        return regions(office.group(1))[0]
     found = regions(text)
     return found[0] if found else None
 
@@ -551,8 +782,9 @@ def salary(text: str) -> Salary:
             values.append((a, b, v))
     values = [(a, b, v) for a, b, v in values if v > 0]
     if not values or period in ("hour", "day"):
-        # Hourly and daily pay are not expressed in 만원; the raw text keeps them.
-        return Salary(None, None, period, raw[:300])
+        # Hourly and daily pay are not expressed in 만원; the raw text keeps them. "연봉 협의"
+        # states no pay, so no period either.
+        return Salary(None, None, period if period in ("hour", "day") else None, raw[:300])
     if period is None:
         period = "year" if max(v for _, _, v in values) >= 1000 else None
     lo = hi = None
@@ -609,25 +841,40 @@ def _round(v: float | None) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 # Where each attribute is looked for, in order; the first source with a finding wins.
+# Education and experience are never read from 우대사항: a degree or years there are wishes.
 _SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
     # the last group catches postings whose headings OCR garbled, so their lines fell elsewhere
-    "education": (("education",), ("requirements", "major"), ("position", "other", "conditions"),
-                  ("duties", "company", "application", "process", "benefits", "preferred")),
+    "education": (("education",), ("requirements", "major", "experience"),
+                  ("position", "other", "conditions"),
+                  ("duties", "company", "application", "process", "benefits")),
     "experience": (("experience",), ("requirements",), ("position", "other", "conditions"),
-                   ("duties", "company", "application", "process", "benefits", "preferred")),
-    "majors": (("major",), ("education", "requirements", "conditions"), ("position", "other"),
-               ("duties", "company", "application", "process", "benefits")),
-    "employment": (("employment",), ("conditions", "position", "other")),
+                   ("duties", "company", "application", "process", "benefits")),
+    "majors": (("major",), ("education", "requirements", "conditions", "experience"),
+               ("position", "other"), ("duties", "company", "application", "process", "benefits")),
+    "employment": (("employment",), ("conditions", "position", "other"), ("benefits",)),
     "region": (("location",), ("conditions",), ("position", "other")),
     "salary": (("salary",), ("conditions",), ("other", "position")),
-}
+}  # fmt: skip
+
+
+def _source_text(by_section: dict[str, str], attr: str, group: tuple[str, ...]) -> str:
+    parts = []
+    for sec in group:
+        text = by_section.get(sec)
+        if not text:
+            continue
+        if attr == "education" and sec == "experience":
+            # A "경력 요건" block that also says "학사 이상": its lines without years.
+            text = "\n".join(ln for ln in text.splitlines() if not _line_years(normalize_text(ln)))
+        parts.append(text)
+    return "\n".join(p for p in parts if p)
 
 
 def _first(by_section: dict[str, str], attr: str, fn: Any) -> Any:
     """The first finding of ``fn`` over the attribute's sources (see _SOURCES)."""
     own = _SOURCES[attr][0]
     for group in _SOURCES[attr]:
-        text = "\n".join(by_section[s] for s in group if s in by_section)
+        text = _source_text(by_section, attr, group)
         if not text:
             continue
         if attr in ("education", "experience", "majors"):
@@ -638,6 +885,39 @@ def _first(by_section: dict[str, str], attr: str, fn: Any) -> Any:
         if value is not None and (value != [] or attr == "majors"):
             return value
     return None
+
+
+def _employment(by_section: dict[str, str]) -> str | None:
+    """The first type stated; else CONTRACT when the employment section gives a term only
+    ("계약기간: 2년", "근무기간: 임용일로부터 1년") — a stated type anywhere wins ("인턴")."""
+    found = _first(by_section, "employment", employment_type)
+    if found is None and _TERM.search(normalize_text(by_section.get("employment", ""))):
+        return "CONTRACT"
+    return found
+
+
+def _majors(by_section: dict[str, str]) -> tuple[list[str] | None, list[str]]:
+    """(majors, majors_preferred): the required majors of the first source that states any
+    (or [] for 전공무관), else the preferred ones; and the majors named only as preferences,
+    in 우대사항 or in "… 전공자 우대" clauses of the other sources."""
+    required: list[str] | None = None
+    wished: list[str] = []
+    own = _SOURCES["majors"][0]
+    for group in _SOURCES["majors"]:
+        text = _source_text(by_section, "majors", group)
+        if not text:
+            continue
+        req, pref, any_major = _major_mentions(text, section=group == own)
+        wished += [c for c in pref if c not in wished]
+        if required is None and (req or any_major):
+            required = req
+    if by_section.get("preferred"):
+        _, pref, _ = _major_mentions(by_section["preferred"], preferred=True)
+        wished += [c for c in pref if c not in wished]
+    wished = [c for c in wished if c not in (required or [])]
+    if required is None:
+        return (wished or None), wished
+    return required, wished
 
 
 def _pay(by_section: dict[str, str]) -> Salary:
@@ -657,7 +937,8 @@ def _pay(by_section: dict[str, str]) -> Salary:
 
 def extract_rules(sections: pl.DataFrame) -> pl.DataFrame:
     """One row per posting: education, majors, experience_min_years, employment_type, region,
-    salary_min / salary_max (만원 per salary_period) and salary_text, from ``segment`` output.
+    salary_min / salary_max (만원 per salary_period), salary_text and majors_preferred, from
+    ``segment`` output (lines of one line number keep their order).
     """
     missing = {"posting_id", "section", "text"} - set(sections.columns)
     if missing:
@@ -667,7 +948,7 @@ def extract_rules(sections: pl.DataFrame) -> pl.DataFrame:
         )
     text = pl.col("text")
     if "line_no" in sections.columns:
-        text = text.sort_by("line_no")
+        text = text.sort_by("line_no", maintain_order=True)
     grouped = sections.group_by("posting_id", "section", maintain_order=True).agg(
         text.str.join("\n")
     )
@@ -677,18 +958,20 @@ def extract_rules(sections: pl.DataFrame) -> pl.DataFrame:
     rows = []
     for pid, by_section in per_posting.items():
         pay = _pay(by_section)
+        required_majors, preferred_majors = _majors(by_section)
         rows.append(
             {
                 "posting_id": pid,
                 "education": _first(by_section, "education", education_level),
-                "majors": _first(by_section, "majors", majors),
+                "majors": required_majors,
                 "experience_min_years": _first(by_section, "experience", experience_years),
-                "employment_type": _first(by_section, "employment", employment_type),
+                "employment_type": _employment(by_section),
                 "region": _first(by_section, "region", region),
                 "salary_min": pay.min,
                 "salary_max": pay.max,
                 "salary_period": pay.period,
                 "salary_text": pay.text,
+                "majors_preferred": preferred_majors,
             }
         )
     return pl.DataFrame(rows, schema=RULES_SCHEMA)
