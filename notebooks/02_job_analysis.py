@@ -70,7 +70,11 @@ ingested = postings.ingest_folder(
     cache_dir=cache / "ingest", quiet=True,
 )  # fmt: skip
 tagger = tg.load_or_fit(cache, llm=llm if use_llm else None, llm_cache_dir=cache / "llm")
-extracted = tg.extract(ingested.postings, tagger, cache_dir=cache / "extract")
+# the posting's field decides homonyms (ADC in a chip posting is a converter, not an antibody)
+extracted = tg.extract(
+    ingested.postings.join(index.select("posting_id", "field_code"), on="posting_id", how="left"),
+    tagger, cache_dir=cache / "extract",
+)  # fmt: skip
 families = comp.assign_job_families(index, extracted)
 df = comp.posting_frame(index, extracted, families, period=period)
 pl.DataFrame([ingested.summary() | {"by_method": str(ingested.summary()["by_method"])}]).rename(
@@ -148,6 +152,23 @@ by_job = comp.prevalence_table(df.filter(pl.col("field_code") == field),
 labels.labelled(by_job.display("ko"), "job_family", "code").select(
     "job_family_ko", "code_ko", pl.col("n").alias("공고 수"), pl.col("prevalence").alias("비율")
 )
+
+# %% [markdown]
+# ### 택소노미에 없는 역량 (미매핑 언급)
+# 공고가 요구하지만 역량 택소노미에 코드가 없는 표현을 정규화해 공고 수와 함께 보여 줍니다
+# (개인정보는 가린 뒤 집계하고, 최소 공고 수 미만은 비공개). 택소노미 확장 후보는
+# `talent taxonomy suggest`로 만듭니다.
+
+# %%
+print(f"역량 택소노미 버전: {taxonomy.version('competencies')} · 이 분야 역량 언급 중 코드 없는 비율: "
+      f"{comp.unmapped_share(df.filter(pl.col('field_code') == field))}")  # fmt: skip
+demand["unmapped_mentions"].table.sort("n", descending=True, nulls_last=True).head(top_n)
+
+# %%
+unmapped_cs = comp.common_vs_specific(df, level="unmapped")
+unmapped_cs.filter((pl.col("field_code") == field) & (pl.col("role") != "other")).select(
+    pl.col("code").alias("mention"), "role", "n", "prevalence", "z"
+).sort("role", "z", descending=[False, True]).head(top_n)
 
 # %% [markdown]
 # ## 4. 공통 역량과 분야 특화 역량

@@ -185,6 +185,31 @@ def _cmd_openalex_import(args: argparse.Namespace) -> int:
     return 1 if res.failed else 0
 
 
+def _cmd_taxonomy_suggest(args: argparse.Namespace) -> int:
+    from talentlib.postings import mentions
+
+    backend = None
+    if args.llm:
+        from talentlib.postings import llm
+
+        backend = llm.get_backend(args.llm)
+    try:
+        entries = mentions.suggest_from_files(
+            args.postings, llm=backend, cache_dir=args.cache_dir, min_postings=args.min_postings,
+            top=args.top, quiet=args.quiet,
+        )  # fmt: skip
+    except FileNotFoundError as e:
+        raise UserError(f"{e} — give posting files or folders (talent taxonomy suggest DIR)") from e
+    out = mentions.write_suggestions(entries, args.out)
+    if not args.quiet:
+        n_new = sum(e["proposal"] == "new_code" for e in entries)
+        print(
+            f"택소노미 제안 {len(entries)}건 (새 코드 {n_new} · 기존 코드 동의어 {len(entries) - n_new}): "
+            f"{out}"
+        )
+    return 0
+
+
 def _year_range(text: str) -> tuple[int, int]:
     a, _, b = text.partition("-")
     try:
@@ -434,6 +459,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--out", help="report folder (default RUN_DIR/check/)")
     c.set_defaults(func=_cmd_check_release)
+
+    t = sub.add_parser(
+        "taxonomy",
+        parents=[common],
+        help="curate the competency taxonomy: suggest codes and synonyms from postings",
+        description="Work with the competency taxonomy. `talent taxonomy suggest --help` for details.",
+    )
+    t_sub = t.add_subparsers(dest="taxonomy_command", metavar="ACTION", required=True)
+    ts = t_sub.add_parser(
+        "suggest",
+        parents=[common],
+        help="rank competency mentions the taxonomy has no code for and propose codes/synonyms",
+        description="Read job postings (txt, HTML, PDF, images), find the competency mentions\n"
+        "that no code of data_contracts/taxonomy/competencies.yaml covers, rank them by number\n"
+        "of postings and fields, and write proposals a curator can accept: synonyms of existing\n"
+        "codes (fuzzy neighbours) or new codes (field, kind guessed; named by the LLM when --llm\n"
+        "is given), each with masked example lines. Personal information is masked.",
+        epilog="examples:\n"
+        "  talent taxonomy suggest tests/fixtures/postings_dev --out suggestions.yaml\n"
+        "  talent taxonomy suggest postings/*.txt --out suggestions.csv --min-postings 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ts.add_argument("postings", nargs="+", metavar="POSTINGS", help="posting files or folders")
+    ts.add_argument(
+        "--out",
+        default="outputs/taxonomy_suggestions.yaml",
+        help="YAML (default) or .csv file (default outputs/taxonomy_suggestions.yaml)",
+    )
+    ts.add_argument("--min-postings", type=int, default=1, help="keep mentions seen in N+ postings")
+    ts.add_argument("--top", type=int, default=200, help="at most this many suggestions (200)")
+    ts.add_argument("--llm", metavar="SPEC", help="LLM backend to name new codes (gemma, openai:…)")
+    ts.add_argument("--cache-dir", metavar="DIR", help="ingest cache (OCR results)")
+    ts.set_defaults(func=_cmd_taxonomy_suggest)
 
     e = sub.add_parser(
         "eval-postings",

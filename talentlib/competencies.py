@@ -28,6 +28,7 @@ level (``level="group"``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,7 @@ import numpy as np
 import polars as pl
 
 from talentlib import labels, privacy, taxonomy
+from talentlib.postings.tagger import MENTION_TYPE
 
 __all__ = [
     "EXPERIENCE_BANDS",
@@ -53,6 +55,9 @@ __all__ = [
     "posting_frame",
     "prevalence",
     "prevalence_table",
+    "unmapped_mentions_table",
+    "unmapped_norms",
+    "unmapped_share",
 ]
 
 ANALYSIS_SCHEMA = {
@@ -66,6 +71,9 @@ ANALYSIS_SCHEMA = {
     "majors": pl.List(pl.String),
     "experience_min_years": pl.Int32,
     "competencies": pl.List(pl.String),
+    # open-vocabulary mentions (postings.tagger.extract): {text, norm, code (null: not in the
+    # taxonomy), section}; empty when extraction did not give them
+    "mentions": pl.List(MENTION_TYPE),
 }
 # Experience bands (code, ko): null years = 무관/not stated, 0 = 신입.
 EXPERIENCE_BANDS = ("ANY", "NEW", "Y1_2", "Y3_5", "Y6_9", "Y10P")  # names: talentlib.labels
@@ -126,8 +134,10 @@ def posting_frame(
         ]
     )
     ex = extracted.select(
-        "posting_id", "education", "majors", "experience_min_years", "competencies"
-    )
+        "posting_id", "education", "majors", "experience_min_years", "competencies",
+        pl.col("mentions") if "mentions" in extracted.columns
+        else pl.lit([], dtype=ANALYSIS_SCHEMA["mentions"]).alias("mentions"),
+    )  # fmt: skip
     df = base.join(ex, on="posting_id", how="inner")
     if job_families is not None:
         df = df.join(job_families.select("posting_id", "job_family"), on="posting_id", how="left")
@@ -141,6 +151,7 @@ def posting_frame(
         .with_columns(
             pl.col("majors").fill_null([]),
             pl.col("competencies").fill_null([]),
+            pl.col("mentions").fill_null([]),
             experience_band(),
         )
         .select([*ANALYSIS_SCHEMA, "experience_band"])
@@ -175,7 +186,8 @@ def demand_tables(
 ) -> dict[str, privacy.DisclosedTable]:
     """The field's demand tables, disclosed: postings by job family, by company size, by
     company (pseudonymous id), job family × company size, by education, by major (a posting
-    counts once per major it names), by experience band; and companies by size."""
+    counts once per major it names), by experience band; companies by size; and, when the
+    frame has mentions, the most frequent mentions without a code (unmapped_mentions_table)."""
     f = df.filter(pl.col("field_code") == field)
     majors = (
         f.select("posting_id", pl.col("majors").list.unique())
@@ -223,6 +235,9 @@ def demand_tables(
             _count(f, ["experience_band"]), count="postings", rows="experience_band", rules=rules
         ),
     }
+    if "mentions" in f.columns:
+        # beside the codes: what postings ask for that the taxonomy has no code for
+        out["unmapped_mentions"] = unmapped_mentions_table(f, ["field_code"], rules=rules)
     return out
 
 
@@ -231,9 +246,37 @@ def demand_tables(
 # --------------------------------------------------------------------------------------------
 
 
+def unmapped_norms(df: pl.DataFrame) -> pl.Series:
+    """Per posting, the distinct normalised mentions that have no code in the taxonomy, masked
+    (talentlib.pii.mask_pii) and without any that held personal information."""
+    from talentlib.pii import PII_LABELS, mask_pii_expr
+
+    if "mentions" not in df.columns:
+        return pl.Series("unmapped", [[] for _ in range(df.height)], pl.List(pl.String))
+    pii = "|".join(re.escape(v) for v in PII_LABELS.values())
+    norms = (
+        df.select(pl.int_range(pl.len()).alias("_i"), pl.col("mentions"))
+        .explode("mentions")
+        .with_columns(
+            pl.col("mentions").struct.field("norm").alias("norm"),
+            pl.col("mentions").struct.field("code").alias("code"),
+        )  # fmt: skip
+        .filter(pl.col("norm").is_not_null() & pl.col("code").is_null())
+        .with_columns(mask_pii_expr(pl.col("norm")).alias("masked"))
+        .filter(~pl.col("masked").str.contains(pii) & (pl.col("masked") == pl.col("norm")))
+        .group_by("_i")
+        .agg(pl.col("masked").unique(maintain_order=True))
+    )
+    out = pl.DataFrame({"_i": range(df.height)}).join(norms, on="_i", how="left")
+    return out.sort("_i")["masked"].fill_null([]).alias("unmapped")
+
+
 def _mentions(df: pl.DataFrame, level: str = "code", keep: Sequence[str] = ()) -> pl.DataFrame:
-    """One row per (posting, competency) — or parent group with ``level="group"``."""
+    """One row per (posting, competency) — or parent group with ``level="group"``, or
+    normalised mention without a code with ``level="unmapped"`` (in the ``code`` column)."""
     cols = list(dict.fromkeys(["posting_id", "field_code", "company_id", *keep]))
+    if level == "unmapped":
+        return df.select(*cols, unmapped_norms(df).alias("code")).explode("code").drop_nulls("code")
     m = df.select(*cols, pl.col("competencies").alias("code")).explode("code").drop_nulls("code")
     if level == "group":
         groups = {
@@ -242,7 +285,7 @@ def _mentions(df: pl.DataFrame, level: str = "code", keep: Sequence[str] = ()) -
         m = m.with_columns(pl.col("code").replace_strict(groups, default=None)).drop_nulls("code")
         m = m.unique(["posting_id", "code"], maintain_order=True)
     elif level != "code":
-        raise ValueError("level is 'code' or 'group'")
+        raise ValueError("level is 'code', 'group' or 'unmapped'")
     return m
 
 
@@ -298,6 +341,49 @@ def prevalence_table(
         rules=rules,
         margins=False,  # a posting has many competencies: sums over codes are not totals
     )
+
+
+def unmapped_mentions_table(
+    df: pl.DataFrame,
+    by: Sequence[str] = ("field_code",),
+    *,
+    top: int | None = 30,
+    rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008
+) -> privacy.DisclosedTable:
+    """What employers ask for that the taxonomy has no code for: per group (default: field)
+    the ``top`` most frequent normalised mentions without a code, with the number of postings
+    asking for each (n) and their share — disclosed as ``prevalence_table`` is. Mentions are
+    masked (talentlib.pii) and any that held personal information is left out, so the table
+    holds no text that could identify a person."""
+    by = list(by)
+    p = prevalence(df, by, "unmapped")
+    if top is not None:
+        p = p.with_columns(pl.col("n").rank("ordinal", descending=True).over(by).alias("_r"))
+        p = p.filter(pl.col("_r") <= top).drop("_r")
+    p = p.rename({"code": "mention"})
+    return privacy.disclose(
+        p.select(*by, "mention", "n", "prevalence", "top2_company_share"),
+        count="n",
+        rows=[*by, "mention"] if len(by) > 1 else by,
+        cols="mention" if len(by) == 1 else None,
+        magnitudes=["prevalence"],
+        top_share="top2_company_share",
+        rules=rules,
+        margins=False,  # a posting has many mentions: sums over mentions are not totals
+    )
+
+
+def unmapped_share(df: pl.DataFrame) -> float | None:
+    """Share of the distinct (posting, mention) pairs that have no code (None: no mentions)."""
+    if "mentions" not in df.columns:
+        return None
+    m = (
+        df.select("posting_id", "mentions").explode("mentions").drop_nulls("mentions")
+        .select("posting_id", pl.col("mentions").struct.field("norm").alias("norm"),
+                pl.col("mentions").struct.field("code").alias("code"))
+        .unique(["posting_id", "norm"])
+    )  # fmt: skip
+    return round(float(m["code"].is_null().mean()), 4) if m.height else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -613,7 +699,11 @@ def select_postings(
             f"no posting index at {path}; generate a dataset with `talent synth` or pass the "
             "folder that holds postings/job_postings.parquet"
         )
-    index = pl.read_parquet(path)
+    try:
+        index = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as e:
+        first = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{path}: not a readable Parquet posting index ({first})") from None
     if sources:
         index = index.filter(pl.col("source").is_in(list(sources)))
     if formats:
@@ -692,6 +782,8 @@ def key_numbers(
         .head(10)
         .to_list(),
         "common_competencies": sorted(cs.filter(pl.col("role") == "common")["code"].unique()),
+        "taxonomy_version": taxonomy.version("competencies"),
+        "unmapped_mention_share": unmapped_share(df.filter(pl.col("field_code") == field)),
     }
     if ingested is not None:
         out["files_read"] = int(ingested.n_ok)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -188,3 +189,72 @@ def test_job_family_classifier_within_field() -> None:
     assert clf.predict(["셀 설계 선임"], [["BATT-CELLDES"]]) == ["BATT_CELL"]
     # restricted to the posting's field, an AI-looking title in BATT gets a BATT family
     assert clf.predict(["ML 엔지니어"], [["AI-ML"]], ["BATT"])[0].startswith("BATT_")
+
+
+def _with_mentions() -> pl.DataFrame:
+    """BATT postings ask for 셀 밸런싱 (no code) in 60 %, SEMI for PCB 설계 (no code) in 50 %;
+    every third posting also has a mention that is a phone number (it must never be shown)."""
+    df = _constructed()
+
+    def ms(pid: str, field: str, i: int) -> list[dict[str, str | None]]:
+        out: list[dict[str, str | None]] = [
+            {"text": "Python", "norm": "python", "code": "C-PY", "section": "required"}
+        ]
+        if field == "BATT" and i % 5 < 3:
+            out.append({"text": "셀 밸런싱", "norm": "셀 밸런싱", "code": None, "section": "duty"})
+        if field == "SEMI" and i % 2:
+            out.append({"text": "PCB 설계", "norm": "pcb 설계", "code": None, "section": "duty"})
+        if field == "SEMI" and i == 1:
+            out.append({"text": "Zorblax", "norm": "zorblax", "code": None, "section": "duty"})
+        if i % 3 == 0:
+            out.append({"text": "010-1234-5678", "norm": "010-1234-5678", "code": None,
+                        "section": "duty"})  # fmt: skip
+        return out
+
+    mentions = [
+        ms(p, f, int(p[-4:]))
+        for p, f in zip(df["posting_id"].to_list(), df["field_code"].to_list(), strict=True)
+    ]
+    return df.with_columns(pl.Series("mentions", mentions, dtype=comp.ANALYSIS_SCHEMA["mentions"]))
+
+
+def test_unmapped_mentions_are_reported_beside_codes_and_disclosed() -> None:
+    df = _with_mentions()
+    rules = privacy.DisclosureRules(min_count=5, min_count_magnitude=10)
+    t = comp.unmapped_mentions_table(df, rules=rules)
+    assert isinstance(t, privacy.DisclosedTable)
+    got = {(r["field_code"], r["mention"]): r for r in t.table.to_dicts()}
+    assert got[("BATT", "셀 밸런싱")]["n"] == 120
+    assert got[("SEMI", "zorblax")]["n_suppressed"]  # one posting: under the threshold
+    # (pcb 설계, 100 postings, may be suppressed as its complement in the SEMI row)
+    assert got[("SEMI", "pcb 설계")]["n"] in (100, None)
+    assert not any("1234" in m for _, m in got)  # a mention holding PII is never shown
+    demand = comp.demand_tables(df, "BATT", rules)
+    assert "unmapped_mentions" in demand
+    assert demand["unmapped_mentions"].table["mention"].to_list() == ["셀 밸런싱"]
+    assert comp.unmapped_share(df.filter(pl.col("field_code") == "AI")) is not None
+    # common vs field-specific works on unmapped mentions too
+    cs = comp.common_vs_specific(df, level="unmapped")
+    spec = cs.filter(pl.col("role") == "specific")
+    assert {("BATT", "셀 밸런싱"), ("SEMI", "pcb 설계")} <= set(
+        spec.select("field_code", "code").rows()
+    )
+
+
+def test_posting_frame_carries_mentions() -> None:
+    df = _with_mentions()
+    index = df.select("posting_id", "field_code", "company_id", "company_type", "posted_on")
+    ex = df.select("posting_id", "education", "majors", "experience_min_years", "competencies",
+                   "mentions")  # fmt: skip
+    out = comp.posting_frame(index, ex)
+    assert out["mentions"].list.len().sum() == df["mentions"].list.len().sum()
+    no_mentions = comp.posting_frame(index, ex.drop("mentions"))
+    assert no_mentions["mentions"].list.len().sum() == 0
+    assert comp.unmapped_mentions_table(no_mentions).table.height == 0
+
+
+def test_a_corrupt_posting_index_names_its_file(tmp_path: Path) -> None:
+    (tmp_path / "postings").mkdir()
+    (tmp_path / "postings" / "job_postings.parquet").write_bytes(b"PAR1 garbage")
+    with pytest.raises(ValueError, match="job_postings.parquet: not a readable Parquet"):
+        comp.select_postings(tmp_path)

@@ -93,3 +93,62 @@ def test_cli_error_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture
     assert rc == 1
     err = capsys.readouterr().err
     assert "no labels.jsonl" in err and "Traceback" not in err
+
+
+def test_open_vocab_scores_on_gold_mentions() -> None:
+    labels = [
+        {"posting_id": "a", "field_code": "BATT", "competencies": ["C-PY", "BATT-BMS"],
+         "gold": [
+             {"mention": "파이선", "norm": "python", "code": "C-PY", "section": "duty"},
+             {"mention": "BMS", "norm": "bms", "code": "BATT-BMS", "section": "duty"},
+             {"mention": "Zorblax 시뮬레이션", "norm": "zorblax 시뮬레이션", "code": None,
+              "section": "required"},
+             {"mention": "퀀텀글루", "norm": "퀀텀글루", "code": None, "section": "preferred"},
+         ]},
+    ]  # fmt: skip
+    extracted = pl.DataFrame(
+        {"posting_id": ["a"], "competencies": [["C-PY", "C-EMC"]],
+         "mentions": [[{"text": "파이선", "norm": "파이선", "code": "C-PY", "section": "duty"},
+                       {"text": "Zorblax", "norm": "zorblax", "code": None,
+                        "section": "required"}]]}
+    )  # fmt: skip
+    s = ev.open_vocab_scores(labels, extracted)
+    assert s["gold_mentions"] == 4
+    assert s["false_tags"] == pytest.approx(0.5)  # C-EMC is not asked for
+    assert s["mention_code_recall"] == pytest.approx(1 / 4)  # only C-PY of the four
+    # C-PY by code, Zorblax by norm (generic head "시뮬레이션" dropped): 2 of 4
+    assert s["mention_recall"] == pytest.approx(2 / 4)
+    assert s["mention_precision"] == pytest.approx(1.0)
+    assert s["coverage_gold"] == pytest.approx(0.5)
+    assert s["coverage_correct"] == pytest.approx(1.0)  # 파이선 and BMS map to their codes
+    assert ev.norm_match("aec-q100 인증", "aec-q100") and not ev.norm_match("pcb", "fpga")
+
+
+def test_current_truth_reads_labels_with_todays_taxonomy() -> None:
+    lab = {"field_code": "AI", "competencies": ["C-PY"],
+           "gold": [{"mention": "Python", "norm": "python", "code": "C-PY", "section": "duty"},
+                    {"mention": "PyTorch", "norm": "pytorch", "code": None, "section": "duty"},
+                    {"mention": "Zorblax", "norm": "zorblax", "code": None, "section": "duty"}]}  # fmt: skip
+    assert ev.current_truth(lab) == {"C-PY", "AI-PYTORCH"}
+
+
+def test_open_vocab_columns_on_the_dev_set(small_tagger: tg.CompetencyTagger,
+                                           tmp_path: Path) -> None:  # fmt: skip
+    import json
+    import shutil
+
+    src = Path(__file__).parent / "fixtures" / "postings_dev"
+    labels = [json.loads(x) for x in (src / "labels.jsonl").read_text("utf-8").splitlines()
+              if x.strip()][:6]  # fmt: skip
+    for lab in labels:
+        shutil.copy(src / lab["file"], tmp_path / lab["file"])
+    (tmp_path / "labels.jsonl").write_text(
+        "\n".join(json.dumps(lab, ensure_ascii=False) for lab in labels), encoding="utf-8"
+    )
+    res = ev.evaluate_set(tmp_path, dataset="dev", tagger=small_tagger, ocr=False)
+    row = res.table.row(0, named=True)
+    assert row["n_postings"] == 6 and row["gold_mentions"] > 50
+    assert row["mention_recall"] >= 0.6 and row["coverage"] is not None
+    assert 0 <= row["false_tags"] <= 0.5
+    # sets without gold mentions (the synthetic one) leave the columns empty
+    assert ev.to_display(res.table, "en").columns[-1] == "Gold mentions with a code"

@@ -201,3 +201,57 @@ def test_noise_channel_is_seeded() -> None:
     a = [n(line, np.random.default_rng(1)) for _ in range(3)]
     b = [n(line, np.random.default_rng(1)) for _ in range(3)]
     assert a == b
+
+
+def test_tag_lines_reads_homonyms_by_field(tagger: tg.CompetencyTagger) -> None:
+    """ADC in a chip posting is a data converter, not an antibody-drug conjugate."""
+    line = "10bit ADC/DAC 회로 설계"
+    semi, _, _ = tagger.tag_lines([line], fields=["SEMI"])
+    assert not any(c.startswith("BIO-") for c in semi[0]) and "SEMI-ANALOG" in semi[0]
+    bio, _, _ = tagger.tag_lines(["ADC 항체 접합 공정 개발"], fields=["BIO"])
+    assert "BIO-ANTIBODY" in bio[0]
+
+
+def test_spelling_variants_on_typed_text(tagger: tg.CompetencyTagger) -> None:
+    got = tagger.predict(["파이선 스크립트 기반 자동화", "셀 전압 제어 설계", "머신런닝 모델 개발"])
+    assert "C-PY" in got[0] and "C-CTRL" in got[1] and "AI-ML" in got[2]
+    closed = tg.CompetencyTagger(open_vocab=False)
+    assert "open_vocab" in closed.get_params() and closed.fingerprint() != tagger.fingerprint()
+
+
+def test_tag_sections_lists_mentions_with_and_without_code(tagger: tg.CompetencyTagger) -> None:
+    from talentlib.postings.sections import segment
+
+    text = (
+        "[주요업무]\n- Zorblax 기반 퀀텀글루 공정 설계\n- 리튬이온 배터리 셀 설계\n\n"
+        "[자격요건]\n- Python 활용 능력\n- 정보처리기사 우대\n\n[우대사항]\n- Zorblax 경험자\n"
+        "\n[문의]\n- 담당자 [전화번호]\n"
+    )
+    seg = segment(pl.DataFrame({"posting_id": ["P1"], "text": [text]}))
+    out = tg.tag_sections(seg, tagger, fields={"P1": "BATT"}).row(0, named=True)
+    ms = {m["norm"]: m for m in out["mentions"]}
+    assert ms["zorblax"]["code"] is None and ms["zorblax"]["section"] == "duty"
+    assert ms["python"]["code"] == "C-PY" and ms["python"]["section"] == "required"
+    assert any(m["section"] == "preferred" for m in out["mentions"])  # 우대 in 자격요건
+    assert not any("전화번호" in m["norm"] for m in out["mentions"])
+    assert set(tg.TAGS_SCHEMA) <= set(tg.tag_sections(seg, tagger).columns)
+
+
+def test_extract_uses_the_field_column(tagger: tg.CompetencyTagger, tmp_path: Path) -> None:
+    posts = pl.DataFrame(
+        {"posting_id": ["S", "B"], "text": ["[주요업무]\n- 10bit ADC/DAC 회로 설계"] * 2,
+         "method": ["text", "text"], "field_code": ["SEMI", "BIO"]}
+    )  # fmt: skip
+    out = {r["posting_id"]: r for r in tg.extract(posts, tagger, cache_dir=tmp_path).to_dicts()}
+    assert not any(c.startswith("BIO-") for c in out["S"]["competencies"])
+    assert out["S"]["mentions"] and "mentions" in out["B"]
+
+
+def test_company_intro_bullets_are_not_tagged(tagger: tg.CompetencyTagger) -> None:
+    """Bullets about what the company does are not what it asks of applicants."""
+    from talentlib.postings.sections import segment
+
+    text = "[회사 소개]\n• LLM 파인튜닝 및 RAG 구축 컨설팅 사업 수행\n[주요업무]\n• Kubernetes 운영"
+    frame = segment(pl.DataFrame({"posting_id": ["P"], "text": [text]}))
+    out = tg.tag_sections(frame, tagger).row(0, named=True)
+    assert "AI-RAG" not in out["competencies"] and "C-CONTAINER" in out["required"]

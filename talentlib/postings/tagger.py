@@ -23,6 +23,12 @@ LLM when a backend is set (``talentlib.postings.llm``, imported only then). A fi
 persisted by ``load_or_fit`` under a cache folder keyed by the taxonomy version, so warm runs
 skip training; ``extract`` runs sections → rules → tags over ingested postings with a
 per-posting result cache.
+
+With ``open_vocab`` (default) ``tag_lines`` also reads every line's open-vocabulary mentions
+(``talentlib.postings.mentions``): homonyms are read in the posting's field (ADC in a chip
+posting is a converter, not an antibody–drug conjugate), whole mentions are matched through
+morphology and typing slips on typed text too ("제어 설계", "파이선"), and mentions without a
+code are kept, so ``extract`` lists what a posting asks for even where the taxonomy is silent.
 """
 
 from __future__ import annotations
@@ -218,8 +224,15 @@ def _trigrams(key: str) -> set[str]:
 
 @lru_cache(maxsize=200_000)
 def exact_codes(line: str, name: str = "competencies") -> frozenset[str]:
-    """Codes whose surface forms occur in ``line``: the reference matcher, with two fixes that
-    need word boundaries (kiwipiepy, only when they matter):
+    """Codes whose surface forms occur in ``line`` (``exact_matches`` without the spans)."""
+    return frozenset(c for c, _, _ in exact_matches(line, name))
+
+
+@lru_cache(maxsize=200_000)
+def exact_matches(line: str, name: str = "competencies") -> tuple[tuple[str, int, int], ...]:
+    """(code, start, end) of the surface forms in ``line`` (offsets in
+    ``taxonomy.normalize_text(line)``): the reference matcher, with two fixes that need word
+    boundaries (kiwipiepy, only when they matter):
 
     - a Hangul form that a word crosses does not count: 수율 is not in 회수율 (회수 + 율), while
       전해질 is in 고체전해질 and 소통 in 의사소통 (the form ends the word);
@@ -237,26 +250,26 @@ def exact_codes(line: str, name: str = "competencies") -> frozenset[str]:
             tokens = [(t.start, t.start + t.len) for t in _kiwi().tokenize(norm)]
         return tokens
 
-    out = set()
+    out: list[tuple[str, int, int]] = []
     for c, st, en in found:
         if st > 0 and _HANGUL.match(norm[st]) and _HANGUL.match(norm[st - 1]):
             # a word that starts before the form and ends inside it, mid-word
             if any(ts < st < te < en and norm[te] != " " for ts, te in words()):
                 continue
-        out.add(c)
+        out.append((c, st, en))
     if _HANGUL_GAP.search(norm):
         keep = [i for i, ch in enumerate(norm) if not (ch == " " and _HANGUL_GAP.match(norm, i))]
         squeezed = "".join(norm[i] for i in keep)
         for c, st, en in m.find(squeezed):
-            if c in out:
+            if any(c == o[0] for o in out):
                 continue
             a, b = keep[st], keep[en - 1] + 1
             if " " not in norm[a:b]:
                 continue  # found without squeezing, and refused above
             starts = {ts for ts, _ in words()}
             if a in starts and not any(ts < b < te for ts, te in words()):
-                out.add(c)
-    return frozenset(out)
+                out.append((c, a, b))
+    return tuple(out)
 
 
 def _matcher(name: str) -> Any:
@@ -946,7 +959,9 @@ class CompetencyTagger:
         return out
 
     def predict(self, texts: Sequence[str], ocr: bool | Sequence[bool] = False) -> list[list[str]]:
-        """Per text: the sorted codes it asks for."""
+        """Per text: the sorted codes it asks for (``tag_lines``: with ``open_vocab`` also the
+        codes of mentions matched through morphology or a typing slip, which ``predict_proba``
+        does not score, and without the codes homonyms rule out)."""
         flags = _as_flags(ocr, len(texts))
         lines, owner, lflags = _split(texts, flags)
         out: list[set[str]] = [set() for _ in texts]
@@ -1182,6 +1197,11 @@ def _open_sections(sections: pl.DataFrame, ocr: set[str]) -> pl.DataFrame:
         if sec == "company" and pid in ocr and (reopened or (seen and _heading_like(text))):
             reopened = True
             out[i] = "other"
+        elif sec == "company" and pid not in ocr:
+            # Typed text: segmentation ends the intro at the next heading (known, joined or
+            # heading-shaped) and files flattened tables and a one-line "회사소개 : …" elsewhere,
+            # so what it leaves under 회사소개 is the intro, bullets included: never tagged.
+            out[i] = "company"
         elif _is_prose(text):
             out[i] = "company"
         else:
