@@ -22,6 +22,10 @@ scale = "small"  # synthetic scale used when data_dir is None (the same data as 
 output_dir = "outputs/notebook/01_workforce_map"  # key_numbers.json, tables/, charts/
 min_count = 5  # disclosure: cells with 0 < n < min_count are suppressed
 min_count_magnitude = 10
+dominance_n = 2  # (n, k) dominance rule on magnitudes
+dominance_k = 0.85
+disclosure_method = "suppression"  # suppression | cell_key (cell-key perturbation on top)
+cell_key_salt = "talentlib"  # cell_key: the release's salt for record keys (one per release)
 top_countries = 15
 top_k_institutions = 5
 min_joint_papers = 25  # collaboration pairs below this are flagged (CSET omits pairs under 25)
@@ -45,7 +49,14 @@ from IPython.display import display
 from talentlib import datasets, labels, privacy, report, taxonomy, viz
 from talentlib import workforce as wf
 
-rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
+rules = privacy.DisclosureRules(
+    min_count=min_count,
+    min_count_magnitude=min_count_magnitude,
+    dominance_n=dominance_n,
+    dominance_k=dominance_k,
+    method=disclosure_method,
+    cell_key_salt=cell_key_salt,
+)
 data = datasets.ensure(data_dir, scale)
 datasets.require(data, ["publications", "authorships"], purpose="the workforce map")
 spec = wf.MapSpec(

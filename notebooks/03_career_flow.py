@@ -19,7 +19,8 @@
 #
 # - **고용보험 미관측은 미취업이 아닙니다.** 교수·공무원(별도 연금), 해외 체류자는 고용보험에 없으며
 #   '미관측'으로 따로 표시합니다.
-# - 모든 표는 공개통제(최소 인원, 보완 비공개, 임금 지배성 규칙)를 거쳤고, 비공개 셀은 `비공개`로 표시합니다.
+# - 모든 표는 공개통제(최소 인원, 보완 비공개, 임금 지배성 규칙; `cell_key`이면 셀 키 교란까지)를 거쳤고,
+#   비공개 셀은 `비공개`로 표시합니다.
 
 # %% tags=["parameters"]
 field = "BATT"  # 분야 코드 (SEMI, BATT, MOBI, NUCL, BIO, AERO, H2, CYBER, AI, COMM, ROBOT, QUANT)
@@ -28,6 +29,10 @@ exit_years = [2013, 2023]  # 과제 종료(마지막 참여 종료) 연도 범�
 roles = None  # 예: ["STUDENT"] (None: 연구책임자·참여연구원·학생연구원 모두)
 min_count = 5  # 공개 최소 인원
 min_count_magnitude = 10  # 임금 공개 최소 인원
+dominance_n = 2  # 임금 지배성 규칙: 상위 n명이
+dominance_k = 0.85  # 합계의 k를 넘으면 비공개
+disclosure_method = "suppression"  # 공개 통제 방법: suppression(보완 비공개) | cell_key(셀 키 교란 + 보완 비공개)
+cell_key_salt = "talentlib"  # cell_key: 공개 묶음의 레코드 키 솔트 (같은 묶음의 모든 표가 같은 값을 써야 함)
 data_dir = None  # 데이터 폴더 (None: 합성 데이터, 없으면 생성)
 scale = "small"  # data_dir가 없을 때 만들 합성 데이터 규모
 output_dir = None  # 표·차트·핵심 수치를 저장할 폴더 (None: 저장하지 않음)
@@ -40,7 +45,14 @@ from talentlib import careers, datasets, labels, privacy, report, taxonomy, viz
 from talentlib.linkage import link_folder
 
 data = datasets.ensure(data_dir, scale)
-rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
+rules = privacy.DisclosureRules(
+    min_count=min_count,
+    min_count_magnitude=min_count_magnitude,
+    dominance_n=dominance_n,
+    dominance_k=dominance_k,
+    method=disclosure_method,
+    cell_key_salt=cell_key_salt,
+)
 spec = careers.CohortSpec(
     field=field,
     techs=tuple(techs) if techs else None,

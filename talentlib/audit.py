@@ -19,10 +19,14 @@ Method
   universe (same data, same cohort parameters, same counting unit), maps each dimension column on
   an attribute of that universe (with a recode where the table shows a coarser grouping, e.g.
   ``state`` = ``employed`` is every employer type of ``destination``), and filters the attributes
-  the table is restricted to (e.g. 12 months after exit, employed, field BATT). The stamped
-  tables do not carry this yet: ``registry_population`` holds it for the tables of notebooks 01,
-  02 and 03, and a ledger entry may carry it as ``"population"`` (``Population.to_json``) — the
-  convention proposed for the table writers. A table without either is audited on its own.
+  the table is restricted to (e.g. 12 months after exit, employed, field BATT). The table
+  writers record it: ``disclose(population=...)`` puts it in the ledger entry (``"population"``,
+  ``Population.to_json`` form, ``privacy.DATA_TOKEN`` standing for the data fingerprint), as
+  ``careers.population`` and ``workforce.population`` do for notebooks 03 and 01;
+  ``registry_population`` is the fallback for ledgers without it (it asks the same functions,
+  and holds notebook 02's postings tables). A table without either is audited on its own.
+  ``same_cells`` finds, from the same metadata, the entries of different tables that count the
+  very same units; ``careers.release_family`` uses it to hide such cells alike in every table.
 * **Linking.** For every two tables of one universe, per attribute the values are grouped into
   the finest classes that both tables can sum to (connected components of their classes); a
   class lying within both tables' filters gives one equation: the first table's cells in it sum
@@ -51,9 +55,15 @@ Method
   outright.
 
 Perturbed counts (cell-key method, ``talentlib.cellkey``): a table whose ledger rules carry
-``max_perturbation: D`` publishes ``p`` for a true count in ``[p - D, p + D]`` (zeros stay zero);
-its published cells then enter the model as bounded unknowns instead of constants, so the same
-audit stays sound once perturbation replaces complementary suppression.
+``max_perturbation: D`` publishes ``p`` for a true count in ``[max(threshold, p - D), p + D]``
+(zeros stay zero; smaller counts are never published); its published cells then enter the model
+as bounded unknowns instead of constants. Only the suppressed cells get intervals. A ledger entry
+with ``complementary_suppression: false`` says that only cells under the threshold are hidden:
+a reader then knows each suppressed count lies in ``1..threshold-1``, and so does the model.
+
+Run folders: a run with ``release/`` is audited on what it releases (``release/<field>/``); the
+disclosure stamps come from ``release/<field>/disclosure.json`` or else from the run's
+``internal/<field>/disclosure.json`` (entries whose hash matches the released file).
 
 The report itself names the values an attacker would recover, so it is for the output checker
 inside the secure environment, never part of a release (like ``DisclosedTable.log``).
@@ -73,7 +83,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +102,7 @@ __all__ = [
     "load_release",
     "protection_level",
     "registry_population",
+    "same_cells",
     "verdict",
 ]
 
@@ -176,68 +186,6 @@ _NEUTRAL_PARAMS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _career_registry() -> tuple[dict[str, tuple[dict[str, str], dict[str, str]]], dict[str, Any]]:
-    """Notebook 03's tables: name -> (column -> attribute, attribute -> filter value), and the
-    groupings of ``destination`` (the employer type if employed, else the state) taken from the
-    institution-type taxonomy, as explicit sets that do not depend on what a release shows.
-
-    Every career table counts (person, field, months after exit) in one cohort; the field's own
-    tables are restricted to its field (and its roles), the ``fields_*`` comparison is not.
-    """
-    from . import careers, taxonomy
-
-    codes = taxonomy.load("institution_types")["codes"]
-    employed = frozenset(str(r["code"]) for r in codes)
-    sectors: dict[str, set[str]] = defaultdict(set)
-    for r in codes:
-        sectors[str(r["sector"])].add(str(r["code"]))
-    industry = frozenset(careers.INDUSTRY_TYPES)
-    groups = {
-        "state": {"employed": employed},
-        "status": {s: frozenset(c) for s, c in sectors.items()},
-        "employer_group": {"industry": industry, "non_industry": employed - industry},
-        "employed": employed,
-    }
-    at12 = {"horizon": "12"}
-    emp12 = {"horizon": "12", "destination": "employed"}
-    tables: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-        f"status_{h}m_by_{d}": ({d: d, "state": "destination"}, {"horizon": str(h)})
-        for h in careers.HORIZONS
-        for d in ("exit_role", "degree")
-    }
-    tables |= {
-        "monthly_status": ({"months": "horizon", "status": "destination"}, {}),
-        "destination_employer_type_12m": ({"employer_type": "destination"}, emp12),
-        "destination_firm_size_12m": ({"firm_size": "firm_size"}, emp12),
-        "destination_industry_12m": ({"ksic_division": "ksic_division"}, emp12),
-        "destination_occupation_12m": ({"keco_minor": "keco_minor"}, emp12),
-        "wage_12m_by_degree": ({"degree": "degree"}, emp12),
-        "wage_12m_by_employer_type": ({"employer_type": "destination"}, emp12),
-        "wage_12m_by_firm_size": ({"firm_size": "firm_size"}, emp12),
-        "retention_12m": (
-            {"employer_group": "destination", "industry_group": "industry_group"},
-            emp12,
-        ),
-        "flow_origin_to_destination_12m": (
-            {"origin_type": "origin_type", "destination": "destination"},
-            at12,
-        ),
-        "flow_role_to_destination_12m": (
-            {"exit_role": "exit_role", "destination": "destination"},
-            at12,
-        ),
-        # the 12-field comparison: whole cohorts of every field
-        "fields_status_12m": ({"field_code": "field_code", "state": "destination"}, at12),
-        "fields_employer_type_12m": (
-            {"field_code": "field_code", "employer_type": "destination"},
-            emp12,
-        ),
-        "fields_wage_12m": ({"field_code": "field_code"}, emp12),
-    }
-    return tables, groups
-
-
 # Notebook 02: postings of the field by one or two of their attributes (a posting counts once).
 _POSTINGS_TABLES = {
     "postings_by_job_family": ["job_family"],
@@ -255,6 +203,12 @@ _EXTRAS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {
         ("rows_of", "postings_by_company", "company_type"),
     ),
 }
+
+
+def _with_data(population: Mapping[str, Any], data_key: str) -> dict[str, Any]:
+    """A ledger population with ``privacy.DATA_TOKEN`` replaced by the data's fingerprint."""
+    universe = [data_key if u == privacy.DATA_TOKEN else u for u in population["universe"]]
+    return {**population, "universe": universe}
 
 
 def _key_params(params: Mapping[str, Any]) -> str:
@@ -279,47 +233,30 @@ def registry_population(
     nb = notebook or ""
     extras = next((x for (n, t), x in _EXTRAS.items() if t == name and nb in (n, "")), ())
     own: dict[str, ValueSet] = {"field_code": frozenset({field_code})}
-    career, groups = _career_registry()
-    if nb in ("03_career_flow", "") and name in career:
-        dims, where = career[name]
-        comparison = name.startswith("fields_")
-        # the comparison ignores techs and roles: only the exit years define its cohorts
-        techs = None if comparison else params.get("techs")
-        universe = (
-            "career",
-            data_key,
-            f"exit_years={list(params.get('exit_years', [2013, 2023]))}",
-            f"techs={techs}",
+    if nb in ("03_career_flow", ""):
+        from . import careers  # the career tables say what they count (careers.population)
+
+        spec = careers.CohortSpec(
+            field=field_code,
+            techs=tuple(params["techs"]) if params.get("techs") else None,
+            exit_years=tuple(params.get("exit_years", [2013, 2023])),  # type: ignore[arg-type]
+            roles=tuple(params["roles"]) if params.get("roles") else None,
         )
-        filters: dict[str, ValueSet] = {} if comparison else dict(own)
-        if params.get("roles") and not comparison:
-            filters["exit_role"] = frozenset(str(r) for r in params["roles"])
-        for a, v in where.items():
-            filters[a] = groups["employed"] if v == "employed" else frozenset({v})
-        recodes = {c: groups[c] for c in dims if c in groups}
-        return Population(universe, dims, recodes, filters), extras
-    if nb in ("01_workforce_map", "") and name in (
-        "headcount_by_year",
-        "institution_concentration",
-        "career_pyramid",
-    ):
-        # researchers active in the field per year (one institution each: the groups add up)
-        universe = ("workforce", data_key, _key_params(params))
-        group = f"institution_group_top{params.get('top_k_institutions', 5)}"
-        last = str(params.get("years", [2013, 2023])[-1])
-        pops = {
-            "headcount_by_year": Population(universe, {"year": "year"}, {}, own),
-            "institution_concentration": Population(
-                universe, {"year": "year", "group": group}, {}, own
-            ),
-            "career_pyramid": Population(
-                universe,
-                {"age_band": "age_band", "sex": "sex"},
-                {},
-                {**own, "year": frozenset({last})},
-            ),
-        }
-        return pops[name], extras
+        career = careers.population(name, spec)
+        if career is not None:
+            return Population.from_json(_with_data(career, data_key)), extras
+    if nb in ("01_workforce_map", ""):
+        from . import workforce  # the head-count tables say what they count
+
+        years = params.get("years", [2013, 2023])
+        mspec = workforce.MapSpec(
+            field=field_code,
+            years=(int(years[0]), int(years[-1])),
+            top_k_institutions=int(params.get("top_k_institutions", 5)),
+        )
+        wpop = workforce.population(name, mspec)
+        if wpop is not None:
+            return Population.from_json(_with_data(wpop, data_key)), extras
     if nb in ("02_job_analysis", "") and name in _POSTINGS_TABLES:
         universe = ("postings", data_key, _key_params(params))
         return Population(universe, {c: c for c in _POSTINGS_TABLES[name]}, {}, own), extras
@@ -346,6 +283,9 @@ class PublishedTable:
     extras: tuple[tuple[str, ...], ...] = ()
     notes: list[str] = field(default_factory=list)
     noise: int = 0  # published counts are perturbed by at most this much (cell-key method)
+    # False: only cells under the threshold are hidden (cell-key tables), so a reader knows that
+    # every suppressed count lies in 1..threshold-1
+    complementary: bool = True
 
     @property
     def uid(self) -> str:
@@ -369,10 +309,13 @@ class PublishedTable:
         brief: str = "",
         release: str = "current",
         extras: tuple[tuple[str, ...], ...] = (),
-        noise: int = 0,
+        noise: int | None = None,
     ) -> PublishedTable:
-        """Wrap a DisclosedTable (tests, notebooks) as if it had been read from a run folder."""
+        """Wrap a DisclosedTable (tests, notebooks) as if it had been read from a run folder;
+        the population and the noise default to what the table itself records."""
         flags = [c for c in table.table.columns if c.endswith("_suppressed")]
+        if population is None and table.population is not None:
+            population = Population.from_json(_with_data(table.population, "data:test"))
         return cls(
             name=name,
             frame=table.table,
@@ -382,7 +325,8 @@ class PublishedTable:
             threshold=table.rules.min_count,
             population=population,
             extras=extras,
-            noise=noise,
+            noise=table.max_perturbation if noise is None else noise,
+            complementary=table.complementary,
         )
 
 
@@ -397,6 +341,8 @@ def _data_key(manifest: Mapping[str, Any], fallback: str) -> str:
 def _brief_dirs(run_dir: Path) -> list[Path]:
     if (run_dir / LEDGER).exists() or (run_dir / "tables").is_dir():
         return [run_dir]
+    if (run_dir / "release").is_dir():  # a run folder: audit what it releases
+        return _brief_dirs(run_dir / "release")
     return sorted(
         p
         for p in run_dir.iterdir()
@@ -412,10 +358,31 @@ class Skipped:
     reason: str
 
 
+def _ledger_entries(bdir: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The disclosure stamps of a brief folder's tables: its own ledger, or — in a run's
+    ``release/<field>/``, which carries none — the ledger of ``internal/<field>/`` (entries
+    whose file hash matches what was released), else the manifest's table entries."""
+    own = bdir / LEDGER
+    if own.exists():
+        return dict(json.loads(own.read_text(encoding="utf-8")).get("tables", {}))
+    if bdir.parent.name == "release":
+        internal = bdir.parent.parent / "internal" / bdir.name / LEDGER
+        if internal.exists():
+            entries = json.loads(internal.read_text(encoding="utf-8")).get("tables", {})
+            released = {e.get("file"): e.get("sha256") for e in manifest.get("tables", {}).values()}
+            return {
+                n: e
+                for n, e in entries.items()
+                if not released or released.get(e["file"]) == e["sha256"]
+            }
+    return dict(manifest.get("tables", {}))
+
+
 def load_release(
     run_dir: str | Path, release: str = "current"
 ) -> tuple[list[PublishedTable], list[Skipped]]:
-    """Every count table of a run folder (or of one brief folder), with its population."""
+    """Every count table of a run folder (its ``release/`` when it has one) or of one brief
+    folder, with its population."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
@@ -428,18 +395,13 @@ def load_release(
             "(outputs/<run_id>) or one field's folder"
         )
     for bdir in briefs:
-        ledger = (
-            json.loads((bdir / LEDGER).read_text(encoding="utf-8"))
-            if (bdir / LEDGER).exists()
-            else {}
-        )
         mpath = bdir / "manifest.json"
         manifest = json.loads(mpath.read_text(encoding="utf-8")) if mpath.exists() else {}
         field_code = str(manifest.get("field_code") or bdir.name)
         brief = bdir.name
         data_key = _data_key(manifest, f"run:{run_dir.resolve()}")
         params_by_nb = manifest.get("parameters") or {}
-        entries = ledger.get("tables", {})
+        entries = _ledger_entries(bdir, manifest)
         by_file = {e["file"]: (n, e) for n, e in entries.items()}
         for path in sorted((bdir / "tables").glob("*.parquet")):
             rel = path.relative_to(bdir).as_posix()
@@ -465,7 +427,7 @@ def load_release(
             pop: Population | None = None
             extras: tuple[tuple[str, ...], ...] = ()
             if entry.get("population"):
-                pop = Population.from_json(entry["population"])
+                pop = Population.from_json(_with_data(entry["population"], data_key))
             else:
                 pop, extras = registry_population(nb, name, field_code, params, data_key)
             rules = entry.get("rules") or {}
@@ -481,9 +443,10 @@ def load_release(
                 extras=extras,
                 notes=notes,
                 noise=int(rules.get("max_perturbation", 0) or 0),
+                complementary=bool(entry.get("complementary_suppression", True)),
             )
             tables.append(t)
-    summary = run_dir / "summary"
+    summary = briefs[0].parent / "summary"
     if summary.is_dir() and run_dir not in briefs:
         for p in sorted(summary.glob("*.parquet")):
             skipped.append(
@@ -592,6 +555,45 @@ def _place(i: int, t: PublishedTable, cells: _Cells, domain: dict[str, frozenset
         ids.append(cells.base + j)
         classes.append(tuple(cl))
     return _Linked(i, attrs, cov, ids, classes)
+
+
+def same_cells(tables: Sequence[PublishedTable]) -> list[list[tuple[int, int]]]:
+    """Groups of entries (table index, row index) that count exactly the same units: cells or
+    margins of tables of one universe that cover the same values of every attribute (a 12-field
+    comparison's row and a field's own total, a wage table's head count and a status table's
+    employed cell). What one of them hides, the others must hide too; used to make a family of
+    tables consistent before it is published (``careers``)."""
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    cells = [_cells(t) for t in tables]
+    for i, t in enumerate(tables):
+        if t.population is not None and set(t.population.dims) == set(t.dims):
+            groups[t.population.universe].append(i)
+    by_sig: dict[tuple[Any, ...], list[tuple[int, int]]] = defaultdict(list)
+    for universe, members in groups.items():
+        domain = _domains([(tables[i], cells[i]) for i in members])
+        attrs = sorted(domain)
+        for i in members:
+            t, c = tables[i], cells[i]
+            pop = t.population
+            assert pop is not None
+            cov = {a: _resolve(v, domain.get(a, frozenset())) for a, v in pop.filters.items()}
+            pos = {pop.dims[col]: k for k, col in enumerate(t.dims)}
+            for j, key in enumerate(c.keys):
+                sig: list[frozenset[str]] = []
+                for a in attrs:
+                    whole = cov.get(a, domain[a])
+                    if a not in pos or key[pos[a]] == TOTAL:
+                        sig.append(whole)
+                        continue
+                    col = t.dims[pos[a]]
+                    rec = pop.recodes.get(col, {}).get(key[pos[a]])
+                    sig.append(
+                        frozenset({key[pos[a]]})
+                        if rec is None
+                        else _resolve(rec, domain[a]) & whole
+                    )
+                by_sig[(universe, *sig)].append((i, j))
+    return [g for g in by_sig.values() if len(g) > 1]
 
 
 def _components(
@@ -758,7 +760,7 @@ def _extras(
 
 def protection_level(threshold: int, protection: int | None = None) -> int:
     """p: the narrowest interval allowed for a cell that may be a small count."""
-    return int(protection) if protection is not None else max(3, math.ceil(0.3 * threshold))
+    return int(protection) if protection is not None else privacy.protection_interval(threshold)
 
 
 def verdict(lower: int | None, upper: int | None, threshold: int, p: int) -> tuple[str, str]:
@@ -1040,8 +1042,11 @@ def _solve(
     unknowns: list[int],
     cons: list[tuple[dict[int, float], str, float]],
     bounds: Mapping[int, tuple[float, float]],
+    targets: frozenset[int] | None = None,
 ) -> tuple[dict[int, tuple[int | None, int | None, str]], str]:
-    """Integer interval of each unknown of one component: {var: (lower, upper, method)}.
+    """Integer interval of each unknown of one component (of those in ``targets`` when given:
+    perturbed published counts are unknowns too, but nobody asks for their interval):
+    {var: (lower, upper, method)}.
 
     LP bounds rounded inwards are valid for integers; where the LP optimum is not an integer
     point, milp tightens the bound (the rounded LP bound stays if milp does not finish).
@@ -1083,6 +1088,8 @@ def _solve(
 
     out: dict[int, tuple[int | None, int | None, str]] = {}
     for v in unknowns:
+        if targets is not None and v not in targets:
+            continue
         i = pos[v]
         if at_lb[i]:
             st_lo, lo, int_lo = "ok", float(lb[i]), True
@@ -1225,14 +1232,16 @@ def audit(
         cells.append(c)
     values: list[int | None] = [v for c in cells for v in c.values]
     owner = [i for i, c in enumerate(cells) for _ in c.keys]
-    # a perturbed count p (cell-key noise up to D) is an unknown in [p - D, p + D]; zeros stay
+    # a perturbed count p (cell-key noise up to D) is an unknown in [p - D, p + D], and at least
+    # the threshold (smaller counts are never published); zeros stay zeros. A suppressed count is
+    # at least 1, and under the threshold when the table hides no complementary cells.
     bounds: dict[int, tuple[float, float]] = {}
     for v, x in enumerate(values):
-        d = tables[owner[v]].noise
+        t = tables[owner[v]]
         if x is None:
-            bounds[v] = (1.0, math.inf)
-        elif d and x:
-            bounds[v] = (float(max(1, x - d)), float(x + d))
+            bounds[v] = (1.0, math.inf if t.complementary else float(max(1, t.threshold - 1)))
+        elif t.noise and x:
+            bounds[v] = (float(max(t.threshold, x - t.noise)), float(x + t.noise))
     known = [values[v] is not None and v not in bounds for v in range(len(values))]
 
     constraints: list[_Constraint] = []
@@ -1313,10 +1322,11 @@ def audit(
         comp_cons[uf.find(next(iter(r[0])))].append(r)
 
     interval: dict[int, tuple[int | None, int | None, str]] = {}
+    targets = frozenset(v for v in unknown if values[v] is None)  # the suppressed cells
     review: dict[int, str] = {}
     for root, vs in comp_vars.items():
         cons = [(u, s, r) for u, s, r, _ in comp_cons.get(root, [])]
-        res, status = _solve_component(vs, cons, bounds)
+        res, status = _solve_component(vs, cons, bounds, targets)
         if status == "infeasible":
             tabs = sorted({tables[owner[v]].uid for v in vs})
             inconsistencies.append(
@@ -1326,7 +1336,7 @@ def audit(
             own = {ci for v in vs for ci in within_of[owner[v]]}
             sub = [(u, s, r) for u, s, r, ci in comp_cons.get(root, []) if ci in own]
             for sub_vs, sub_cons in _split(vs, sub):
-                res2, st2 = _solve_component(sub_vs, sub_cons, bounds)
+                res2, st2 = _solve_component(sub_vs, sub_cons, bounds, targets)
                 for v in sub_vs:
                     interval[v] = (
                         res2.get(v, (None, None, "error")) if st2 == "ok" else (None, None, "error")
@@ -1448,6 +1458,7 @@ def _solve_component(
     vs: list[int],
     cons: list[tuple[dict[int, float], str, float]],
     bounds: Mapping[int, tuple[float, float]],
+    targets: frozenset[int] | None = None,
 ) -> tuple[dict[int, tuple[int | None, int | None, str]], str]:
     """Presolve (differencing), then LP bounds for what is left, piece by piece."""
     bounds = {v: bounds[v] for v in vs}  # presolve narrows merged aliases: a private copy
@@ -1457,8 +1468,11 @@ def _solve_component(
     out: dict[int, tuple[int | None, int | None, str]] = {
         v: (x, x, "differencing") for v, x in pre.fixed.items()
     }
+    need = None if targets is None else frozenset(pre.alias.get(v, v) for v in targets)
     for sub_vs, sub_cons in _split(pre.free, pre.cons):
-        res, st = _solve(sub_vs, sub_cons, bounds)
+        if need is not None and need.isdisjoint(sub_vs):
+            continue
+        res, st = _solve(sub_vs, sub_cons, bounds, need)
         if st != "ok":
             return {}, st
         out.update(res)

@@ -6,17 +6,20 @@ plan (``outputs/<run_id>/pipeline.json``: the dataset's files and hashes, the qu
 the notebooks that exist), and ``execute`` runs one worker process per field (at most
 ``workers`` at a time). A worker runs the field's notebooks in order and then publishes the
 field (``report.publish_field``: the disclosure gate, brief, workbook, manifest); it reports
-progress as event lines to the parent and writes ``<field>/status.json``. A failing field never
+progress as event lines to the parent and writes ``internal/<field>/status.json``. A failing field never
 stops the others. Every finished step leaves a done-marker holding the hash of what it ran on,
 so ``--resume`` skips exactly the work that is still valid.
 
-Layout of a run::
+Layout of a run — ``release/`` is what may leave the secure environment, ``internal/`` is not::
 
-    outputs/<run_id>/pipeline.json, run.json, data_quality.parquet
-    outputs/<run_id>/<field>/notebooks/*.ipynb   executed notebooks
-    outputs/<run_id>/<field>/logs/*.log          one log per notebook, plus field.log
-    outputs/<run_id>/<field>/tables/, charts/, brief.html, tables.xlsx, manifest.json
-    outputs/<run_id>/summary/                    the fields side by side
+    outputs/<run_id>/pipeline.json, run.json, data_quality.parquet   the run's own records
+    outputs/<run_id>/release/<field>/brief.html, tables.xlsx, manifest.json,
+                                     tables/*.parquet, charts/*.svg   only what the gate stamped
+    outputs/<run_id>/release/summary/                                  the fields side by side
+    outputs/<run_id>/internal/<field>/notebooks/*.ipynb                executed notebooks
+    outputs/<run_id>/internal/<field>/logs/*.log                       one per notebook + field.log
+    outputs/<run_id>/internal/<field>/...                              work tables, key numbers, ledger
+    outputs/<run_id>/internal/prepared/                                inputs validated once
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import json
 import logging
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,9 +60,19 @@ PIPELINE_KEYS = {
     "field_parameters",
     "workers",
     "timeout_s",
+    "memory_mb",
 }
 DATASET_KEYS = {"scale", "path", "seed"}
-DISCLOSURE_KEYS = {"min_count", "min_count_magnitude", "dominance_n", "dominance_k"}
+DISCLOSURE_KEYS = {
+    "min_count",
+    "min_count_magnitude",
+    "dominance_n",
+    "dominance_k",
+    "method",
+    "cell_key_salt",
+}
+# the disclosure keys as notebooks declare them (a bare "method" would say nothing in a notebook)
+DISCLOSURE_PARAMETERS = {"method": "disclosure_method"}
 # Parameters the batch sets itself; a notebook must declare field and output_dir.
 INJECTED = ("field", "data_dir", "output_dir")
 BRIEF = "brief"  # the last step of every field
@@ -97,6 +112,7 @@ class Pipeline:
     dataset: dict[str, Any]
     workers: int = 2
     timeout_s: int = 1800
+    memory_mb: int | None = None  # address-space cap per field worker (its kernels included)
     source: str | None = None
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -154,13 +170,14 @@ def load_pipeline(path: str | Path) -> Pipeline:
     disc = raw.get("disclosure") or {}
     if not isinstance(disc, dict):
         raise PipelineError(f"{at('disclosure')}: disclosure must be a mapping")
-    for key in sorted(set(disc) - DISCLOSURE_KEYS):
+    for key in sorted(set(disc) - DISCLOSURE_KEYS - {"preset"}):
         raise PipelineError(
             f"{at('disclosure', key)}: disclosure: unknown key {key!r}"
-            f"{_did_you_mean(key, DISCLOSURE_KEYS)}"
+            f"{_did_you_mean(key, DISCLOSURE_KEYS | {'preset'})}"
         )
     try:
-        rules = privacy.DisclosureRules(**disc)
+        overrides = {k: v for k, v in disc.items() if k != "preset"}
+        rules = privacy.DisclosureRules.preset(str(disc.get("preset", "default")), **overrides)
     except (TypeError, ValueError) as e:
         raise PipelineError(f"{at('disclosure')}: disclosure: {e}") from e
     known_fields = taxonomy.fields()["code"].to_list()
@@ -213,6 +230,9 @@ def load_pipeline(path: str | Path) -> Pipeline:
             )
     workers = _whole(raw.get("workers", 2), "workers", at("workers"), minimum=1)
     timeout_s = _whole(raw.get("timeout_s", 1800), "timeout_s", at("timeout_s"), minimum=1)
+    memory_mb = raw.get("memory_mb")
+    if memory_mb is not None:
+        memory_mb = _whole(memory_mb, "memory_mb", at("memory_mb"), minimum=256)
     return Pipeline(
         name=str(raw.get("name") or path.stem),
         notebooks=tuple(nbs),
@@ -223,6 +243,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
         dataset=ds,
         workers=workers,
         timeout_s=timeout_s,
+        memory_mb=memory_mb,
         source=str(path),
         lines=lines,
     )
@@ -559,6 +580,7 @@ def prepare(
             "field_parameters": pipeline.field_parameters,
             "disclosure": pipeline.disclosure,
             "timeout_s": pipeline.timeout_s,
+            "memory_mb": pipeline.memory_mb,
             "root": str(root),
         },
         notebooks=notebooks,
@@ -577,6 +599,20 @@ def prepare(
 # ---------------------------------------------------------------------------------------------
 
 
+INTERNAL = "internal"  # what stays in the secure environment: notebooks, logs, work tables
+RELEASE = "release"  # what may leave it: gated briefs, workbooks, tables, charts, the summary
+
+
+def field_workdir(run_dir: str | Path, field_code: str) -> Path:
+    """Where a field's notebooks run and write (internal: executed notebooks, logs, tables)."""
+    return Path(run_dir) / INTERNAL / field_code
+
+
+def release_dir(run_dir: str | Path) -> Path:
+    """The run's release: only files that passed the disclosure gate."""
+    return Path(run_dir) / RELEASE
+
+
 def _emit(**event: Any) -> None:
     print(EVENT + json.dumps(event, ensure_ascii=False), flush=True)
 
@@ -588,7 +624,8 @@ def notebook_parameters(
     kept where the notebook declares them; the batch's own (field, data_dir, output_dir) last.
     Returns the parameters and warnings about values the notebook does not declare."""
     p = plan["pipeline"]
-    shared = {**p["parameters"], **p["disclosure"], "scale": plan["data"]["scale"]}
+    disclosure = {DISCLOSURE_PARAMETERS.get(k, k): v for k, v in p["disclosure"].items()}
+    shared = {**p["parameters"], **disclosure, "scale": plan["data"]["scale"]}
     params = {k: v for k, v in shared.items() if k in declared}
     params.update(nb["parameters"])
     per_field = p["field_parameters"].get(field_code, {})
@@ -659,6 +696,18 @@ def _key_numbers_after(field_dir: Path, before: dict[str, Any], nb_name: str) ->
         io.write_json_atomic(merged, path)
 
 
+def _print_brief(field_dir: Path, log: logging.Logger) -> None:
+    """brief.pdf beside brief.html for readers who print; a machine without Chromium still
+    publishes the HTML brief (the failure is logged, not fatal)."""
+    from . import printing
+
+    (field_dir / "brief.pdf").unlink(missing_ok=True)  # never a PDF of an earlier brief
+    try:
+        printing.html_to_pdf(field_dir / "brief.html", field_dir / "brief.pdf")
+    except printing.PrintError as e:
+        log.warning("brief.pdf not written: %s", e)
+
+
 def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
     """Run one field's notebooks and publish it; return (and write) its status. Never raises
     for a notebook or gate failure: those are the field's status."""
@@ -668,7 +717,7 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
 
     run_dir = Path(run_dir)
     plan = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))
-    field_dir = run_dir / field_code
+    field_dir = field_workdir(run_dir, field_code)
     logs = field_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     (field_dir / "notebooks").mkdir(exist_ok=True)
@@ -777,6 +826,8 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
                 16,
             )
             if _is_done(field_dir, BRIEF, h) and (field_dir / "brief.html").exists():
+                if not (release_dir(run_dir) / field_code / "brief.html").exists():
+                    report.release_field(field_dir, release_dir(run_dir) / field_code)
                 status["steps"][BRIEF] = {"status": "skipped", "seconds": 0.0}
                 _emit(field=field_code, step=BRIEF, event="skipped")
             else:
@@ -811,6 +862,8 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
                             run_id=plan["run_id"],
                             provenance=prov,
                         )
+                    _print_brief(field_dir, flog)
+                    report.release_field(field_dir, release_dir(run_dir) / field_code)
                     secs = round(time.perf_counter() - t0, 2)
                     io.write_json_atomic({"hash": h, "seconds": secs}, _marker(field_dir, BRIEF))
                     status["steps"][BRIEF] = {"status": "ok", "seconds": secs}
@@ -883,15 +936,31 @@ def _failed(field_code: str, step: str, message: str, log: str) -> dict[str, Any
     }
 
 
+def _plan_memory_mb(run_dir: Path) -> int | None:
+    plan = json.loads((run_dir / "pipeline.json").read_text(encoding="utf-8"))
+    value = plan.get("pipeline", {}).get("memory_mb")
+    return int(value) if value else None
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """In the worker before it starts: cap its address space (inherited by its kernels), so a
+    runaway field fails alone with MemoryError instead of starving the machine."""
+    import resource
+
+    cap = int(memory_mb) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
 def _spawn_field(run_dir: Path, field_code: str, events: queue.Queue, env: dict[str, str]) -> dict:
     """Run one field in a child process, forwarding its event lines; a crash is a failure.
     Always ends with a field_end event, whatever happens."""
-    logs = run_dir / field_code / "logs"
-    st_path = run_dir / field_code / "status.json"
+    logs = field_workdir(run_dir, field_code) / "logs"
+    st_path = field_workdir(run_dir, field_code) / "status.json"
     status: dict[str, Any] | None = None
     try:
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / "worker.log", "a", encoding="utf-8") as err:
+            memory_mb = _plan_memory_mb(run_dir)
             proc = subprocess.Popen(
                 [sys.executable, "-m", "talentlib.batch", str(run_dir), field_code],
                 stdout=subprocess.PIPE,
@@ -899,6 +968,7 @@ def _spawn_field(run_dir: Path, field_code: str, events: queue.Queue, env: dict[
                 text=True,
                 encoding="utf-8",
                 env=env,
+                preexec_fn=(lambda: _limit_memory(memory_mb)) if memory_mb else None,
             )
             assert proc.stdout is not None
             for line in proc.stdout:
@@ -917,16 +987,16 @@ def _spawn_field(run_dir: Path, field_code: str, events: queue.Queue, env: dict[
                 field_code,
                 "worker",
                 f"worker exited with code {rc}: {tail[-1] if tail else ''}",
-                f"{field_code}/logs/worker.log",
+                f"{INTERNAL}/{field_code}/logs/worker.log",
             )
             io.write_json_atomic(status, st_path)
     except Exception as exc:  # could not start or follow the worker: this field failed
-        status = _failed(field_code, "worker", _one_line(exc), f"{field_code}/logs/worker.log")
+        status = _failed(field_code, "worker", _one_line(exc), f"{INTERNAL}/{field_code}/logs/worker.log")
         with contextlib.suppress(OSError):
             io.write_json_atomic(status, st_path)
     finally:
         if status is None:
-            status = _failed(field_code, "worker", "interrupted", f"{field_code}/logs")
+            status = _failed(field_code, "worker", "interrupted", f"{INTERNAL}/{field_code}/logs")
         events.put({"field": field_code, "event": "field_end", "status": status})
     return status
 
@@ -974,6 +1044,57 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         fh.close()
 
 
+def _compare_fields(
+    plan: Plan, statuses: dict[str, dict[str, Any]], write: Callable[[str], None]
+) -> None:
+    """The second pass: with every field's key numbers in hand, each brief is written again so
+    that its findings compare the field with the others of this same run (never with numbers
+    from another run: every compared number is in this release's own tables). A field whose
+    second pass fails keeps its first brief, which states its own numbers only."""
+    from . import findings, privacy, report
+
+    run_dir = plan.run_dir
+    ok = [
+        f
+        for f, s in statuses.items()
+        if s.get("status") == "ok" and (field_workdir(run_dir, f) / "manifest.json").exists()
+    ]
+    numbers = {
+        f: json.loads((field_workdir(run_dir, f) / report.KEY_NUMBERS).read_text(encoding="utf-8"))
+        for f in ok
+        if (field_workdir(run_dir, f) / report.KEY_NUMBERS).exists()
+    }
+    if len(numbers) < findings.MIN_FIELDS:
+        return
+    stats = findings.overview_stats(numbers)
+    io.write_json_atomic(stats, run_dir / INTERNAL / "overview.json")
+    log = logging.getLogger("talentlib.batch")
+    for f in numbers:
+        work = field_workdir(run_dir, f)
+        manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
+        prov = {
+            k: manifest.get(k)
+            for k in ("run_id", "pipeline", "data_dir", "inputs", "parameters", "notebooks")
+        }
+        prov["quarantine"] = {q["dataset"]: q["n_quarantined"] for q in plan.quality}
+        prov["timings"] = manifest.get("timings", {})
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the first pass already logged them
+                report.publish_field(
+                    work,
+                    f,
+                    rules=privacy.DisclosureRules(**plan.pipeline["disclosure"]),
+                    run_id=plan.run_id,
+                    provenance=prov,
+                    overview=stats,
+                )
+            _print_brief(work, log)
+            report.release_field(work, release_dir(run_dir) / f)
+        except Exception as exc:  # the first brief (without comparisons) stays released
+            write(f"  {f} · 분야 비교 문장을 넣지 못했습니다: {_one_line(exc)}")
+
+
 def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResult:
     from tqdm import tqdm
 
@@ -989,7 +1110,10 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
 
         io.write_parquet_atomic(pl.from_dicts(plan.quality), run_dir / "data_quality.parquet")
     for f in plan.fields:  # a status from an earlier attempt must not speak for this one
-        (run_dir / f / "status.json").unlink(missing_ok=True)
+        (field_workdir(run_dir, f) / "status.json").unlink(missing_ok=True)
+        stale = release_dir(run_dir) / f  # released again only if this attempt publishes it
+        if stale.exists():
+            shutil.rmtree(stale)
     steps_per_field = len(plan.notebooks) + 1
     total = steps_per_field * len(plan.fields)
     events: queue.Queue = queue.Queue()
@@ -1045,10 +1169,16 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
     bar.close()
     # the summary covers every field this run folder holds, also from earlier (resumed) attempts
     all_statuses = {}
-    for p in sorted(run_dir.glob("*/status.json")):
+    for p in sorted((run_dir / INTERNAL).glob("*/status.json")):
         all_statuses[p.parent.name] = json.loads(p.read_text(encoding="utf-8"))
     all_statuses.update(statuses)
-    summary_dir = report.write_summary(run_dir, all_statuses)
+    _compare_fields(plan, all_statuses, write)
+    summary_dir = report.write_summary(
+        release_dir(run_dir),
+        all_statuses,
+        workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
+        run_id=plan.run_id,
+    )
     seconds = round(time.perf_counter() - t0, 2)
     io.write_json_atomic(
         {
@@ -1086,7 +1216,9 @@ def failure_lines(result: RunResult) -> list[str]:
         errs = st.get("errors") or [{"step": "?", "message": "unknown failure"}]
         e = errs[0]
         more = f" 외 {len(errs) - 1}건" if len(errs) > 1 else ""
-        log = result.run_dir / e["log"] if e.get("log") else result.run_dir / f / "logs"
+        log = (
+            result.run_dir / e["log"] if e.get("log") else field_workdir(result.run_dir, f) / "logs"
+        )
         out.append(f"실패 {f}: {e['step']} — {e['message']}{more} (로그: {log})")
     return out
 

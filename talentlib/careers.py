@@ -11,11 +11,15 @@ Definitions (the same as the generator's truth.json, so tests can check recovery
 - first job: the first insured spell starting no earlier than 60 days before the exit that pays at
   least the legal monthly minimum wage of its start year (student part-time jobs excluded);
 - time to first job: Kaplan–Meier over observed student researchers, censored at the data end.
-Every table meant for publication is returned as a `privacy.DisclosedTable`.
+Every table meant for publication is returned as a `privacy.DisclosedTable`. Every count of
+people is made by one helper (``cellkey.count_people``), so the same people give the same cell
+key in every table; each table says which population it counts (``population``) for the
+release auditor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,7 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from . import privacy, taxonomy
+from . import cellkey, privacy, taxonomy
 from .linkage import LinkedData
 
 HORIZONS = (6, 12, 36)
@@ -61,11 +65,14 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
     p = linked.participations.filter(pl.col("field_code") == spec.field)
     if spec.techs:
         p = p.filter(pl.col("tech_code").is_in(list(spec.techs)))
+    # the last participation; two ending the same day are told apart by their id, never by the
+    # order the rows came in (same data, same tables)
+    last = ["end_date", "participation_id"]
     exits = p.group_by("researcher_id").agg(
         pl.col("end_date").max().alias("exit_date"),
-        pl.col("role").sort_by("end_date").last().alias("exit_role"),
-        pl.col("institution_type").sort_by("end_date").last().alias("origin_type"),
-        pl.col("tech_code").sort_by("end_date").last().alias("tech_code"),
+        pl.col("role").sort_by(last).last().alias("exit_role"),
+        pl.col("institution_type").sort_by(last).last().alias("origin_type"),
+        pl.col("tech_code").sort_by(last).last().alias("tech_code"),
         pl.len().alias("n_participations"),
     )
     c = (
@@ -144,7 +151,10 @@ def states_at(
         )
     cov = (
         cov.with_columns(pl.len().over("researcher_id", "months").alias("n_jobs"))
-        .sort(["researcher_id", "months", "wage_monthly"], descending=[False, False, True])
+        .sort(
+            ["researcher_id", "months", "wage_monthly", "spell_id"],
+            descending=[False, False, True, False],
+        )
         .unique(subset=["researcher_id", "months"], keep="first", maintain_order=True)
         .select(
             "researcher_id",
@@ -187,14 +197,14 @@ def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.Data
     first = (
         c.select("researcher_id", "exit_date")
         .join(
-            full.select("researcher_id", "acquired_on", "employer_type"),
+            full.select("researcher_id", "acquired_on", "employer_type", "spell_id"),
             on="researcher_id",
             how="inner",
         )
         .filter(
             pl.col("acquired_on") >= pl.col("exit_date") - pl.duration(days=FIRST_JOB_LEAD_DAYS)
         )
-        .sort("acquired_on", maintain_order=True)
+        .sort("acquired_on", "spell_id")
         .group_by("researcher_id", maintain_order=True)
         .first()
         .select(
@@ -224,6 +234,67 @@ def kaplan_meier(times: np.ndarray, events: np.ndarray) -> pl.DataFrame:
     return pl.DataFrame({"months": uniq, "at_risk": at_risk, "events": d, "survival": surv})
 
 
+def first_job_steps(
+    fj: pl.DataFrame, curve: pl.DataFrame, rules: privacy.DisclosureRules, horizon: int = 36
+) -> pl.DataFrame:
+    """The Kaplan–Meier curve as it may be published: whole months pooled into steps that each
+    hold at least ``min_count`` first jobs (a step of 1-4 people could be read back from the
+    shares), one row per step (``months``: its last month) with the share with a first job at
+    its end, the first jobs within it and the people at risk at its start.
+
+    The counts are protected like every count: with cell keys (``at_risk`` perturbed by
+    ``disclose``, ``first_jobs`` here, each on the key of its own people) or, under suppression,
+    ``at_risk`` rounded down to a multiple of ``min_count`` (a row's ``at_risk`` minus the next
+    one's minus its first jobs would otherwise give the people censored in the step: few, and
+    exactly). Months after the last full step are not published.
+    """
+    t = rules.min_count
+    months = fj["months"].to_numpy()
+    events = fj["event"].to_numpy().astype(bool)
+    step_of = np.ceil(months - 1e-9).clip(0, None)  # an event at 2.3 months counts at month 3
+    ids = fj["researcher_id"]
+    rows: list[dict[str, Any]] = []
+    start, acc = 0.0, 0
+    for m in range(horizon + 1):
+        acc += int(((step_of == m) & events).sum())
+        if acc < t:
+            continue
+        rows.append(
+            {
+                "months": str(m),
+                "_from": start,
+                "_to": float(m),
+                "first_jobs": acc,
+                "share_with_first_job": 1.0 - km_at(curve, float(m)),
+            }
+        )
+        start, acc = float(m), 0
+    if not rows:
+        return pl.DataFrame()
+    cell_key = rules.method == "cell_key"
+    out = []
+    for i, r in enumerate(rows):
+        # at risk at the step's start: everyone in the first step, then those past the last one
+        at_risk = np.ones(len(months), bool) if i == 0 else step_of > r["_from"]
+        in_step = events & (step_of > (r["_from"] if i else -1.0)) & (step_of <= r["_to"])
+        row = {k: v for k, v in r.items() if not k.startswith("_")}
+        row["at_risk"] = int(at_risk.sum())
+        if cell_key:
+            keys = cellkey.record_keys(ids.filter(pl.Series(at_risk)), rules.cell_key_salt)
+            jobs = cellkey.record_keys(ids.filter(pl.Series(in_step)), rules.cell_key_salt)
+            row["cell_key"] = int(keys.cast(pl.Int64).sum()) % cellkey.KEY_RANGE
+            jk = int(jobs.cast(pl.Int64).sum()) % cellkey.KEY_RANGE
+            row["first_jobs"] += cellkey.perturbation([row["first_jobs"]], [jk], t)[0]
+        else:
+            row["at_risk"] -= row["at_risk"] % t
+        out.append(row)
+    return pl.DataFrame(out).with_columns(
+        pl.col("at_risk").cast(pl.Int64),
+        pl.col("first_jobs").cast(pl.Int64),
+        pl.lit(0.0).alias("top_share"),  # a share of people, no contributor dominates
+    )
+
+
 def km_median(curve: pl.DataFrame) -> float | None:
     """First time survival falls to 0.5 or below (None if it never does within the data)."""
     hit = curve.filter(pl.col("survival") <= 0.5)
@@ -243,25 +314,187 @@ def _own_industries(field_code: str) -> frozenset[str]:
     return taxonomy.own_industry_codes(field_code, level=5)
 
 
+# What each table counts, for the release auditor (``audit.Population``): every career table
+# counts (person, field, months after exit) of one cohort; ``destination`` is the employer type
+# when employed, else the state; ``followed_36m`` tells the people followed for the whole 36
+# months (the monthly curve counts only them, the 36-month tables can hold no others).
+_EMPLOYED12 = {"horizon": "12", "destination": "employed"}
+_TABLE_DIMS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    **{
+        f"status_{h}m_by_{d}": ({d: d, "state": "destination"}, {"horizon": str(h)})
+        for h in HORIZONS
+        for d in ("exit_role", "degree")
+    },
+    "monthly_status": ({"months": "horizon", "status": "destination"}, {"followed_36m": "yes"}),
+    "destination_employer_type_12m": ({"employer_type": "destination"}, _EMPLOYED12),
+    "destination_firm_size_12m": ({"firm_size": "firm_size"}, _EMPLOYED12),
+    "destination_industry_12m": ({"ksic_division": "ksic_division"}, _EMPLOYED12),
+    "destination_occupation_12m": ({"keco_minor": "keco_minor"}, _EMPLOYED12),
+    "wage_12m_by_degree": ({"degree": "degree"}, _EMPLOYED12),
+    "wage_12m_by_employer_type": ({"employer_type": "destination"}, _EMPLOYED12),
+    "wage_12m_by_firm_size": ({"firm_size": "firm_size"}, _EMPLOYED12),
+    "retention_12m": (
+        {"employer_group": "destination", "industry_group": "industry_group"},
+        _EMPLOYED12,
+    ),
+    "flow_origin_to_destination_12m": (
+        {"origin_type": "origin_type", "destination": "destination"},
+        {"horizon": "12"},
+    ),
+    "flow_role_to_destination_12m": (
+        {"exit_role": "exit_role", "destination": "destination"},
+        {"horizon": "12"},
+    ),
+    # its not_observed row is destination not_observed, which a population cannot say: the
+    # table hides that row when the status tables hide it (career_tables)
+    "employers_within_36m": ({"employers_36m": "employers_36m"}, {"horizon": "36"}),
+    # the 12-field comparison: whole cohorts of every field
+    "fields_status_12m": ({"field_code": "field_code", "state": "destination"}, {"horizon": "12"}),
+    "fields_employer_type_12m": (
+        {"field_code": "field_code", "employer_type": "destination"},
+        _EMPLOYED12,
+    ),
+    "fields_wage_12m": ({"field_code": "field_code"}, _EMPLOYED12),
+}
+
+
+def population(name: str, spec: CohortSpec) -> dict[str, Any] | None:
+    """What a career table counts, in the ledger form of ``audit.Population`` (None for tables
+    that are no partition of the cohort: wage growth, time to first job). Tables with the same
+    ``universe`` count the same units; ``privacy.DATA_TOKEN`` stands for the data's fingerprint."""
+    if name not in _TABLE_DIMS:
+        return None
+    dims, where = _TABLE_DIMS[name]
+    comparison = name.startswith("fields_")
+    codes = taxonomy.load("institution_types")["codes"]
+    employed = sorted(str(r["code"]) for r in codes)
+    sectors: dict[str, list[str]] = {}
+    for r in codes:
+        sectors.setdefault(str(r["sector"]), []).append(str(r["code"]))
+    groups: dict[str, dict[str, list[str]]] = {
+        "state": {"employed": employed},
+        "status": {k: sorted(v) for k, v in sectors.items()},
+        "employer_group": {
+            "industry": sorted(INDUSTRY_TYPES),
+            "non_industry": sorted(set(employed) - set(INDUSTRY_TYPES)),
+        },
+    }
+    value_sets = {"employed": employed}
+    # the comparison ignores technologies and roles: only the exit years define its cohorts
+    techs = None if comparison or not spec.techs else list(spec.techs)
+    filters: dict[str, list[str]] = {}
+    if not comparison:
+        filters["field_code"] = [spec.field]
+        if spec.roles:
+            filters["exit_role"] = sorted(spec.roles)
+        if spec.degrees:
+            filters["degree"] = sorted(spec.degrees)
+    for a, v in where.items():
+        filters[a] = value_sets.get(v, [v])
+    if "followed_36m" not in filters:
+        filters["followed_36m"] = ["yes"] if where.get("horizon") == "36" else ["no", "yes"]
+    return {
+        "universe": [
+            "career",
+            privacy.DATA_TOKEN,
+            f"exit_years={list(spec.exit_years)}",
+            f"techs={techs}",
+        ],
+        "dims": dict(dims),
+        "recodes": {c: groups[c] for c in dims if c in groups},
+        "filters": filters,
+    }
+
+
+def _count_people(
+    df: pl.DataFrame, by: list[str], rules: privacy.DisclosureRules, count: str = "people"
+) -> pl.DataFrame:
+    """People per cell with their cell key (``cellkey.count_people`` on ``researcher_id``)."""
+    return cellkey.count_people(df, by, ids="researcher_id", salt=rules.cell_key_salt, count=count)
+
+
 def _people(
-    df: pl.DataFrame, rows: str, cols: str | None = None, *, rules: privacy.DisclosureRules
+    df: pl.DataFrame,
+    rows: str,
+    cols: str | None = None,
+    *,
+    rules: privacy.DisclosureRules,
+    name: str,
+    spec: CohortSpec,
+    margins: bool | str = True,
+    forced: Mapping[str, pl.DataFrame] | None = None,
 ) -> privacy.DisclosedTable:
-    """Count people per cell (rows × cols) and pass the table through disclosure control."""
+    """Count people per cell (rows × cols) and pass the table through disclosure control;
+    ``forced`` names, per table, cells hidden because the same people are hidden elsewhere."""
     keys = [rows] if cols is None else [rows, cols]
     return privacy.disclose(
-        df.group_by(keys).agg(pl.len().alias("people")),
+        _count_people(df, keys, rules),
         count="people",
         rows=rows,
         cols=cols,
         rules=rules,
+        cell_key="cell_key",
+        population=population(name, spec),
+        margins=margins,
+        hide=(forced or {}).get(name),
     )
 
 
-def career_tables(
-    linked: LinkedData, spec: CohortSpec, rules: privacy.DisclosureRules | None = None
+def _wages(
+    people: pl.DataFrame,
+    dim: str,
+    value: str,
+    *,
+    rules: privacy.DisclosureRules,
+    name: str,
+    spec: CohortSpec,
+    extra: pl.DataFrame | None = None,
+    magnitudes: list[str] | None = None,
+    counts: privacy.DisclosedTable | None = None,
+    employed: str | None = None,
+    forced: Mapping[str, pl.DataFrame] | None = None,
+) -> privacy.DisclosedTable:
+    """A wage table by ``dim``: head count (with cell keys, like every count) and quantiles of
+    ``value`` (or ``extra``'s magnitudes joined on ``dim``), through disclosure control.
+
+    ``counts`` is the table that already publishes these head counts (its ``employed`` column,
+    or its only count): the head counts it hides are hidden here too."""
+    stats = privacy.magnitude_stats(people, [dim], value)
+    share = f"{value}_top_share"
+    keys = _count_people(people.filter(pl.col(value).is_not_null()), [dim], rules, "n_people")
+    if extra is not None:
+        stats = stats.select(dim, "n_people", share).join(extra, on=dim, how="left")
+    mags = magnitudes or [f"{value}_p25", f"{value}_p50", f"{value}_p75"]
+    hidden = []
+    if forced and name in forced:
+        hidden.append(forced[name].select(dim))
+    if counts is not None:
+        df = counts.table.filter(pl.col("people_suppressed"))
+        if employed is not None:
+            df = df.filter(pl.col(employed) == "employed")
+        hidden.append(df.select(pl.col(dim).cast(pl.String)))
+    hide = pl.concat(hidden, how="vertical_relaxed") if hidden else None
+    return privacy.disclose(
+        stats.join(keys.select(dim, "cell_key"), on=dim, how="left").sort(dim),
+        count="n_people",
+        rows=dim,
+        magnitudes=mags,
+        top_share=share,
+        rules=rules,
+        cell_key="cell_key",
+        population=population(name, spec),
+        hide=hide,
+    )
+
+
+def _career_tables(
+    linked: LinkedData,
+    spec: CohortSpec,
+    rules: privacy.DisclosureRules,
+    forced: Mapping[str, pl.DataFrame] | None = None,
 ) -> CareerTables:
-    """Every career-flow table of one cohort, each through disclosure control."""
-    rules = rules or privacy.DisclosureRules()
+    """Every career-flow table of one cohort, each through disclosure control, hiding the
+    ``forced`` cells besides (see ``release_family``)."""
     c = cohort(linked, spec)
     spells = linked.spells
     aw = linked.annual_wages
@@ -276,14 +509,13 @@ def career_tables(
     states = all_states.filter(pl.col("months").is_in(list(HORIZONS)))
 
     # status at 6 / 12 / 36 months, by exit role and by degree
-    for dim in ("exit_role", "degree"):
-        cnt = states.group_by("months", dim, "state").agg(pl.len().alias("people"))
-        for h in HORIZONS:
-            tab = cnt.filter(pl.col("months") == h).drop("months")
-            if tab.height:
-                t[f"status_{h}m_by_{dim}"] = privacy.disclose(
-                    tab, count="people", rows=dim, cols="state", rules=rules
-                )
+    for h in HORIZONS:
+        at_h = states.filter(pl.col("months") == h)
+        if not at_h.height:
+            continue
+        for dim in ("exit_role", "degree"):
+            name = f"status_{h}m_by_{dim}"
+            t[name] = _people(at_h, dim, "state", rules=rules, name=name, spec=spec, forced=forced)
     for h in HORIZONS:
         sh = states.filter((pl.col("months") == h) & pl.col("observed"))
         kn[f"employed_{h}m_share"] = (
@@ -291,42 +523,65 @@ def career_tables(
         )
         kn[f"employed_{h}m_n"] = sh.height
 
-    # monthly status curve 0..36 months after exit, by sector
-    monthly = all_states.with_columns(
+    # monthly status curve 0..36 months after exit, by sector, of the people followed for the
+    # whole 36 months: every month counts the same people, so a month's change is people moving
+    # between states, never people entering or leaving the window (a row total would otherwise
+    # drop by the few people whose exit falls in a 3-month window: a small count by subtraction)
+    followed = states.filter(pl.col("months") == 36).select("researcher_id")
+    monthly = all_states.join(followed, on="researcher_id", how="semi").with_columns(
         pl.when(pl.col("state") == "employed")
         .then(pl.col("sector"))
         .otherwise(pl.col("state"))
-        .alias("status")
+        .alias("status"),
+        pl.col("months").cast(pl.String),
     )
-    mcount = (
-        monthly.group_by("months", "status")
-        .agg(pl.len().alias("people"))
-        .with_columns(pl.col("months").cast(pl.String))
-    )
-    t["monthly_status"] = privacy.disclose(
-        mcount, count="people", rows="months", cols="status", rules=rules
-    )
+    if monthly.height:
+        # a person sits in every month's row: row totals only (over months they would count
+        # person-months)
+        t["monthly_status"] = _people(
+            monthly,
+            "months",
+            "status",
+            rules=rules,
+            name="monthly_status",
+            spec=spec,
+            margins="rows",
+            forced=forced,
+        )
 
     emp12 = states.filter((pl.col("months") == 12) & (pl.col("state") == "employed"))
     if emp12.height:
         # destinations: employer type, firm size, industry (KSIC division), occupation (KECO minor group)
-        t["destination_employer_type_12m"] = _people(emp12, "employer_type", rules=rules)
-        t["destination_firm_size_12m"] = _people(emp12, "firm_size", rules=rules)
-        ind = emp12.with_columns(pl.col("ksic").str.slice(0, 2).alias("ksic_division"))
-        t["destination_industry_12m"] = _people(ind, "ksic_division", rules=rules)
-        occ = emp12.with_columns(pl.col("occupation").str.slice(0, 3).alias("keco_minor"))
-        t["destination_occupation_12m"] = _people(occ, "keco_minor", rules=rules)
+        emp12 = emp12.with_columns(
+            pl.col("ksic").str.slice(0, 2).alias("ksic_division"),
+            pl.col("occupation").str.slice(0, 3).alias("keco_minor"),
+        )
+        for name, dim in (
+            ("destination_employer_type_12m", "employer_type"),
+            ("destination_firm_size_12m", "firm_size"),
+            ("destination_industry_12m", "ksic_division"),
+            ("destination_occupation_12m", "keco_minor"),
+        ):
+            t[name] = _people(emp12, dim, rules=rules, name=name, spec=spec, forced=forced)
 
-        # wages of the main job at 12 months by degree, employer type and firm size
-        for dim in ("degree", "employer_type", "firm_size"):
-            stats = privacy.magnitude_stats(emp12, [dim], "wage_monthly")
-            t[f"wage_12m_by_{dim}"] = privacy.disclose(
-                stats,
-                count="n_people",
-                rows=dim,
-                magnitudes=["wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75"],
-                top_share="wage_monthly_top_share",
+        # wages of the main job at 12 months by degree, employer type and firm size; their head
+        # counts are printed already (status by degree, destinations): hide what those hide
+        for dim, counts, col in (
+            ("degree", t.get("status_12m_by_degree"), "state"),
+            ("employer_type", t["destination_employer_type_12m"], None),
+            ("firm_size", t["destination_firm_size_12m"], None),
+        ):
+            name = f"wage_12m_by_{dim}"
+            t[name] = _wages(
+                emp12,
+                dim,
+                "wage_monthly",
                 rules=rules,
+                name=name,
+                spec=spec,
+                counts=counts,
+                employed=col,
+                forced=forced,
             )
         kn["large_firm_share_12m"] = float((emp12["employer_type"] == "LARGE").mean())
         kn["median_wage_12m"] = float(emp12["wage_monthly"].median())
@@ -350,7 +605,15 @@ def career_tables(
             .otherwise(pl.lit("non_industry"))
             .alias("employer_group"),
         )
-        t["retention_12m"] = _people(ret, "employer_group", "industry_group", rules=rules)
+        t["retention_12m"] = _people(
+            ret,
+            "employer_group",
+            "industry_group",
+            rules=rules,
+            name="retention_12m",
+            spec=spec,
+            forced=forced,
+        )
         kn["own_industry_share_12m"] = float((ret["industry_group"] == "own").mean())
         ind_only = ret.filter(pl.col("employer_group") == "industry")
         kn["own_industry_share_12m_industry"] = (
@@ -364,10 +627,13 @@ def career_tables(
             .otherwise(pl.col("state"))
             .alias("destination")
         )
-        t["flow_origin_to_destination_12m"] = _people(
-            flow, "origin_type", "destination", rules=rules
-        )
-        t["flow_role_to_destination_12m"] = _people(flow, "exit_role", "destination", rules=rules)
+        for name, dim in (
+            ("flow_origin_to_destination_12m", "origin_type"),
+            ("flow_role_to_destination_12m", "exit_role"),
+        ):
+            t[name] = _people(
+                flow, dim, "destination", rules=rules, name=name, spec=spec, forced=forced
+            )
 
     # wage growth: the same people's main job at 12 and 36 months
     emp36 = states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
@@ -380,92 +646,125 @@ def career_tables(
     )
     if panel is not None and panel.height:
         g = panel.with_columns((pl.col("w36") / pl.col("w12") - 1).alias("wage_growth_12_36m"))
-        stats = (
-            privacy.magnitude_stats(g, ["degree"], "w36")
-            .select("degree", "n_people", "w36_top_share")
-            .join(
-                g.group_by("degree").agg(
-                    pl.col("wage_growth_12_36m").median().alias("wage_growth_median")
-                ),
-                on="degree",
-            )
+        growth = g.group_by("degree").agg(
+            pl.col("wage_growth_12_36m").median().alias("wage_growth_median")
         )
-        t["wage_growth_12_36m_by_degree"] = privacy.disclose(
-            stats,
-            count="n_people",
-            rows="degree",
-            magnitudes=["wage_growth_median"],
-            top_share="w36_top_share",
+        name = "wage_growth_12_36m_by_degree"
+        t[name] = _wages(
+            g,
+            "degree",
+            "w36",
             rules=rules,
+            name=name,
+            spec=spec,
+            extra=growth,
+            magnitudes=["wage_growth_median"],
+            forced=forced,
         )
         kn["wage_growth_12_36m_median"] = float(g["wage_growth_12_36m"].median())
 
-    # employer changes within 36 months of exit (observed people with the full horizon)
+    # employer changes within 36 months of exit, among everyone followed for 36 months (someone
+    # whose spells all lie outside the window counts with 0 employers, not as missing; people
+    # with no insurance record at all are their own row). The table then counts the same people
+    # as the 36-month status tables: a total of the observed only would give their hidden
+    # not-observed count back by subtraction.
     h36 = c.filter(
-        pl.col("observed")
-        & (pl.col("exit_date") + pl.duration(days=_horizon_days(36)) <= pl.lit(spec.data_end))
+        pl.col("exit_date") + pl.duration(days=_horizon_days(36)) <= pl.lit(spec.data_end)
     )
-    moves = (
+    in_window = (
         h36.select("researcher_id", "exit_date")
         .join(
             spells.select("researcher_id", "employer_id", "acquired_on", "lost_on"),
             on="researcher_id",
-            how="left",
         )
         .filter(
-            pl.col("acquired_on").is_null()
-            | (
-                (pl.col("acquired_on") <= pl.col("exit_date") + pl.duration(days=_horizon_days(36)))
-                & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("exit_date")))
-            )
+            (pl.col("acquired_on") <= pl.col("exit_date") + pl.duration(days=_horizon_days(36)))
+            & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("exit_date")))
         )
         .group_by("researcher_id")
         .agg(pl.col("employer_id").drop_nulls().n_unique().alias("employers"))
+    )
+    moves = (
+        h36.select("researcher_id", "observed")
+        .join(in_window, on="researcher_id", how="left")
+        .with_columns(pl.col("employers").fill_null(0))
         .with_columns(
-            pl.when(pl.col("employers") >= 3)
+            pl.when(~pl.col("observed"))
+            .then(pl.lit("not_observed"))
+            .when(pl.col("employers") >= 3)
             .then(pl.lit("3+"))
             .otherwise(pl.col("employers").cast(pl.String))
             .alias("employers_36m")
         )
     )
     if moves.height:
-        t["employers_within_36m"] = _people(moves, "employers_36m", rules=rules)
+        # its not-observed row is the 36-month status tables' not-observed total: hidden alike
+        s36 = t.get("status_36m_by_exit_role")
+        same = (
+            s36.table.filter(
+                (pl.col("exit_role") == privacy.TOTAL)
+                & (pl.col("state") == "not_observed")
+                & pl.col("people_suppressed")
+            ).height
+            if s36 is not None
+            else 0
+        )
+        hide = dict(forced or {})
+        if same:
+            extra = pl.DataFrame({"employers_36m": ["not_observed"]})
+            prev = hide.get("employers_within_36m")
+            hide["employers_within_36m"] = extra if prev is None else pl.concat([prev, extra])
+        t["employers_within_36m"] = _people(
+            moves,
+            "employers_36m",
+            rules=rules,
+            name="employers_within_36m",
+            spec=spec,
+            forced=hide,
+        )
 
-    # time to first job for student researchers (Kaplan–Meier), published while at least
-    # min_count_magnitude people remain at risk
+    # time to first job for student researchers (Kaplan–Meier), pooled into steps of at least
+    # min_count first jobs each, the number at risk in protected form
     st = c.filter((pl.col("exit_role") == "STUDENT") & pl.col("observed"))
     if st.height:
         fj = first_jobs(st, spells, spec.data_end)
         curve = kaplan_meier(fj["months"].to_numpy(), fj["event"].to_numpy())
-        grid = (
-            pl.DataFrame({"months": np.arange(0, 37, 1.0)})
-            .join_asof(curve.sort("months"), on="months")
-            .with_columns(pl.col("survival").fill_null(1.0))
-        )
-        at_risk = np.array(
-            [(fj["months"].to_numpy() >= m).sum() for m in grid["months"].to_numpy()]
-        )
-        grid = grid.with_columns(pl.Series("at_risk", at_risk)).select(
-            "months", "at_risk", "survival"
-        )
         kn["time_to_first_job_median_months"] = km_median(curve)
         kn["first_job_within_12m_share"] = 1.0 - km_at(curve, 12.0)
         kn["students_observed"] = st.height
-        tab = grid.with_columns(
-            pl.col("months").cast(pl.Int64).cast(pl.String),
-            (1.0 - pl.col("survival")).alias("share_with_first_job"),
-            pl.lit(0.0).alias("top_share"),
-        ).drop("survival")
-        t["time_to_first_job_students"] = privacy.disclose(
-            tab,
-            count="at_risk",
-            rows="months",
-            magnitudes=["share_with_first_job"],
-            top_share="top_share",
-            rules=rules,
-            margins=False,
-        )
+        steps = first_job_steps(fj, curve, rules)
+        if steps.height:
+            t["time_to_first_job_students"] = privacy.disclose(
+                steps,
+                count="at_risk",
+                rows="months",
+                magnitudes=["first_jobs", "share_with_first_job"],
+                top_share="top_share",
+                rules=rules,
+                margins=False,
+                **({"cell_key": "cell_key"} if "cell_key" in steps.columns else {}),
+            )
     return out
+
+
+def career_tables(
+    linked: LinkedData, spec: CohortSpec, rules: privacy.DisclosureRules | None = None
+) -> CareerTables:
+    """Every career-flow table of one cohort, each through disclosure control.
+
+    A whole field's cohort (no technologies, roles or degrees chosen) is one brief of the
+    release: its tables come from ``release_family``, consistent with every other field's and
+    with the 12-field comparison. A narrower cohort is protected on its own.
+    """
+    rules = rules or privacy.DisclosureRules()
+    if spec.techs is None and spec.roles is None and spec.degrees is None:
+        fields = taxonomy.fields()["code"].to_list()
+        if spec.field in fields:
+            family, _ = release_family(
+                linked, exit_years=spec.exit_years, rules=rules, data_end=spec.data_end
+            )
+            return family[spec.field]
+    return _career_tables(linked, spec, rules)
 
 
 def field_comparison(
@@ -474,37 +773,140 @@ def field_comparison(
     exit_years: tuple[int, int] = (2013, 2023),
     rules: privacy.DisclosureRules | None = None,
 ) -> dict[str, privacy.DisclosedTable]:
-    """All fields side by side: status at 12 months, employer type, and wages — each disclosed.
+    """All fields side by side: status at 12 months, employer type, and wages — each disclosed,
+    consistent with the fields' own tables (``release_family``) when all fields are compared.
 
     Rates for a brief are computed from these published counts, so a suppressed count can never
     leak through a rate.
     """
     rules = rules or privacy.DisclosureRules()
-    fields = fields or taxonomy.fields()["code"].to_list()
+    every = taxonomy.fields()["code"].to_list()
+    if fields is None or sorted(fields) == sorted(every):
+        _, comparison = release_family(linked, exit_years=tuple(exit_years), rules=rules)
+        return comparison
+    return _comparison(linked, fields, tuple(exit_years), rules)
+
+
+# A release family is computed once per linked data, rules and cohort definition in a process.
+_FAMILIES: dict[tuple[Any, ...], tuple[LinkedData, Any]] = {}
+FAMILY_ROUNDS = 50
+
+
+def release_family(
+    linked: LinkedData,
+    *,
+    exit_years: tuple[int, int] = (2013, 2023),
+    rules: privacy.DisclosureRules | None = None,
+    data_end: date = CohortSpec.data_end,
+) -> tuple[dict[str, CareerTables], dict[str, privacy.DisclosedTable]]:
+    """Every field's career tables and the 12-field comparison as one family: a cell that
+    counts the same people as a cell hidden in another table of the family (the comparison's
+    row and the field's own total, a flow's column total and a destination, a wage table's head
+    count) is hidden too, and the patterns are completed again, until nothing changes. So what
+    one brief hides no other brief prints; every notebook run computes the same family and
+    publishes its own field's part. Identical cells are found by ``audit.same_cells`` from the
+    tables' populations.
+    """
+    from talentlib import audit
+
+    rules = rules or privacy.DisclosureRules()
+    key = (id(linked), tuple(exit_years), data_end, rules)
+    hit = _FAMILIES.get(key)
+    if hit is not None and hit[0] is linked:
+        return hit[1]
+    fields = taxonomy.fields()["code"].to_list()
+    # per owner (a field, None for the comparison) and table: the cells hidden to match
+    forced: dict[str | None, dict[str, set[tuple[str, ...]]]] = {}
+    dims_of: dict[str, list[str]] = {}
+
+    def frames(owner: str | None) -> dict[str, pl.DataFrame]:
+        return {
+            name: pl.DataFrame(sorted(cells), schema=dims_of[name], orient="row")
+            for name, cells in forced.get(owner, {}).items()
+        }
+
+    for _ in range(FAMILY_ROUNDS):
+        family = {
+            f: _career_tables(
+                linked,
+                CohortSpec(field=f, exit_years=tuple(exit_years), data_end=data_end),
+                rules,
+                frames(f),
+            )
+            for f in fields
+        }
+        comparison = _comparison(linked, fields, tuple(exit_years), rules, frames(None))
+        owners: list[tuple[str | None, str]] = []
+        pubs: list[audit.PublishedTable] = []
+        for owner, tables in [*((f, family[f].tables) for f in fields), (None, comparison)]:
+            for name, t in tables.items():
+                if t.population is None:
+                    continue
+                owners.append((owner, name))
+                pubs.append(audit.PublishedTable.from_disclosed(name, t, brief=owner or ""))
+        changed = False
+        for group in audit.same_cells(pubs):
+            hidden = [pubs[i].frame.get_column(pubs[i].count)[j] is None for i, j in group]
+            if all(hidden) or not any(hidden):
+                continue
+            for (i, j), h in zip(group, hidden, strict=True):
+                if h:
+                    continue
+                owner, name = owners[i]
+                dims_of[name] = pubs[i].dims
+                row = pubs[i].frame.select(pl.col(d).cast(pl.String) for d in pubs[i].dims).row(j)
+                forced.setdefault(owner, {}).setdefault(name, set()).add(tuple(row))
+                changed = True
+        if not changed:
+            break
+    else:
+        raise RuntimeError(f"release_family: no consistent pattern after {FAMILY_ROUNDS} rounds")
+    result = (family, comparison)
+    if len(_FAMILIES) > 4:
+        _FAMILIES.clear()
+    _FAMILIES[key] = (linked, result)
+    return result
+
+
+def _comparison(
+    linked: LinkedData,
+    fields: list[str],
+    exit_years: tuple[int, int],
+    rules: privacy.DisclosureRules,
+    forced: Mapping[str, pl.DataFrame] | None = None,
+) -> dict[str, privacy.DisclosedTable]:
+    """The 12-field comparison tables, hiding the ``forced`` cells besides."""
     states, emp = [], []
     for f in fields:
         spec = CohortSpec(field=f, exit_years=exit_years)
         s12 = states_at(cohort(linked, spec), linked.spells, 12, spec.data_end, linked.annual_wages)
-        states.append(s12.select("field_code", "state"))
+        states.append(s12.select("researcher_id", "field_code", "state"))
         emp.append(
             s12.filter(pl.col("state") == "employed").select(
-                "field_code", "employer_type", "wage_monthly"
+                "researcher_id", "field_code", "employer_type", "wage_monthly"
             )
         )
     st = pl.concat(states)
     em = pl.concat(emp)
+    # the comparison's population ignores the field (its cells are fields): any spec will do
+    spec = CohortSpec(field=fields[0], exit_years=exit_years)
     out = {
-        "fields_status_12m": _people(st, "field_code", "state", rules=rules),
-        "fields_employer_type_12m": _people(em, "field_code", "employer_type", rules=rules),
+        name: _people(df, "field_code", col, rules=rules, name=name, spec=spec, forced=forced)
+        for name, df, col in (
+            ("fields_status_12m", st, "state"),
+            ("fields_employer_type_12m", em, "employer_type"),
+        )
     }
-    stats = privacy.magnitude_stats(em, ["field_code"], "wage_monthly")
-    out["fields_wage_12m"] = privacy.disclose(
-        stats,
-        count="n_people",
-        rows="field_code",
-        magnitudes=["wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75"],
-        top_share="wage_monthly_top_share",
+    out["fields_wage_12m"] = _wages(
+        em,
+        "field_code",
+        "wage_monthly",
         rules=rules,
+        name="fields_wage_12m",
+        spec=spec,
+        counts=out["fields_status_12m"],
+        employed="state",
+        forced=forced,
     )
     return out
 
@@ -578,8 +980,11 @@ def published_key_numbers(ct: CareerTables) -> dict[str, Any]:
         out["time_to_first_job_median_months"] = (
             float(hit["months"].cast(pl.Int64).min()) if hit.height else None
         )
-        m12 = pub.filter(pl.col("months") == "12")
+        # the steps are pooled: the share at the last published step within 12 months
+        m12 = pub.filter(pl.col("months").cast(pl.Int64) <= 12).sort(
+            pl.col("months").cast(pl.Int64)
+        )
         out["first_job_within_12m_share"] = (
-            float(m12["share_with_first_job"][0]) if m12.height else None
+            float(m12["share_with_first_job"][-1]) if m12.height else None
         )
     return out

@@ -17,10 +17,16 @@ value ``≥ v_cap`` thereafter, each a distribution over ``{-D..+D}`` (``D = 2``
 * ``d = 0`` for ``v = 0`` (zeros stay zeros; whether a zero may be published is the threshold
   rule's business, not this module's).
 
-Counts below the threshold are still suppressed (the threshold rule on the true value); what
-cell-key perturbation replaces is complementary suppression, which many tables of one release
-cannot make safe together. A published perturbed count ``p`` tells a reader the true count lies
-in ``[p - D, p + D]``; an attacker combining tables gains only sums of independent noise.
+Counts below the threshold are still suppressed (the threshold rule on the true value), and
+``privacy.disclose`` keeps complementary suppression on top: perturbation alone left a reader who
+knows that every hidden count is 1..t-1 able to pin some of them (measured with
+``talentlib.audit``; see ``privacy.CELL_KEY_COMPLEMENTARY``). What the noise adds is that
+differencing across the many tables of a release no longer gives hidden cells back exactly. A
+published perturbed count ``p`` tells a reader the true count lies in ``[max(t, p - D), p + D]``;
+an attacker combining tables gains only sums of independent noise.
+
+Every table that counts people is built with ``count_people`` (distinct people per cell and the
+cell's key), so the same people have the same key, and the same published value, everywhere.
 """
 
 from __future__ import annotations
@@ -31,7 +37,15 @@ from functools import lru_cache
 
 import polars as pl
 
-__all__ = ["MAX_PERTURBATION", "KEY_RANGE", "record_keys", "cell_keys", "perturbation", "ptable"]
+__all__ = [
+    "KEY_RANGE",
+    "MAX_PERTURBATION",
+    "cell_keys",
+    "count_people",
+    "perturbation",
+    "ptable",
+    "record_keys",
+]
 
 KEY_RANGE = 256
 MAX_PERTURBATION = 2
@@ -47,9 +61,7 @@ def record_keys(ids: pl.Series | Iterable[str], salt: str) -> pl.Series:
     s = ids if isinstance(ids, pl.Series) else pl.Series(list(ids), dtype=pl.String)
     uniq = s.cast(pl.String).unique()
     prefix = f"talentlib-cellkey\x1f{salt}\x1f".encode()
-    keys = [
-        hashlib.sha256(prefix + (u or "").encode()).digest()[0] for u in uniq.to_list()
-    ]
+    keys = [hashlib.sha256(prefix + (u or "").encode()).digest()[0] for u in uniq.to_list()]
     table = pl.DataFrame({"id": uniq, "key": pl.Series(keys, dtype=pl.UInt8)})
     return (
         pl.DataFrame({"id": s.cast(pl.String)})
@@ -67,6 +79,32 @@ def cell_keys(
         pl.len().cast(pl.Int64).alias(count),
         (pl.col(key).cast(pl.Int64).sum() % KEY_RANGE).cast(pl.Int64).alias("cell_key"),
     )
+
+
+def count_people(
+    df: pl.DataFrame | pl.LazyFrame,
+    by: Sequence[str],
+    *,
+    ids: str,
+    salt: str,
+    count: str = "people",
+) -> pl.DataFrame:
+    """Distinct people (``ids``) per cell of ``by``, with each cell's key: the one way every
+    table that counts people is built, so the same people give the same cell key — and so the
+    same published value — in every table and every brief of a release.
+
+    A row of ``df`` is a (person, cell) pair; a person listed twice in one cell counts once.
+    Cells come sorted by ``by`` (nulls last), never in the order a group_by emitted them.
+    """
+    by = list(by)
+    people = df.lazy().select(*by, ids).unique().collect()
+    keyed = people.with_columns(record_keys(people.get_column(ids), salt))
+    if not by:
+        return keyed.select(
+            pl.len().cast(pl.Int64).alias(count),
+            (pl.col("record_key").cast(pl.Int64).sum() % KEY_RANGE).alias("cell_key"),
+        )
+    return cell_keys(keyed, by, count=count).sort(by, nulls_last=True)
 
 
 def _layout(dist: dict[int, float]) -> tuple[int, ...]:

@@ -4,13 +4,17 @@ Two jobs, one per section below (PII in free text is found and masked by ``talen
 
 * ``pseudonymize`` replaces direct identifiers by keyed HMAC-SHA256 pseudonyms (key from the
   environment, never from the repository) so that linkage works without names or RRNs.
-* ``disclose`` is the one gate every published table goes through: threshold rule, complementary
-  suppression against margins, and threshold/dominance rules on magnitudes (wages).
+* ``disclose`` is the one gate every published table goes through: threshold rule, then either
+  complementary suppression against margins (``method="suppression"``) or cell-key perturbation
+  of every published count (``method="cell_key"``, ``talentlib.cellkey``), and threshold/dominance
+  rules on magnitudes (wages).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 import os
 import warnings
 from collections import deque
@@ -21,6 +25,7 @@ from typing import Any
 import polars as pl
 
 __all__ = [
+    "DATA_TOKEN",
     "TOTAL",
     "DisclosedTable",
     "DisclosureRules",
@@ -144,6 +149,9 @@ def pseudonymize_frame(df: pl.DataFrame, columns: dict[str, str], **kw: Any) -> 
 # ---------------------------------------------------------------------------------------------
 
 TOTAL = "__total__"
+# In a table's population (``disclose(population=...)``, read by ``talentlib.audit``) this stands
+# for the fingerprint of the input data, which the auditor takes from the brief's manifest.
+DATA_TOKEN = "@data"
 _DISCLOSE_TOKEN = object()  # only disclose() sets it; see is_disclosed()
 
 
@@ -158,12 +166,40 @@ class DisclosureRules:
     min_count_magnitude: int = 10  # magnitudes only for groups of at least this many people
     dominance_n: int = 2  # (n, k) dominance rule on magnitudes:
     dominance_k: float = 0.85  # suppressed if the top n contributors hold more than k of the total
+    # how counts are protected across the tables of a release: complementary suppression, or
+    # cell-key perturbation (talentlib.cellkey; the same people get the same noise everywhere)
+    method: str = "suppression"
+    cell_key_salt: str = "talentlib"  # the release's salt for record keys (cell_key only)
 
     def __post_init__(self) -> None:
         if self.min_count < 1 or self.min_count_magnitude < 1 or self.dominance_n < 1:
             raise ValueError("min_count, min_count_magnitude and dominance_n must be >= 1")
         if not 0 < self.dominance_k <= 1:
             raise ValueError("dominance_k must be in (0, 1]")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> DisclosureRules:
+        """Rules of a named preset (``talentlib/disclosure_presets.yaml``), keys overridden."""
+        presets = disclosure_presets()
+        if name not in presets:
+            raise ValueError(f"unknown disclosure preset {name!r}; known: {', '.join(presets)}")
+        return cls(**{**presets[name]["rules"], **overrides})
+
+
+METHODS = ("suppression", "cell_key")
+
+
+def disclosure_presets() -> dict[str, dict[str, Any]]:
+    """The named rule sets a pipeline may choose (``disclosure: {preset: acro}``)."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).with_name("disclosure_presets.yaml")
+    with open(path, encoding="utf-8") as fh:
+        return dict(yaml.safe_load(fh)["presets"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,6 +213,13 @@ class DisclosedTable:
     table: pl.DataFrame
     log: pl.DataFrame
     rules: DisclosureRules
+    # how the counts were protected: the method, the most a published count differs from the
+    # truth (0 unless perturbed), whether complementary cells were hidden besides the cells under
+    # the threshold, and what the table counts (``audit.Population.to_json`` form, or None)
+    method: str = "suppression"
+    max_perturbation: int = 0
+    complementary: bool = True
+    population: dict[str, Any] | None = None
     _token: object = field(default=None, init=False, repr=False)
     _fingerprint: str = field(default="", init=False, repr=False)
 
@@ -211,6 +254,19 @@ class DisclosedTable:
     def public_log(self) -> pl.DataFrame:
         """Which cells are suppressed, without the rule (the rule would narrow a hidden value)."""
         return self.log.select(pl.exclude("rule", "message")).unique(maintain_order=True)
+
+    def stamp(self) -> dict[str, Any]:
+        """What the ledger records about how this table was protected (``report.save_tables``;
+        ``audit`` reads it): the rules with ``max_perturbation``, the method, whether
+        complementary suppression was applied, and the population when known."""
+        out: dict[str, Any] = {
+            "rules": {**dataclasses.asdict(self.rules), "max_perturbation": self.max_perturbation},
+            "method": self.method,
+            "complementary_suppression": self.complementary,
+        }
+        if self.population is not None:
+            out["population"] = self.population
+        return out
 
 
 def _fingerprint(df: pl.DataFrame) -> str:
@@ -308,9 +364,11 @@ def _protect_lines(
     Each line is a set of cells plus its margin (margin = sum of cells). A line is fixed when it
     has exactly one suppressed entry (recoverable by subtraction) or, with ``min_sum``, when its
     margin is published and its suppressed cells add up to 0 < s < min_sum (that sum is itself a
-    published small count). The fix suppresses the smallest nonzero published entry of the line,
-    preferring one that also completes a crossing line, and repeats to a fixed point. A
-    heuristic: it guarantees the line condition, not a minimal or LP-safe pattern (a cell can
+    published small count), or when they hide a small count but add up to less than
+    ``protection_interval(min_sum) + k`` for k hidden cells (each is at least 1, so one of them
+    would lie in an interval narrower than the protection interval). The fix suppresses the
+    smallest nonzero published entry of the line, preferring one that also completes a crossing
+    line, and repeats to a fixed point. A heuristic: it guarantees the line condition, not a minimal or LP-safe pattern (a cell can
     still be bounded by combining several lines). Returns the entries it added.
     """
     entry_lines: list[list[int]] = [[] for _ in values]
@@ -328,8 +386,12 @@ def _protect_lines(
         m = margin_of[li]
         if min_sum is None or n_supp[li] == 0 or suppressed[m]:
             return False
-        s = sum(values[e] for e in lines[li] if suppressed[e] and e != m)
-        return 0 < s < min_sum
+        hidden = [values[e] for e in lines[li] if suppressed[e] and e != m]
+        s = sum(hidden)
+        if 0 < s < min_sum:
+            return True
+        small = any(0 < v < min_sum for v in hidden)
+        return small and s < protection_interval(int(min_sum)) + len(hidden)
 
     while queue:
         li = queue.popleft()
@@ -361,6 +423,12 @@ def _protect_lines(
     return added
 
 
+def protection_interval(threshold: int) -> int:
+    """The narrowest interval a reader may be able to put on a hidden small count, p =
+    max(3, ceil(0.3 * threshold)) (the release auditor's rule, ``audit.protection_level``)."""
+    return max(3, math.ceil(0.3 * threshold))
+
+
 def _margin_share_bound(shares: list[Any], totals: list[Any]) -> float | None:
     """Upper bound on a margin's top-n share from its parts' shares and (additive) totals.
 
@@ -383,8 +451,9 @@ def _validate(
     mags: list[str],
     additive: list[str],
     top_share: str | None,
+    *keys: str,
 ) -> None:
-    declared = [*dims, count, *mags, *([top_share] if top_share else [])]
+    declared = [*dims, count, *mags, *([top_share] if top_share else []), *keys]
     for c in declared:
         if c not in table.columns:
             raise ValueError(f"disclose: column {c!r} is not in the table")
@@ -434,6 +503,8 @@ def _messages(rules: DisclosureRules) -> dict[str, str]:
         "dominance": f"상위 {rules.dominance_n}인 비중 {k} 초과 또는 미상 / "
         f"top {rules.dominance_n} contributors hold over {k} (or unknown)",
         "count_suppressed": "인원 비공개 셀 / count is suppressed",
+        "linked": "같은 사람들을 세는 다른 표에서 비공개 / "
+        "hidden in another table of the same people",
     }
 
 
@@ -511,6 +582,61 @@ def _extend(interior: pl.DataFrame, count: str, row_dims: list[str], cols: str |
     return _Extended(row_dims, cols, n, values, labels, contributors, lines, margin_of, rc)
 
 
+# Cell-key tables still get complementary suppression on top of the perturbation (belt and
+# braces). Measured with talentlib.audit on the small synthetic release (notebook 03, 12 fields,
+# threshold 5): perturbation alone hides 1,156 of 6,898 cells but 184 hidden cells fail, because
+# a reader who knows that every hidden cell is under the threshold (1..4) needs only a little
+# more to pin one; with complementary cells on top (the same 1,866 hidden cells as suppression)
+# none fails, against 289 for suppression alone. At threshold 10 perturbation alone still leaves
+# 24 failing cells. False only to measure again.
+CELL_KEY_COMPLEMENTARY = True
+
+
+def _max_perturbation(rules: DisclosureRules) -> int:
+    """The most a published count differs from the true one under ``rules``."""
+    if rules.method != "cell_key":
+        return 0
+    from talentlib import cellkey
+
+    return cellkey.MAX_PERTURBATION
+
+
+def _hidden_entries(
+    hide: pl.DataFrame | None, labels: list[dict[str, str]], dims: list[str]
+) -> list[int]:
+    """Positions in the extended table of the cells ``hide`` names (TOTAL: a margin)."""
+    if hide is None or not hide.height:
+        return []
+    missing = [d for d in dims if d not in hide.columns]
+    if missing:
+        raise ValueError(f"disclose: hide lacks dimension column(s) {', '.join(missing)}")
+    at = {tuple(lab[d] for d in dims): e for e, lab in enumerate(labels)}
+    found = (at.get(tuple(str(v) for v in rec)) for rec in hide.select(dims).iter_rows())
+    return sorted({e for e in found if e is not None})
+
+
+def _entry_keys(
+    interior: pl.DataFrame, given_rows: pl.DataFrame, ext: _Extended, cell_key: str
+) -> list[int]:
+    """The cell key of every entry of the extended table: the cells' own, then each margin's —
+    from its precomputed row when that brings one, else the sum of its cells' keys mod 256."""
+    from talentlib import cellkey
+
+    keys = [int(k) for k in interior.get_column(cell_key).to_list()]
+    own: dict[tuple[Any, Any], int] = {}
+    for rec in given_rows.iter_rows(named=True):
+        rk = tuple(rec[d] for d in ext.row_dims)
+        ck = rec[ext.cols] if ext.cols else None
+        label = (
+            None if all(v == TOTAL for v in rk) else rk,
+            None if (not ext.cols or ck == TOTAL) else ck,
+        )
+        own[label] = int(rec[cell_key])
+    for lab, cs in zip(ext.labels, ext.contributors, strict=True):
+        keys.append(own.get(lab, sum(keys[i] for i in cs) % cellkey.KEY_RANGE))
+    return keys
+
+
 def _protect_rectangles(ext: _Extended, suppressed: list[bool]) -> list[int]:
     """Hypercube step for 2-D tables: protect each primary cell with the cheapest rectangle.
 
@@ -532,7 +658,9 @@ def _protect_rectangles(ext: _Extended, suppressed: list[bool]) -> list[int]:
     def n_in_col(c: int) -> int:
         return sum(suppressed[at[(r, c)]] for r in rows if (r, c) in at)
 
-    primaries = sorted((i for i in range(ext.n_cells) if suppressed[i]), key=lambda i: ext.values[i])
+    primaries = sorted(
+        (i for i in range(ext.n_cells) if suppressed[i]), key=lambda i: ext.values[i]
+    )
     for i in primaries:
         r, c = ext.cell_rc[i]
         if n_in_row(r) >= 2 and n_in_col(c) >= 2:
@@ -652,22 +780,47 @@ def disclose(
     magnitudes: list[str] | None = None,
     top_share: str | None = None,
     rules: DisclosureRules = DisclosureRules(),  # noqa: B008 — frozen, so a shared default is safe
-    margins: bool = True,
+    margins: bool | str = True,
     additive_magnitudes: list[str] | None = None,
+    cell_key: str | None = None,
+    population: dict[str, Any] | None = None,
+    hide: pl.DataFrame | None = None,
 ) -> DisclosedTable:
     """Apply disclosure control to a long-format aggregate table (one row per cell).
 
     Counts: threshold rule, then complementary suppression so that every line of the extended
     table (cells + row/column/grand totals) has 0 or >= 2 suppressed entries and no published
     total reveals a small sum of suppressed cells. The pattern is always computed against the
-    margins, even with ``margins=False`` (totals are usually published elsewhere). Magnitudes:
+    margins, even with ``margins=False`` (totals are usually published elsewhere);
+    ``margins="rows"`` publishes only the row totals (for a 2-D table whose rows count the same
+    people again, e.g. months after exit). Magnitudes:
     suppressed if the count is suppressed, below ``min_count_magnitude`` or dominated (top-n
     share > k, or unknown). Quantiles get no complementary suppression (not additive, so no
     subtraction recovers them); ``additive_magnitudes`` (sums) do. Margin rows carry TOTAL in
     the dimension columns; input rows with TOTAL are taken as precomputed margins (their count
     must equal the sum) and supply margin quantiles and top shares. ``top_share`` is never
     published. Suppressed values are null with a True ``{col}_suppressed`` flag.
+
+    With ``rules.method == "cell_key"`` the counts are perturbed instead: ``cell_key`` names the
+    column of cell keys (``cellkey.count_people``), a margin's key is the sum of its cells' keys
+    mod 256 (the cells of a count table partition its people; a precomputed margin row may bring
+    its own key), cells under the threshold are suppressed on their true value, and every other
+    count is published as ``value + perturbation(value, key)`` (``cellkey``: at most
+    ``MAX_PERTURBATION``, never below the threshold, zeros stay zero). The complementary pattern
+    is still applied on top (``CELL_KEY_COMPLEMENTARY``): it keeps a reader from knowing which
+    hidden cells are small, and the noise — the same for the same people in every table — stops
+    the differencing across tables that suppression alone cannot (``audit`` measures both).
+    Magnitude rules use the true counts. Tables in which one person can
+    sit in several cells must not publish margins (``margins=False``). ``population`` says what
+    the table counts (``audit.Population.to_json``) and goes into the ledger stamp.
+
+    ``hide`` lists cells (values of the dimension columns, TOTAL for a margin) whose count
+    another table of the same people hides (e.g. a wage table's head counts are a status table's
+    "employed" column): they are hidden here too, before the pattern is completed, so that one
+    table never prints what another one hides. Their magnitudes follow their own rules.
     """
+    if margins not in (True, False, "rows"):
+        raise ValueError(f"disclose: margins is True, False or 'rows', not {margins!r}")
     row_dims = [rows] if isinstance(rows, str) else list(rows)
     if not row_dims:
         raise ValueError("disclose: rows must name at least one column")
@@ -675,7 +828,15 @@ def disclose(
     additive = list(additive_magnitudes or [])
     mags = list(magnitudes or [])
     mags += [a for a in additive if a not in mags]
-    _validate(table, count, dims, mags, additive, top_share)
+    if rules.method == "cell_key" and cell_key is None:
+        raise ValueError(
+            "disclose: rules.method is 'cell_key' but no cell_key column was given; count the "
+            "people with cellkey.count_people and pass cell_key='cell_key'"
+        )
+    keyed = cell_key is not None
+    _validate(table, count, dims, mags, additive, top_share, *([cell_key] if keyed else []))
+    if keyed and table.get_column(cell_key).null_count():  # type: ignore[arg-type]
+        raise ValueError(f"disclose: cell key column {cell_key!r} has nulls")
     if mags and top_share is None:
         warnings.warn(
             "disclose: magnitudes given without top_share; the dominance rule is not applied "
@@ -694,17 +855,41 @@ def disclose(
     ext = _extend(interior, count, row_dims, cols)
     given = _given_margins(table.filter(any_total), ext, count)
 
-    # Counts: threshold rule, then complementary suppression.
+    # Counts: threshold rule on the true values, then complementary suppression or perturbation.
     suppressed = [0 < v < rules.min_count for v in ext.values]
     count_rule = {e: "threshold" for e, s in enumerate(suppressed) if s}
-    for e in _protect_rectangles(ext, suppressed):
-        count_rule[e] = "complementary"
-    for e in _protect_lines(ext.values, suppressed, ext.lines, ext.margin_of, rules.min_count):
-        count_rule[e] = "complementary"
-    patterns: dict[str, tuple[list[Any], dict[int, str]]] = {count: (ext.values, count_rule)}
+    hidden_for_magnitudes = list(suppressed)
+    labels = interior.select(pl.col(d).cast(pl.String) for d in dims).to_dicts()
+    for rk, ck in ext.labels:
+        lab = {d: (TOTAL if rk is None else str(rk[i])) for i, d in enumerate(row_dims)}
+        if cols:
+            lab[cols] = TOTAL if ck is None else str(ck)
+        labels.append(lab)
+    for e in _hidden_entries(hide, labels, dims):
+        if not suppressed[e] and ext.values[e]:
+            suppressed[e] = True
+            count_rule[e] = "linked"
+    perturb = rules.method == "cell_key"
+    complementary = not perturb or CELL_KEY_COMPLEMENTARY
+    if complementary:
+        for e in _protect_rectangles(ext, suppressed):
+            count_rule[e] = "complementary"
+            hidden_for_magnitudes[e] = True
+        for e in _protect_lines(ext.values, suppressed, ext.lines, ext.margin_of, rules.min_count):
+            count_rule[e] = "complementary"
+            hidden_for_magnitudes[e] = True
+    published_counts: list[int] = ext.values
+    if perturb:
+        from talentlib import cellkey
+
+        assert cell_key is not None  # checked above
+        keys = _entry_keys(interior, table.filter(any_total), ext, cell_key)
+        noise = cellkey.perturbation(ext.values, keys, rules.min_count)
+        published_counts = [v + d for v, d in zip(ext.values, noise, strict=True)]
+    patterns: dict[str, tuple[list[Any], dict[int, str]]] = {count: (published_counts, count_rule)}
     for m in mags:
         patterns[m] = _magnitude_pattern(
-            m, interior, ext, given, suppressed, top_share, m in additive, rules
+            m, interior, ext, given, hidden_for_magnitudes, top_share, m in additive, rules
         )
 
     # The published table: interior cells in key order, then the margins.
@@ -719,23 +904,25 @@ def disclose(
         return out
 
     published = interior.select(dims).with_columns(columns(0, ext.n_cells))
-    labels = interior.select(pl.col(d).cast(pl.String) for d in dims).to_dicts()
-    for rk, ck in ext.labels:
-        lab = {d: (TOTAL if rk is None else str(rk[i])) for i, d in enumerate(row_dims)}
-        if cols:
-            lab[cols] = TOTAL if ck is None else str(ck)
-        labels.append(lab)
-    if margins:
-        margin_dims = pl.DataFrame(labels[ext.n_cells :], schema={d: pl.String for d in dims})
+    # margins="rows": only each row's total (its cells partition the row's people, but the same
+    # people recur in every row, e.g. months, so totals over rows would count them again)
+    last = (
+        ext.n_entries
+        if margins is True
+        else ext.n_cells + sum(rk is not None for rk, _ in ext.labels)
+        if margins == "rows"
+        else ext.n_cells
+    )
+    if last > ext.n_cells:
+        margin_dims = pl.DataFrame(labels[ext.n_cells : last], schema={d: pl.String for d in dims})
         published = pl.concat(
-            [published, margin_dims.with_columns(columns(ext.n_cells, ext.n_entries))],
+            [published, margin_dims.with_columns(columns(ext.n_cells, last))],
             how="vertical_relaxed",
         )
 
     # The log: one row per suppressed (cell, column), never the hidden value. Without margins
     # only the published cells are logged, though the margins still shaped the pattern.
     messages = _messages(rules)
-    last = ext.n_entries if margins else ext.n_cells
     log = pl.DataFrame(
         [
             {**labels[e], "column": c, "rule": rule[e], "message": messages[rule[e]]}
@@ -746,7 +933,15 @@ def disclose(
         schema={d: pl.String for d in dims}
         | {"column": pl.String, "rule": pl.String, "message": pl.String},
     )
-    result = DisclosedTable(table=published, log=log, rules=rules)
+    result = DisclosedTable(
+        table=published,
+        log=log,
+        rules=rules,
+        method=rules.method,
+        max_perturbation=_max_perturbation(rules),
+        complementary=complementary,
+        population=population,
+    )
     object.__setattr__(result, "_token", _DISCLOSE_TOKEN)
     object.__setattr__(result, "_fingerprint", _fingerprint(published))
     return result

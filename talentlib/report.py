@@ -22,11 +22,12 @@ import io as _io
 import json
 import os
 import re
+import shutil
 import string
 import time
 import unicodedata
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -86,7 +87,9 @@ def save_tables(
     tables: dict[str, privacy.DisclosedTable], out: str | Path, notebook: str | None = None
 ) -> Path:
     """Write disclosed tables as tables/<name>.parquet plus the public list of suppressed cells,
-    and stamp both in ``disclosure.json`` (sha256, rules, suppressed cells, notebook)."""
+    and stamp both in ``disclosure.json`` (sha256, rules with ``max_perturbation``, method,
+    whether complementary cells were hidden, the population the table counts when known,
+    suppressed cells, notebook; ``DisclosedTable.stamp``)."""
     check_disclosed(tables)
     out = Path(out)
     ledger = _load_ledger(out)
@@ -103,7 +106,7 @@ def save_tables(
             "sha256": io.file_sha256(path),
             "rows": t.table.height,
             "count_column": _count_column(t.table),
-            "rules": dataclasses.asdict(t.rules),
+            **t.stamp(),
             "suppressed_cells": t.log.height,
             "public_log": {"file": f"tables/{log.name}", "sha256": io.file_sha256(log)},
             "notebook": notebook,
@@ -194,7 +197,23 @@ def _rules_weaker(stamped: dict[str, Any], required: privacy.DisclosureRules) ->
         out.append(f"dominance_n {stamped.get('dominance_n')} < {required.dominance_n}")
     if stamped.get("dominance_k", 1.0) > required.dominance_k:
         out.append(f"dominance_k {stamped.get('dominance_k')} > {required.dominance_k}")
+    # cell-key perturbation protects a release of many tables; suppression alone does not
+    method = stamped.get("method", "suppression")
+    if _METHOD_RANK.get(method, -1) < _METHOD_RANK[required.method]:
+        out.append(f"method {method} is weaker than {required.method}")
+    elif method == "cell_key":
+        from . import cellkey
+
+        d = stamped.get("max_perturbation", 0)
+        if d < cellkey.MAX_PERTURBATION:
+            out.append(f"max_perturbation {d} < {cellkey.MAX_PERTURBATION}")
+        if required.method == "cell_key" and stamped.get("cell_key_salt") != required.cell_key_salt:
+            # the same people must get the same noise in every table of a release
+            out.append("cell keys from another salt than this run's")
     return out
+
+
+_METHOD_RANK = {"suppression": 0, "cell_key": 1}
 
 
 def verify_tables(
@@ -289,77 +308,6 @@ def _pct(x: float) -> str:
 
 def _man_won(x: float) -> str:
     return f"{x / 10_000:,.0f}만원"
-
-
-def key_findings(numbers: dict[str, Any], field_ko: str = "") -> list[str]:
-    """Key numbers of every notebook as Korean sentences; a None (suppressed or too few people)
-    reads 비공개, never zero."""
-    hidden = f"{SUPPRESSED}(공개 기준 미달)"
-
-    def say(label: str, v: Any, fmt: Callable[[Any], str], note: str = "") -> str:
-        if v is None:
-            return f"{label}{note}: {hidden}"
-        return f"{label} {fmt(v)}{note and ' ' + note}"
-
-    out: list[str] = []
-    cf = numbers.get("03_career_flow") or {}
-    for h in (6, 12, 36):
-        k = f"employed_{h}m_share"
-        if k in cf:
-            out.append(
-                say(f"과제 종료 {h}개월 후 고용보험 가입 취업 비율", cf[k], _pct, "(미관측 제외)")
-            )
-    if "large_firm_share_12m" in cf:
-        out.append(say("종료 12개월 후 취업자 중 대기업 비율", cf["large_firm_share_12m"], _pct))
-    if "own_industry_share_12m" in cf:
-        out.append(
-            say(
-                f"종료 12개월 후 취업자 중 {field_ko or '분야'} 고유 산업 종사 비율",
-                cf["own_industry_share_12m"],
-                _pct,
-            )
-        )
-    if "median_wage_12m_by_degree" in cf:
-        wages = cf["median_wage_12m_by_degree"] or {}
-        degree_ko = labels.values("degree")
-        parts = [
-            f"{degree_ko.get(d, d)} {_man_won(wages[d])}"
-            for d in [*DEGREE_ORDER, *sorted(set(wages) - set(DEGREE_ORDER))]
-            if d in wages and wages[d] is not None
-        ]
-        out.append(
-            "종료 12개월 후 주된 일자리 월 임금 중위값: " + (", ".join(parts) if parts else hidden)
-        )
-    if "time_to_first_job_median_months" in cf:
-        out.append(
-            say(
-                "학생연구원이 첫 일자리를 얻기까지 걸린 기간 중위값",
-                cf["time_to_first_job_median_months"],
-                lambda v: f"{v:.0f}개월",
-                "(Kaplan–Meier, 중도절단 반영)",
-            )
-        )
-    if "first_job_within_12m_share" in cf:
-        out.append(
-            say(
-                "학생연구원 중 12개월 안에 첫 일자리를 얻은 비율",
-                cf["first_job_within_12m_share"],
-                _pct,
-            )
-        )
-    wm = numbers.get("01_workforce_map") or {}
-    if wm.get("rank_top10") is not None:
-        out.append(f"세계 상위 10% 논문 기준 한국 순위 {wm['rank_top10']}위")
-    if wm.get("top10_share") is not None:
-        out.append(f"세계 상위 10% 논문 중 한국 점유율 {_pct(wm['top10_share'])}")
-    if wm.get("leader") and wm.get("gap_pp") is not None:
-        out.append(f"선도국({wm['leader']})과의 상위 10% 논문 점유율 격차 {wm['gap_pp']:.1f}%p")
-    if wm.get("intl_rate") is not None:
-        out.append(f"한국 논문의 국제 공동연구 비율 {_pct(wm['intl_rate'])}")
-    dom = wm.get("domestic") or {}
-    if dom.get("researchers_last_year") is not None:
-        out.append(f"최근 연도 국내 과제 참여 연구자 {dom['researchers_last_year']:,}명")
-    return out
 
 
 def flatten_key_numbers(numbers: dict[str, Any]) -> dict[str, Any]:
@@ -631,8 +579,15 @@ METHOD_NOTES = {
 def _disclosure_notes(rules: dict[str, Any]) -> list[str]:
     return [
         f"최소 인원 규칙: 0명 초과 {rules['min_count']}명 미만인 셀은 {SUPPRESSED} 처리합니다.",
-        "보완 비공개: 합계에서 빼서 비공개 셀을 되살릴 수 없도록, 같은 행·열에서 추가 셀을 "
-        f"{SUPPRESSED} 처리합니다.",
+        (
+            "셀 키 교란(cell-key perturbation): 모든 인원 수에 사람마다 고정된 난수 키로 정해지는 "
+            f"±{2}명 이내의 잡음을 더해, 같은 사람들의 셀은 어느 표에서나 같은 값으로 공개됩니다"
+            "(표끼리 빼서 비공개 셀을 되살릴 수 없음). 합계도 따로 교란되어 셀의 합과 다를 수 "
+            "있습니다."
+            if rules.get("method") == "cell_key"
+            else "보완 비공개: 합계에서 빼서 비공개 셀을 되살릴 수 없도록, 같은 행·열에서 추가 셀을 "
+            f"{SUPPRESSED} 처리합니다."
+        ),
         f"임금 등 금액: {rules['min_count_magnitude']}명 이상인 집단만 공개하고, 상위 "
         f"{rules['dominance_n']}명이 합계의 {rules['dominance_k'] * 100:.0f}%를 넘으면 비공개(지배성 규칙).",
         "0은 0으로 공개하며, 비공개 셀은 0으로 그리지 않습니다. 비율과 핵심 수치는 공개된 셀로만 "
@@ -643,6 +598,25 @@ def _disclosure_notes(rules: dict[str, Any]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------------
+
+
+def _rules_line(rules: dict[str, Any]) -> str:
+    """The disclosure rules of a brief in one Korean line."""
+    method = "셀 키 교란" if rules.get("method") == "cell_key" else "보완 비공개"
+    return (
+        f"최소 인원 {rules['min_count']}명 · 금액은 {rules['min_count_magnitude']}명 이상, 상위 "
+        f"{rules['dominance_n']}명 비중 {rules['dominance_k'] * 100:.0f}% 이하 · 방식: {method}"
+    )
+
+
+def _quarantine_line(quarantine: dict[str, Any], threshold: int) -> str:
+    """Quarantined input rows per dataset in one line, small counts as "<threshold"."""
+    if not quarantine:
+        return "없음"
+    names = labels.values("dataset")
+    shown = _hide_small(quarantine, threshold)
+    return ", ".join(f"{names.get(k, k)} {v:,}" if isinstance(v, int) else f"{names.get(k, k)} {v}"
+                     for k, v in shown.items())  # fmt: skip
 
 
 def _template(name: str) -> string.Template:
@@ -683,48 +657,87 @@ def _kv_rows(items: list[tuple[str, str]]) -> str:
     return "".join(f"<tr><th>{e(k)}</th><td>{v}</td></tr>" for k, v in items)
 
 
+def _hide_small(obj: Any, threshold: int, keys: tuple[str, ...] | None = None) -> Any:
+    """A copy where counts 1..threshold-1 read "<threshold" — everywhere, or (``keys``) only
+    under those keys. For bookkeeping counts that are not disclosed tables (quarantined rows)."""
+    def walk(x: Any, inside: bool) -> Any:
+        if isinstance(x, dict):
+            return {k: walk(v, inside or keys is None or k in keys) for k, v in x.items()}
+        if isinstance(x, list):
+            return [walk(v, inside) for v in x]
+        if inside and isinstance(x, int) and not isinstance(x, bool) and 0 < x < threshold:
+            return f"<{threshold}"
+        return x
+
+    return walk(obj, keys is None)
+
+
+def _findings_html(
+    findings: list[Any], sections: list[tuple[str, list[tuple[str, str, str]], list[DisplayTable]]]
+) -> str:
+    """Key findings grouped by section, each sentence linked to the table or chart it reads."""
+    from . import findings as fd
+
+    e = html.escape
+    if not findings:
+        return "<p>기록된 핵심 수치가 없습니다.</p>"
+    if all(isinstance(f, str) for f in findings):
+        return '<ul class="findings">' + "".join(f"<li>{e(x)}</li>" for x in findings) + "</ul>"
+    tables = {t.name for _, _, ts in sections for t in ts}
+    charts = {name for _, cs, _ in sections for name, _, _ in cs}
+    out = []
+    for section in fd.SECTIONS:
+        items = [f for f in findings if f.section == section]
+        if not items:
+            continue
+        lis = []
+        for f in items:
+            if f.table in tables:
+                link = f' <a class="src" href="#t-{e(f.table)}">표: {e(labels.table_title(f.table))}</a>'
+            elif f.table in charts:
+                link = f' <a class="src" href="#c-{e(f.table)}">그림: {e(labels.table_title(f.table))}</a>'
+            else:
+                link = ""
+            lis.append(f"<li>{e(f.text)}{link}</li>")
+        title = labels.notebook_title(fd.NOTEBOOK[section])
+        out.append(f'<h3>{e(title)}</h3><ul class="findings">{"".join(lis)}</ul>')
+    return "".join(out)
+
+
 def _render_brief(
     *,
     field_code: str,
     field_ko: str,
     run_id: str,
-    findings: list[str],
-    sections: list[tuple[str, list[tuple[str, str]], list[DisplayTable]]],
+    findings: list[Any],
+    sections: list[tuple[str, list[tuple[str, str, str]], list[DisplayTable]]],
     notes: list[tuple[str, list[str]]],
     provenance: list[tuple[str, str]],
     inputs: dict[str, str],
     warnings_: list[str],
 ) -> str:
     e = html.escape
-    find_html = (
-        '<ul class="findings">' + "".join(f"<li>{e(s)}</li>" for s in findings) + "</ul>"
-        if findings
-        else "<p>기록된 핵심 수치가 없습니다.</p>"
-    )
+    find_html = _findings_html(findings, sections)
     toc, body = [], []
-    n_table = 0
     for si, (title, charts, tables) in enumerate(sections):
         sid = f"s{si + 1}"
         toc.append(f'<li><a href="#{sid}">{e(title)}</a></li>')
         parts = [f'<section class="nb" id="{sid}"><h2>{si + 1}. {e(title)}</h2>']
-        for ci, (caption, svg) in enumerate(charts):
+        for name, caption, svg in charts:
             parts.append(
-                f'<figure><div class="chart">{_scope_svg_ids(svg, f"{sid}c{ci}")}</div>'
-                f"<figcaption>자료: 아래 표 「{e(caption)}」</figcaption></figure>"
+                f'<figure id="c-{e(name)}"><div class="chart">'
+                f"{_scope_svg_ids(svg, f'{sid}-{name}')}</div>"
+                f"<figcaption>그림: {e(caption)}</figcaption></figure>"
             )
         for t in tables:
-            n_table += 1
-            parts.append(_html_table(t, f"t{n_table}"))
+            parts.append(_html_table(t, f"t-{t.name}"))
         parts.append("</section>")
         body.append("".join(parts))
     notes_html = "".join(
         f"<h3>{e(h)}</h3><ul>" + "".join(f"<li>{x}</li>" for x in items) + "</ul>"
         for h, items in notes
     )
-    inputs_html = "".join(
-        f"<tr><td><code>{e(k)}</code></td><td><code>{e(v[:16])}…</code></td></tr>"
-        for k, v in inputs.items()
-    )
+    inputs_html = ""  # file by file with hashes in manifest.json; one line in the provenance
     warn_html = (
         '<div class="warn">' + "<br>".join(e(w) for w in warnings_) + "</div>" if warnings_ else ""
     )
@@ -867,8 +880,12 @@ def publish_field(
     rules: privacy.DisclosureRules | None = None,
     run_id: str | None = None,
     provenance: dict[str, Any] | None = None,
+    overview: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write brief.html, tables.xlsx, charts/*.svg and manifest.json for one field's folder.
+
+    ``overview`` (``findings.overview_stats`` over the fields of the same run) lets the findings
+    compare this field with the others; without it they state the field's own numbers.
 
     The gate runs first (``verify_tables``); a table that bypassed disclosure control raises
     DisclosureGateError and nothing is written. ``provenance`` (from the batch) adds inputs with
@@ -883,7 +900,6 @@ def publish_field(
     field_ko = taxonomy.label("strategic_tech", field_code, level="field")
     kn_path = out / KEY_NUMBERS
     numbers = json.loads(kn_path.read_text(encoding="utf-8")) if kn_path.exists() else {}
-    findings = key_findings(numbers, field_ko)
 
     # charts from the verified tables, stamped with the hashes of the tables they draw
     charts: dict[str, list[tuple[str, str]]] = {}
@@ -900,12 +916,12 @@ def publish_field(
             continue
         nb = _notebook_of(verified.entries[name])
         svg = save_chart(obj, out, name, sources=[name], notebook=nb).read_text(encoding="utf-8")
-        charts.setdefault(nb, []).append((labels.table_title(name), svg))
+        charts.setdefault(nb, []).append((name, labels.table_title(name), svg))
     for name, svg in verified.charts.items():
         if name in _charts():
             continue
         entry = _load_ledger(out)["charts"][name]
-        charts.setdefault(_notebook_of(entry), []).append((name, svg))
+        charts.setdefault(_notebook_of(entry), []).append((name, labels.table_title(name), svg))
     if verified.unverified_charts:
         warn.append(
             "공개 통제 도장이 없는 차트는 싣지 않았습니다: "
@@ -924,6 +940,13 @@ def publish_field(
     nbs += sorted((set(by_nb) | set(charts)) - set(nbs))
     sections = [(labels.notebook_title(nb), charts.get(nb, []), by_nb.get(nb, [])) for nb in nbs]
     all_tables = [t for _, _, ts in sections for t in ts]
+    # findings in words, each read from a table or chart this brief publishes
+    from . import findings as fd
+
+    shown = {t.name for t in all_tables} | {n for _, cs, _ in sections for n, _, _ in cs}
+    findings = [
+        f for f in fd.field_findings(numbers, field_code, overview) if f.table in shown
+    ]
 
     rules_used = dataclasses.asdict(rules)
     notes = [("정의", METHOD_NOTES[nb]) for nb in nbs if nb in METHOD_NOTES]
@@ -934,18 +957,26 @@ def publish_field(
         ("실행 ID", html.escape(run_id)),
         ("분야", html.escape(f"{field_ko} ({field_code})")),
         ("talentlib 버전", html.escape(__version__)),
-        ("택소노미 버전", html.escape(", ".join(f"{k} {v}" for k, v in tax.items()))),
-        ("자료 폴더", html.escape(str(prov.get("data_dir", "")))),
-        ("파이프라인", html.escape(str(prov.get("pipeline", {}).get("source", "")))),
-        ("실행한 노트북", html.escape(", ".join(prov.get("notebooks", {})) or "-")),
-        ("공개 통제 기준", html.escape(json.dumps(rules_used, ensure_ascii=False))),
         (
-            "매개변수",
-            "<code>"
-            + html.escape(json.dumps(prov.get("parameters", {}), ensure_ascii=False))
-            + "</code>",
+            "택소노미 버전",
+            html.escape(
+                f"국가전략기술 {tax.get('strategic_tech', '-')} · 역량 {tax.get('competencies', '-')}"
+                f" · 직무 {tax.get('job_families', '-')} (전체 목록은 manifest.json)"
+            ),
         ),
-        ("격리된 입력 행", html.escape(json.dumps(prov.get("quarantine", {}), ensure_ascii=False))),
+        (
+            "실행한 노트북",
+            html.escape(", ".join(labels.notebook_title(n) for n in prov.get("notebooks", {})) or "-"),
+        ),
+        ("공개 통제 기준", html.escape(_rules_line(rules_used))),
+        ("격리된 입력 행", html.escape(_quarantine_line(prov.get("quarantine", {}), rules.min_count))),
+        (
+            "입력 파일",
+            html.escape(
+                f"{len(prov.get('inputs', {}))}개 — 파일별 해시, 자료 폴더, 매개변수는 "
+                "manifest.json에 있습니다"
+            ),
+        ),
     ]
     page = _render_brief(
         field_code=field_code,
@@ -962,7 +993,7 @@ def publish_field(
         out / "tables.xlsx",
         all_tables,
         title=f"{field_ko} ({field_code}) 인재 분석 표 · 실행 {run_id}",
-        findings=findings,
+        findings=[f.text for f in findings],
         about=[*about, *[(h, " ".join(items)) for h, items in notes]],
     )
     io.write_text_atomic(page, out / "brief.html")
@@ -994,8 +1025,10 @@ def publish_field(
             "total": sum(e["suppressed_cells"] for e in verified.entries.values()),
             "by_table": {n: e["suppressed_cells"] for n, e in verified.entries.items()},
         },
-        "quarantine": prov.get("quarantine", {}),
-        "key_numbers": numbers,
+        # row counts of faulty inputs: small ones are shown only as "under the threshold"
+        "quarantine": _hide_small(prov.get("quarantine", {}), rules.min_count),
+        "key_numbers": _hide_small(numbers, rules.min_count, keys=("quarantine",)),
+        "findings": [f.to_dict() for f in findings],
         "outputs": {
             p: io.file_sha256(out / p) for p in ("brief.html", "tables.xlsx") if (out / p).exists()
         },
@@ -1015,12 +1048,46 @@ def publish_field(
 
 
 
-def _summary_rows(run_dir: Path, statuses: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+RELEASED = ("brief.html", "tables.xlsx", "manifest.json")  # plus the manifest's tables and charts
+RELEASED_IF_PRESENT = ("brief.pdf",)  # the printed brief, made from the gated HTML
+
+
+def release_field(work: str | Path, dest: str | Path) -> Path:
+    """Copy what may leave the secure environment from a published field's working folder to
+    its release folder: the brief, the workbook, the manifest and exactly the tables and charts
+    the manifest lists — each checked against the hash the gate recorded. Nothing else (no
+    executed notebook, log, suppression log or work table) is copied. Replaces ``dest`` whole."""
+    work, dest = Path(work), Path(dest)
+    manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
+    files = list(RELEASED) + [f for f in RELEASED_IF_PRESENT if (work / f).exists()]
+    for kind in ("tables", "charts"):
+        for name, entry in manifest.get(kind, {}).items():
+            got = io.file_sha256(work / entry["file"])
+            if got != entry["sha256"]:
+                raise DisclosureGateError(
+                    f"{entry['file']} changed after the gate stamped it ({name}); publish again"
+                )
+            files.append(entry["file"])
+    tmp = dest.with_name(f".{dest.name}.partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    for rel in files:
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(work / rel, tmp / rel)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    return dest
+
+
+def _summary_rows(
+    release: Path, statuses: dict[str, dict[str, Any]], workdirs: Mapping[str, Path]
+) -> list[dict[str, Any]]:
     codes = taxonomy.fields()["code"].to_list()
     order = [c for c in codes if c in statuses] + sorted(set(statuses) - set(codes))
     rows = []
     for f in order:
-        kn = run_dir / f / KEY_NUMBERS
+        kn = workdirs.get(f, release / f) / KEY_NUMBERS
         st = statuses[f]
         ok = st.get("status") == "ok"
         numbers = json.loads(kn.read_text(encoding="utf-8")) if ok and kn.exists() else {}
@@ -1029,19 +1096,11 @@ def _summary_rows(run_dir: Path, statuses: dict[str, dict[str, Any]]) -> list[di
                 "field_code": f,
                 "field_ko": taxonomy.label("strategic_tech", f, level="field"),
                 "status": st.get("status", "failed"),
-                "brief": f"{f}/brief.html"
-                if ok and (run_dir / f / "brief.html").exists()
-                else None,
+                "brief": f"{f}/brief.html" if ok and (release / f / "brief.html").exists() else None,
                 **flatten_key_numbers(numbers),
             }
         )
     return rows
-
-
-def summary_frame(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> pl.DataFrame:
-    """One row per field of the run (taxonomy order): status plus the flattened key numbers."""
-    rows = _summary_rows(Path(run_dir), statuses)
-    return pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame()
 
 
 def _summary_display(df: pl.DataFrame, rows: list[dict[str, Any]]) -> DisplayTable:
@@ -1076,12 +1135,21 @@ def _summary_display(df: pl.DataFrame, rows: list[dict[str, Any]]) -> DisplayTab
     )
 
 
-def write_summary(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> Path:
-    """outputs/<run_id>/summary/: fields.parquet (English columns), fields.xlsx (Korean headers)
-    and index.html (the fields side by side, links to each brief, failures listed)."""
-    run_dir = Path(run_dir)
-    out = run_dir / "summary"
-    rows = _summary_rows(run_dir, statuses)
+def write_summary(
+    release: str | Path,
+    statuses: dict[str, dict[str, Any]],
+    *,
+    workdirs: Mapping[str, Path] | None = None,
+    run_id: str | None = None,
+) -> Path:
+    """release/summary/: fields.parquet (English columns), fields.xlsx (Korean headers) and
+    index.html (the fields side by side, links to each field's brief in the release, failed
+    fields named without their error messages, which stay in the internal logs). Key numbers are
+    read from each field's working folder (``workdirs``; default: beside the brief)."""
+    release = Path(release)
+    out = release / "summary"
+    run_name = run_id or release.parent.name
+    rows = _summary_rows(release, statuses, workdirs or {})
     df = pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame()
     rank = {k: i for i, k in enumerate(labels.key_order())}
     head = [c for c in ("field_code", "field_ko", "status", "brief") if c in df.columns]
@@ -1092,17 +1160,33 @@ def write_summary(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> P
     write_workbook(
         out / "fields.xlsx",
         [disp],
-        title=f"12개 분야 핵심 수치 · 실행 {run_dir.name}",
+        title=f"12개 분야 핵심 수치 · 실행 {run_name}",
         findings=[
             f"{labels.value_set('run_status').get(s.get('status'), s.get('status'))}: {f}" for f, s in statuses.items()
         ],
         about=[
-            ("실행 ID", run_dir.name),
+            ("실행 ID", run_name),
             ("talentlib 버전", __version__),
             (SUPPRESSED, "공개 기준 미달로 계산하지 않은 수치"),
         ],
     )
     e = html.escape
+    # the national overview in words, from the same key numbers as the table below
+    from . import findings as fd
+
+    all_numbers = {}
+    for f, st in statuses.items():
+        kn = (workdirs or {}).get(f, release / f) / KEY_NUMBERS
+        if st.get("status") == "ok" and kn.exists():
+            all_numbers[f] = json.loads(kn.read_text(encoding="utf-8"))
+    said = fd.overview_findings(all_numbers, statuses) if all_numbers else []
+    overview = (
+        '<section class="overview"><h2>한눈에 보기</h2><ul>'
+        + "".join(f'<li>{e(x.text)} <a href="#summary">표</a></li>' for x in said)
+        + "</ul></section>"
+        if said
+        else ""
+    )
     links = []
     for rec in df.iter_rows(named=True):
         st = statuses[rec["field_code"]]
@@ -1110,10 +1194,11 @@ def write_summary(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> P
             links.append(
                 f'<li><a href="../{e(rec["brief"])}">{e(rec["field_ko"])} ({e(rec["field_code"])})</a></li>'
             )
-        else:
-            msg = "; ".join(x.get("message", "") for x in st.get("errors", [])) or "실패"
+        else:  # why it failed stays in the internal logs: messages may quote data
+            step = ", ".join(sorted({x.get("step", "?") for x in st.get("errors", [])})) or "?"
             links.append(
-                f'<li class="failed">{e(rec["field_ko"])} ({e(rec["field_code"])}): 실패 — {e(msg)}</li>'
+                f'<li class="failed">{e(rec["field_ko"])} ({e(rec["field_code"])}): 실패 '
+                f"(단계: {e(step)})</li>"
             )
     chart = ""
     if "employed_12m_share" in df.columns and df["employed_12m_share"].drop_nulls().len():
@@ -1139,8 +1224,9 @@ def write_summary(run_dir: str | Path, statuses: dict[str, dict[str, Any]]) -> P
         except Exception:  # the table is the summary; a missing chart is not worth a failure
             chart = ""
     page = _template("summary.html").substitute(
-        title=e(f"12개 분야 비교 · 실행 {run_dir.name}"),
-        run_id=e(run_dir.name),
+        title=e(f"12개 분야 비교 · 실행 {run_name}"),
+        run_id=e(run_name),
+        overview=overview,
         chart=f'<figure><div class="chart">{chart}</div></figure>' if chart else "",
         table=_html_table(disp, "summary"),
         links="".join(links),

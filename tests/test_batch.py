@@ -48,8 +48,10 @@ def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
     names = [nb.name for nb in p.notebooks]
     assert names == ["01_workforce_map", "02_job_analysis", "03_career_flow"]
     assert p.disclosure == {
+        "cell_key_salt": "talentlib",
         "dominance_k": 0.85,
         "dominance_n": 2,
+        "method": "suppression",
         "min_count": 5,
         "min_count_magnitude": 10,
     }
@@ -72,6 +74,8 @@ def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
             r"p.yaml:4: field_parameters: unknown field code 'BAT' \(did you mean 'BATT'\?\)",
         ),
         ("notebooks: [a.ipynb]\ndisclosure:\n  min_cont: 5\n", r"p.yaml:3: .*'min_count'"),
+        ("notebooks: [a.ipynb]\ndisclosure: {preset: acr}\n", "unknown disclosure preset 'acr'"),
+        ("notebooks: [a.ipynb]\ndisclosure: {method: noise}\n", "method must be one of"),
         ("notebooks: [a.ipynb\nfields: all\n", r"p.yaml:2: not valid YAML"),
     ],
 )
@@ -323,7 +327,7 @@ def test_run_two_fields_in_parallel_failure_isolated_then_resume(
     [run] = list(out.iterdir())
     assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", run.name)
 
-    batt = run / "BATT"
+    batt = run / "internal" / "BATT"
     for rel in (
         "brief.html",
         "tables.xlsx",
@@ -336,23 +340,35 @@ def test_run_two_fields_in_parallel_failure_isolated_then_resume(
         "tables/monthly_status.parquet",
     ):
         assert (batt / rel).exists(), rel
-    manifest = json.loads((batt / "manifest.json").read_text(encoding="utf-8"))
+    # the release holds only what the gate stamped: no notebook, log, ledger or key numbers
+    released = run / "release" / "BATT"
+    files = {p.relative_to(released).as_posix() for p in released.rglob("*") if p.is_file()}
+    manifest = json.loads((released / "manifest.json").read_text(encoding="utf-8"))
+    stamped = {e["file"] for kind in ("tables", "charts") for e in manifest[kind].values()}
+    assert files == {"brief.html", "brief.pdf", "tables.xlsx", "manifest.json", *stamped}
+    assert (released / "brief.pdf").read_bytes()[:5] == b"%PDF-"  # for readers who print
+    assert "tables/monthly_status.parquet" in files and "charts/monthly_status.svg" in files
+    release_files = {p.name for p in (run / "release").rglob("*") if p.is_file()}
+    assert not release_files & {"status.json", "key_numbers.json", "disclosure.json"}
+    assert not any(n.endswith((".ipynb", ".log")) for n in release_files)
     assert manifest["parameters"]["03_career_flow"]["exit_years"] == [2013, 2023]
     assert manifest["parameters"]["03_career_flow"]["min_count"] == 5
     assert manifest["notebooks"]["03_career_flow"]["status"] == "ok"
     assert manifest["inputs"]["researchers.parquet"] and manifest["quarantine"]
     assert manifest["timings"]["03_career_flow_seconds"] > 0
-    quant = json.loads((run / "QUANT" / "status.json").read_text(encoding="utf-8"))
-    assert quant["status"] == "failed" and not (run / "QUANT" / "brief.html").exists()
-    assert "Traceback" in (run / "QUANT" / "logs" / "field.log").read_text(encoding="utf-8")
+    quant = json.loads((run / "internal" / "QUANT" / "status.json").read_text(encoding="utf-8"))
+    assert quant["status"] == "failed" and not (run / "release" / "QUANT").exists()
+    field_log = run / "internal" / "QUANT" / "logs" / "field.log"
+    assert "Traceback" in field_log.read_text(encoding="utf-8")
     # both fields ran at the same time (two worker processes)
     b0, b1 = _log_span(batt / "logs" / "03_career_flow.log")
-    x0, x1 = _log_span(run / "QUANT" / "logs" / "03_career_flow.log")
+    x0, x1 = _log_span(run / "internal" / "QUANT" / "logs" / "03_career_flow.log")
     assert b0 < x1 and x0 < b1
-    summary = pl.read_parquet(run / "summary" / "fields.parquet")
+    summary = pl.read_parquet(run / "release" / "summary" / "fields.parquet")
     assert summary.select("field_code", "status").rows() == [("BATT", "ok"), ("QUANT", "failed")]
-    assert (run / "summary" / "fields.xlsx").exists()
-    assert "이차전지" in (run / "summary" / "index.html").read_text(encoding="utf-8")
+    assert (run / "release" / "summary" / "fields.xlsx").exists()
+    index = (run / "release" / "summary" / "index.html").read_text(encoding="utf-8")
+    assert "이차전지" in index and "Traceback" not in index
 
     # --resume finds the run by its settings hash and skips what finished
     done = batt / ".done" / "03_career_flow.json"
@@ -425,7 +441,8 @@ def test_a_table_that_bypassed_disclosure_fails_its_field(tiny_data: Path, tmp_p
     assert set(result.failed) == {"BATT"}
     [line] = batch.failure_lines(result)
     assert "brief" in line and "공개 통제 관문" in line and "raw.parquet" in line
-    assert not (result.run_dir / "BATT" / "brief.html").exists()
+    assert not (result.run_dir / "release" / "BATT").exists()
+    assert not (result.run_dir / "internal" / "BATT" / "brief.html").exists()
 
 
 def test_resume_finds_a_run_started_with_run_id(tmp_path: Path) -> None:
@@ -441,3 +458,40 @@ def test_resume_finds_a_run_started_with_run_id(tmp_path: Path) -> None:
         )
     found = batch._runs_with_settings(out, "abcd1234")
     assert [p.name for p in found] == ["20261201T090000-abcd1234", "my-run"]  # latest last
+
+
+def test_a_preset_names_the_rules_and_keys_override_it(tmp_path: Path) -> None:
+    p = tmp_path / "p.yaml"
+    p.write_text("notebooks: [a.ipynb]\ndisclosure: {preset: acro, dominance_k: 0.8}\n")
+    d = batch.load_pipeline(p).disclosure
+    assert d["min_count"] == 10 and d["dominance_k"] == 0.8 and d["method"] == "suppression"
+
+
+def _greedy_notebook(path: Path) -> Path:
+    """A notebook that asks for 3 GB at once."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('field = "BATT"\noutput_dir = None\ndata_dir = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = bytearray(3 * 1024**3)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_memory_mb_caps_a_field_and_the_field_fails_alone(tiny_data: Path, tmp_path: Path) -> None:
+    """A runaway notebook hits the worker's memory cap (its kernel inherits it): its field fails
+    with MemoryError in the status, the machine is not starved."""
+    pipe = write_pipeline(
+        tmp_path / "p.yaml", [str(_greedy_notebook(tmp_path / "greedy.ipynb"))], memory_mb=2048
+    )
+    assert batch.load_pipeline(pipe).memory_mb == 2048
+    result = batch.run(
+        pipe, quiet=True, outputs=tmp_path / "out", data=tiny_data, fields=["BATT"], workers=1,
+        root=ROOT,
+    )  # fmt: skip
+    assert set(result.failed) == {"BATT"}
+    [line] = batch.failure_lines(result)
+    assert "MemoryError" in line, line
+    with pytest.raises(batch.PipelineError, match="memory_mb must be at least 256"):
+        batch.load_pipeline(write_pipeline(tmp_path / "q.yaml", ["a.ipynb"], memory_mb=10))

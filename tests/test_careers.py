@@ -8,6 +8,8 @@ missed (1 %), conflicting keys and quarantined records.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from talentlib import careers, privacy, synth
+from talentlib import audit, careers, privacy, report, synth
 from talentlib.linkage import link_folder
 
 FIELDS_CHECKED = ["SEMI", "BATT", "AI", "BIO", "QUANT"]
@@ -161,3 +163,75 @@ def test_published_share_refuses_suppressed_counts() -> None:
             published_any = True
             assert share == pytest.approx(v[0] / (v[0] + v[1]))
     assert published_any
+
+
+def _shuffled(linked, seed: int):
+    """The same linked data with every frame's rows in another order."""
+    return dataclasses.replace(
+        linked,
+        **{
+            f.name: getattr(linked, f.name).sample(fraction=1.0, shuffle=True, seed=seed)
+            for f in dataclasses.fields(linked)
+            if isinstance(getattr(linked, f.name), pl.DataFrame)
+        },
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["suppression", "cell_key"])
+def test_the_same_data_in_any_row_order_publishes_byte_identical_tables(
+    linked_small, tmp_path: Path, method: str
+) -> None:
+    rules = privacy.DisclosureRules(method=method)
+    spec = careers.CohortSpec(field="BATT")
+    runs = []
+    for i, data in enumerate([linked_small, _shuffled(linked_small, 11)]):
+        tables = {
+            **careers.career_tables(data, spec, rules).tables,
+            **careers.field_comparison(data, rules=rules),
+        }
+        out = report.save_tables(tables, tmp_path / f"run{i}")
+        runs.append(
+            {
+                p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted((out / "tables").glob("*.parquet"))
+            }
+        )
+    assert len(runs[0]) > 30 and runs[0] == runs[1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["suppression", "cell_key"])
+def test_time_to_first_job_is_pooled_and_the_number_at_risk_protected(
+    linked_small, method: str
+) -> None:
+    rules = privacy.DisclosureRules(method=method)
+    spec = careers.CohortSpec(field="SEMI")
+    km = careers.career_tables(linked_small, spec, rules).tables["time_to_first_job_students"]
+    df = km.table.sort(pl.col("months").cast(pl.Int64))
+    months = df["months"].cast(pl.Int64).to_list()
+    assert len(months) >= 3 and months[-1] <= 36
+    jobs = df.filter(~pl.col("first_jobs_suppressed"))["first_jobs"]
+    assert (jobs >= rules.min_count).all()  # no step of 1-4 people to read back from the shares
+    share = df.filter(~pl.col("share_with_first_job_suppressed"))["share_with_first_job"]
+    assert share.is_sorted()
+    at_risk = df["at_risk"].drop_nulls()
+    if method == "suppression":
+        assert (at_risk % rules.min_count == 0).all()  # rounded down to a multiple of 5
+    else:
+        assert km.max_perturbation == 2
+    assert at_risk.is_sorted(descending=True)
+
+
+def test_career_tables_say_what_they_count() -> None:
+    spec = careers.CohortSpec(field="BATT", roles=("STUDENT",))
+    pop = audit.Population.from_json(careers.population("status_12m_by_degree", spec))
+    assert pop.universe[0] == "career" and privacy.DATA_TOKEN in pop.universe
+    assert pop.filters["field_code"] == frozenset({"BATT"})
+    assert pop.filters["exit_role"] == frozenset({"STUDENT"})
+    assert pop.filters["followed_36m"] == frozenset({"yes", "no"})
+    monthly = careers.population("monthly_status", spec)
+    assert monthly is not None and monthly["filters"]["followed_36m"] == ["yes"]
+    comparison = careers.population("fields_status_12m", spec)
+    assert comparison is not None and "field_code" not in comparison["filters"]
+    assert careers.population("time_to_first_job_students", spec) is None

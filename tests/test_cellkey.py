@@ -67,3 +67,22 @@ def test_record_keys_are_close_to_uniform() -> None:
     keys = ck.record_keys(pl.Series([f"P{i}" for i in range(25_600)]), salt="s")
     counts = keys.value_counts()["count"]
     assert counts.len() == 256 and counts.min() > 50 and counts.max() < 160
+
+
+def test_count_people_counts_each_person_once_with_their_keys() -> None:
+    df = pl.DataFrame(
+        {
+            "id": ["a", "a", "b", "c", "c", "d"],
+            "year": [2020, 2020, 2020, 2020, 2021, 2021],  # a twice in 2020: counted once
+        }
+    )
+    out = ck.count_people(df.reverse(), ["year"], ids="id", salt="s")
+    assert out["year"].to_list() == [2020, 2021] and out["people"].to_list() == [3, 2]
+    ids = ["a", "b", "c", "d"]
+    keys = dict(zip(ids, ck.record_keys(pl.Series(ids), "s").to_list(), strict=True))
+    assert out["cell_key"].to_list() == [
+        (keys["a"] + keys["b"] + keys["c"]) % 256,
+        (keys["c"] + keys["d"]) % 256,
+    ]
+    total = ck.count_people(df, [], ids="id", salt="s")
+    assert total["people"][0] == 4 and total["cell_key"][0] == sum(keys.values()) % 256

@@ -98,7 +98,7 @@ def test_demo_end_to_end(tiny_data: Path, tmp_path: Path) -> None:
     quality = pl.read_parquet(out / "data_quality.parquet")
     assert (quality["n_in"] == quality["n_valid"] + quality["n_quarantined"]).all()
     assert quality.filter(pl.col("dataset") == "employment_spells")["n_quarantined"][0] > 0
-    field = out / "BATT"
+    field = out / "release" / "BATT"
     for name in ("brief.html", "tables.xlsx", "manifest.json"):
         assert (field / name).exists(), name
     manifest = json.loads((field / "manifest.json").read_text(encoding="utf-8"))
@@ -116,7 +116,7 @@ def test_demo_end_to_end(tiny_data: Path, tmp_path: Path) -> None:
     assert "이차전지" in page and "<svg" in page
     if table["people_suppressed"].any():
         assert "비공개" in page  # suppressed shows as suppressed, never as zero
-    summary = pl.read_parquet(out / "summary" / "fields.parquet")
+    summary = pl.read_parquet(out / "release" / "summary" / "fields.parquet")
     assert summary["field_code"].to_list() == ["BATT"]
 
 

@@ -202,3 +202,66 @@ def test_a_batch_validates_once_and_every_reader_reuses_it(
     shutil.copytree(tiny_data, copy)
     with pytest.raises(AssertionError, match="validated again"):
         datasets.load_folder(copy)
+
+
+PII_PLANTED = (
+    "담당자: 김민수 과장 (02)555-8123, minsu.kim@hanbit-energy.co.kr\n"
+    "문의 010-7788-9911 또는 minsu[at]hanbit.com, 주민등록번호 900101-1234567\n"
+)
+PII_NEEDLES = ("김민수", "555-8123", "7788-9911", "01077889911", "minsu", "900101")
+
+
+def _text_of(path: Path) -> str:
+    """Everything a file says: text files as text, Parquet string cells, workbook cells."""
+    if path.suffix == ".parquet":
+        df = pl.read_parquet(path)
+        return "\n".join(
+            str(v) for c in df.columns if df.schema[c] == pl.String for v in df[c].to_list()
+        )
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        return "\n".join(
+            str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row
+        )
+    if path.suffix in (".pdf", ".png", ".joblib", ".npz", ".pkl"):
+        return ""
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+@pytest.mark.slow
+def test_pii_in_a_posting_reaches_no_output_cache_or_log(tiny_data: Path, tmp_path: Path) -> None:
+    """A recruiter's name, phones, e-mails and an RRN written into a posting: after the job
+    analysis runs through the batch, none of them is in any output, log, executed notebook,
+    quarantine or cache file (release and internal alike)."""
+    import os
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_data, data)
+    index = pl.read_parquet(data / "postings" / "job_postings.parquet")
+    txt = index.filter(pl.col("file_type") == "txt").row(0, named=True)
+    raw = data / "postings" / txt["file_path"]
+    raw.write_text(raw.read_text(encoding="utf-8") + "\n" + PII_PLANTED, encoding="utf-8")
+    pipe = tmp_path / "p.yaml"
+    pipe.write_text(
+        "name: pii\nnotebooks: [notebooks/02_job_analysis.ipynb]\n"
+        "parameters: {use_llm: false}\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    env = {**os.environ, "TALENTLIB_CACHE": str(cache)}
+    r = subprocess.run(
+        [sys.executable, "-m", "talentlib.cli", "--quiet", "run", "--pipeline", str(pipe),
+         "--data", str(data), "--fields", txt["field_code"], "--outputs", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=ROOT, timeout=900, env=env,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    written = [p for root in (tmp_path / "out", cache) for p in root.rglob("*") if p.is_file()]
+    assert any(p.name == "brief.html" for p in written) and any(cache.rglob("*"))
+    for p in written:
+        text = _text_of(p)
+        for needle in PII_NEEDLES:
+            assert needle not in text, (needle, p)
+    for needle in PII_NEEDLES:
+        assert needle not in r.stdout + r.stderr

@@ -77,3 +77,16 @@ def test_notebook_runs_and_records_key_numbers(tiny_data: Path, tmp_path: Path) 
     )
     for p in (out / "tables").glob("*.parquet"):  # nobody is singled out by an author id
         assert not any("author" in c for c in pl.read_parquet(p).columns), p.name
+
+
+def test_jupyterlab_is_installed_for_exploring_the_notebooks() -> None:
+    """The README's tour says `jupyter lab notebooks/`: the set-up must install JupyterLab."""
+    import shutil
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("jupyter")
+    jupyter = str(exe) if exe.exists() else shutil.which("jupyter")
+    assert jupyter, "jupyter is not installed"
+    r = subprocess.run([jupyter, "lab", "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip().split(".")[0] >= "4", r.stderr

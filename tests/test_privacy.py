@@ -468,3 +468,107 @@ def test_the_same_data_in_any_row_order_gets_the_same_suppression_pattern() -> N
         t = disclose(shuffled, count="n", rows="r", cols="c").table
         patterns.add(tuple(sorted(t.filter(pl.col("n_suppressed")).select("r", "c").iter_rows())))
     assert len(patterns) == 1 and patterns.pop()  # one pattern, and it hides something
+
+
+# --------------------------------------------------------------------------- cell-key method
+
+CK = DisclosureRules(method="cell_key", cell_key_salt="test-release")
+
+
+def _people_frame(n: int = 400, seed: int = 5) -> pl.DataFrame:
+    """n people by degree and state; exactly 3 of them high-school graduates."""
+    rng = np.random.default_rng(seed)
+    degree = ["HS"] * 3 + rng.choice(["PHD", "MASTER", "BACHELOR"], n - 3).tolist()
+    state = rng.choice(["employed", "no_insured_job", "not_observed"], n, p=[0.7, 0.27, 0.03])
+    return pl.DataFrame(
+        {"researcher_id": [f"R{i:05d}" for i in range(n)], "degree": degree, "state": state}
+    )
+
+
+def test_cell_key_perturbs_counts_within_d_and_never_below_the_threshold() -> None:
+    from talentlib import cellkey
+
+    people = _people_frame()
+    counts = cellkey.count_people(people, ["degree", "state"], ids="researcher_id", salt="s")
+    t = disclose(counts, count="people", rows="degree", cols="state", rules=CK, cell_key="cell_key")
+    assert is_disclosed(t) and "cell_key" not in t.table.columns
+    assert (t.method, t.max_perturbation) == ("cell_key", cellkey.MAX_PERTURBATION)
+    truth = counts.select("degree", "state", "people", "cell_key")
+    got = t.table.join(truth, on=["degree", "state"], how="left", suffix="_true")
+    cells = got.filter(pl.col("people_true").is_not_null())
+    small = cells.filter(pl.col("people_true") < CK.min_count)
+    assert small.height and small["people_suppressed"].all()  # under the threshold: hidden
+    pub = cells.filter(~pl.col("people_suppressed"))
+    assert ((pub["people"] - pub["people_true"]).abs() <= cellkey.MAX_PERTURBATION).all()
+    assert (pub["people"] >= CK.min_count).all()
+    # each published value is the p-table's answer for its own true count and key
+    expect = [
+        v + d
+        for v, d in zip(
+            pub["people_true"],
+            cellkey.perturbation(pub["people_true"].to_list(), pub["cell_key"].to_list(), 5),
+            strict=True,
+        )
+    ]
+    assert pub["people"].to_list() == expect
+    # the grand total is perturbed on its own key: everybody's record keys, summed
+    everyone = cellkey.count_people(people, [], ids="researcher_id", salt="s")
+    n, k = everyone["people"][0], everyone["cell_key"][0]
+    total = t.table.filter((pl.col("degree") == TOTAL) & (pl.col("state") == TOTAL))["people"][0]
+    assert total == n + cellkey.perturbation([n], [k], 5)[0]
+    assert t.stamp()["rules"]["max_perturbation"] == cellkey.MAX_PERTURBATION
+
+
+def test_cell_key_gives_the_same_people_the_same_value_in_every_table() -> None:
+    from talentlib import cellkey
+
+    people = _people_frame()
+    by_degree = disclose(
+        cellkey.count_people(people, ["degree"], ids="researcher_id", salt="s"),
+        count="people",
+        rows="degree",
+        rules=CK,
+        cell_key="cell_key",
+    ).table
+    cross = disclose(
+        cellkey.count_people(people.reverse(), ["state", "degree"], ids="researcher_id", salt="s"),
+        count="people",
+        rows="state",
+        cols="degree",
+        rules=CK,
+        cell_key="cell_key",
+    ).table
+    # a degree's cell in one table is a column total of the other: the same people, same value
+    margin = cross.filter(pl.col("state") == TOTAL).select("degree", "people").sort("degree")
+    assert by_degree.select("degree", "people").sort("degree").equals(margin)
+
+
+def test_cell_key_needs_keys_and_keeps_complementary_cells() -> None:
+    from talentlib import cellkey
+
+    counts = cellkey.count_people(_people_frame(), ["degree"], ids="researcher_id", salt="s")
+    with pytest.raises(ValueError, match="cell_key"):
+        disclose(counts.drop("cell_key"), count="people", rows="degree", rules=CK)
+    t = disclose(counts, count="people", rows="degree", rules=CK, cell_key="cell_key")
+    # HS is under the threshold; a second cell hides it from total - the rest (belt and braces)
+    assert t.complementary and t.table["people_suppressed"].sum() >= 2
+    # under suppression the keys are accepted and ignored: exact counts
+    exact = disclose(counts, count="people", rows="degree", cell_key="cell_key")
+    assert exact.max_perturbation == 0 and "cell_key" not in exact.table.columns
+
+
+def test_hide_carries_another_tables_pattern_and_margins_rows() -> None:
+    counts = pl.DataFrame({"d": ["a", "b", "c", "e"], "n": [40, 30, 25, 60]})
+    t = disclose(counts, count="n", rows="d", hide=pl.DataFrame({"d": ["b"]}))
+    hidden = t.table.filter(pl.col("n_suppressed"))["d"].to_list()
+    assert "b" in hidden and len(hidden) >= 2  # completed like any pattern
+    assert set(t.log["rule"]) == {"linked", "complementary"}
+    grid = pl.DataFrame(
+        {"m": ["0", "0", "3", "3"], "s": ["x", "y", "x", "y"], "n": [20, 30, 25, 25]}
+    )
+    rows_only = disclose(grid, count="n", rows="m", cols="s", margins="rows").table
+    totals = rows_only.filter(pl.col("s") == TOTAL)
+    assert totals["m"].to_list() == ["0", "3"] and totals["n"].to_list() == [50, 50]
+    assert rows_only.filter(pl.col("m") == TOTAL).height == 0  # no totals over months
+    with pytest.raises(ValueError, match="margins"):
+        disclose(grid, count="n", rows="m", cols="s", margins="cols")

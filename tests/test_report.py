@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -42,6 +43,7 @@ KEY = {
         "field_code": "BATT",
         "employed_12m_share": 0.877,
         "employed_36m_share": None,
+        "large_firm_share_12m": 0.412,
         "median_wage_12m_by_degree": {"PHD": 6_120_000.0, "MASTER": 4_310_000.0},
     }
 }
@@ -123,6 +125,55 @@ def test_gate_refuses_weaker_rules_and_small_counts(tmp_path: Path) -> None:
         report.verify_tables(out, RULES)
 
 
+def _cell_key_table(rules: privacy.DisclosureRules) -> dict[str, privacy.DisclosedTable]:
+    from talentlib import cellkey
+
+    people = pl.DataFrame(
+        {
+            "researcher_id": [f"R{i}" for i in range(60)],
+            "employer_type": ["LARGE"] * 25 + ["SME"] * 30 + ["GRI"] * 5,
+        }
+    )
+    counts = cellkey.count_people(people, ["employer_type"], ids="researcher_id", salt="s")
+    pop = {"universe": ["career", privacy.DATA_TOKEN], "dims": {"employer_type": "destination"}}
+    return {
+        "destination_employer_type_12m": privacy.disclose(
+            counts,
+            count="people",
+            rows="employer_type",
+            rules=rules,
+            cell_key="cell_key",
+            population=pop,
+        )
+    }
+
+
+def test_stamps_say_how_counts_were_protected_and_the_gate_accepts_cell_keys(
+    tmp_path: Path,
+) -> None:
+    ck = privacy.DisclosureRules(method="cell_key", cell_key_salt="release-1")
+    report.save_tables(_cell_key_table(ck), tmp_path, notebook="03_career_flow")
+    e = json.loads((tmp_path / report.LEDGER).read_text(encoding="utf-8"))["tables"][
+        "destination_employer_type_12m"
+    ]
+    assert e["method"] == "cell_key" and e["rules"]["max_perturbation"] == 2
+    assert e["complementary_suppression"] is True
+    assert e["population"]["universe"] == ["career", privacy.DATA_TOKEN]
+    assert report.verify_tables(tmp_path, ck).frames  # a cell-key run accepts it
+    assert report.verify_tables(tmp_path, RULES).frames  # and so does a suppression run
+    # another salt gives the same people other noise: not in this release
+    other = dataclasses.replace(ck, cell_key_salt="release-2")
+    with pytest.raises(report.DisclosureGateError, match="salt"):
+        report.verify_tables(tmp_path, other)
+    # suppression alone is weaker than a cell-key run asks for
+    plain = tmp_path / "plain"
+    report.save_tables(_tables(), plain)
+    e = json.loads((plain / report.LEDGER).read_text(encoding="utf-8"))["tables"]
+    assert e["fields_status_12m"]["rules"]["max_perturbation"] == 0
+    with pytest.raises(report.DisclosureGateError, match="method suppression is weaker"):
+        report.verify_tables(plain, ck)
+
+
 def test_gate_refuses_an_edited_ledger_entry(field_dir: Path) -> None:
     ledger = json.loads((field_dir / report.LEDGER).read_text(encoding="utf-8"))
     ledger["tables"]["fields_status_12m"]["rules"]["min_count"] = 50
@@ -148,11 +199,20 @@ def test_publish_field_writes_an_offline_korean_brief(field_dir: Path) -> None:
     page = brief.read_text(encoding="utf-8")
     assert page.count("<svg") >= 2  # both charts inline
     assert "이차전지" in page and "비공개" in page and "합계" in page
-    assert "과제 종료 12개월 후 고용보험 가입 취업 비율 87.7% (미관측 제외)" in page
-    assert "박사 612만원" in page
+    # findings in words, each linked to the table it reads; a sentence whose table this brief
+    # does not publish (status by exit role, wages) is left out
+    assert "대기업에 간 비율은 41.2%" in page
+    assert 'href="#t-destination_employer_type_12m"' in page
+    assert 'id="t-destination_employer_type_12m"' in page
+    assert "87.7%" not in page and "612만원" not in page
     assert "미관측은 미취업이 아닙니다" in page and "중도절단" in page
     assert "최소 인원 규칙: 0명 초과 5명 미만" in page
-    assert "researchers.parquet" in page
+    assert "입력 파일" in page and "1개" in page and "researchers.parquet" not in page
+    assert "고용보험 이력 7" in page  # quarantined rows in words, small counts hidden
+    # what a reader sees has no raw codes: no ABC-DEF codes, no snake_case names
+    visible = _visible_text(page)
+    raw = re.findall(r"\b[A-Z]{2,}-[A-Z0-9]{2,}\b|\b[a-z]+_[a-z0-9_]+\b", visible)
+    assert not raw, raw[:10]
     # self-contained: no script, no external stylesheet, image or font
     for bad in ("<script", "<link", "@import", "src=", "https://"):
         assert bad not in page, bad
@@ -162,6 +222,7 @@ def test_publish_field_writes_an_offline_korean_brief(field_dir: Path) -> None:
     assert set(manifest["tables"]) == {"fields_status_12m", "destination_employer_type_12m"}
     assert manifest["suppressed_cells"]["total"] > 0
     assert manifest["quarantine"] == {"employment_spells": 7}
+    assert manifest["findings"] and manifest["findings"][0]["table"]
     assert manifest["taxonomy_versions"]["strategic_tech"]
     assert manifest["disclosure_rules"]["min_count"] == 5
     assert (field_dir / "charts" / "fields_status_12m.svg").exists()
@@ -191,14 +252,7 @@ def test_workbook_has_korean_headers_and_suppressed_cells(field_dir: Path) -> No
     numbers = [c for row in emp.iter_rows(min_row=4) for c in row if isinstance(c.value, int)]
     assert numbers and all(c.number_format == "#,##0" for c in numbers)
     summary = [c.value for c in wb["요약"]["A"] if c.value]
-    assert any("87.7%" in str(v) for v in summary)
-
-
-def test_key_findings_are_korean_sentences() -> None:
-    s = report.key_findings(KEY, "이차전지")
-    assert "과제 종료 12개월 후 고용보험 가입 취업 비율 87.7% (미관측 제외)" in s
-    assert any(x.startswith("과제 종료 36개월 후") and "비공개" in x for x in s)
-    assert "종료 12개월 후 주된 일자리 월 임금 중위값: 박사 612만원, 석사 431만원" in s
+    assert any("41.2%" in str(v) for v in summary)
 
 
 def test_flatten_key_numbers_prefixes_shared_keys() -> None:
@@ -240,14 +294,17 @@ def test_summary_side_by_side(tmp_path: Path) -> None:
     run = tmp_path / "run"
     for f, share in (("SEMI", 0.9), ("BATT", None)):
         report.record_key_numbers(
-            run / f, {"field_code": f, "employed_12m_share": share}, notebook="03_career_flow"
+            run / "internal" / f,
+            {"field_code": f, "employed_12m_share": share},
+            notebook="03_career_flow",
         )
     statuses = {
         "BATT": {"status": "ok"},
         "SEMI": {"status": "ok"},
         "XXXX": {"status": "failed", "errors": [{"step": "03_career_flow", "message": "boom"}]},
     }
-    out = report.write_summary(run, statuses)
+    workdirs = {f: run / "internal" / f for f in statuses}
+    out = report.write_summary(run / "release", statuses, workdirs=workdirs, run_id="run")
     df = pl.read_parquet(out / "fields.parquet")
     assert df["field_code"].to_list() == ["SEMI", "BATT", "XXXX"]  # taxonomy order, unknown last
     assert df["status"].to_list() == ["ok", "ok", "failed"]
@@ -258,4 +315,66 @@ def test_summary_side_by_side(tmp_path: Path) -> None:
     assert rows[0][:3] == ["SEMI", "반도체·디스플레이", "완료"]
     assert rows[1][3] == "비공개" and rows[2][2] == "실패" and rows[2][3] is None
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert "12개월 후 취업 비율" in page and "boom" in page and "<svg" in page
+    assert "12개월 후 취업 비율" in page and "<svg" in page
+    assert "boom" not in page and "03_career_flow" in page  # the step, not the error text
+
+
+def test_small_bookkeeping_counts_read_under_the_threshold() -> None:
+    q = {"researchers": 2, "employment_spells": 37, "nested": {"key_table": 1, "flag": True}}
+    assert report._hide_small(q, 5) == {
+        "researchers": "<5",
+        "employment_spells": 37,
+        "nested": {"key_table": "<5", "flag": True},
+    }
+    numbers = {"01_workforce_map": {"papers": 3, "quarantine": {"publications": {"n": 2}}}}
+    assert report._hide_small(numbers, 5, keys=("quarantine",)) == {
+        "01_workforce_map": {"papers": 3, "quarantine": {"publications": {"n": "<5"}}}
+    }
+
+
+def _visible_text(page: str) -> str:
+    """The text a reader sees: outside <style>, <script>, <svg> (chart internals) and <code>."""
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.hidden = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            self.hidden += tag in ("style", "script", "svg", "code")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.hidden -= tag in ("style", "script", "svg", "code")
+
+        def handle_data(self, data: str) -> None:
+            if self.hidden <= 0:
+                self.parts.append(data)
+
+    t = Text()
+    t.feed(page)
+    return " ".join(t.parts)
+
+
+def test_the_brief_prints_with_sections_on_new_pages_and_page_numbers(field_dir: Path) -> None:
+    """Policy readers print: the PDF of a brief has its findings first, each section on a new
+    page, page numbers, and pages that render (a page turned into an image is not blank)."""
+    from talentlib import printing
+
+    if printing.chromium() is None:
+        pytest.skip("the set-up installs chromium")
+    pdfium = pytest.importorskip("pypdfium2")
+    brief = report.publish_field(field_dir, "BATT", rules=RULES, run_id="r1")
+    pdf = printing.html_to_pdf(brief, field_dir / "brief.pdf")
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        n = len(doc)
+        texts = [doc[i].get_textpage().get_text_range() for i in range(n)]
+        image = doc[0].render(scale=0.5).to_pil().convert("L")
+    finally:
+        doc.close()
+    assert n >= 2
+    assert texts[0].startswith(f"1 / {n}") and "핵심 결과" in texts[0]
+    assert any("1. 경력 경로" in t.splitlines()[1] for t in texts[1:])  # a section opens a page
+    assert image.getextrema()[0] < 100  # ink on the first page

@@ -561,6 +561,42 @@ def test_map_tables_is_one_face_for_a_fields_map(tiny_data: Path) -> None:
     assert not any("author" in c for df in mt.public.values() for c in df.columns)
 
 
+def test_map_tables_under_cell_keys_say_what_they_count(tiny_data: Path) -> None:
+    """Cell-key rules: every people count is perturbed on the key of its own people, the same
+    people give the same value in two tables, and the head counts carry their population."""
+    from talentlib import audit
+
+    rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="release-x")
+    spec = wf.MapSpec(field="SEMI", years=(2013, 2023), min_joint_papers=2)
+    mt = wf.map_tables(wf.load_inputs(tiny_data), spec, rules=rules)
+    assert all(t.method == "cell_key" and t.max_perturbation == 2 for t in mt.tables.values())
+    for name in ("headcount_by_year", "career_pyramid", "institution_concentration"):
+        pop = mt.tables[name].population
+        assert pop is not None and audit.Population.from_json(pop).filters["field_code"]
+    assert mt.tables["field_overlap"].population is None  # one person in several pairs
+    # the last year's head count is the same people in both tables: the same perturbed value
+    by_year = mt.tables["headcount_by_year"].table.filter(pl.col("year") == 2023)
+    conc = mt.tables["institution_concentration"].table.filter(
+        (pl.col("year") == "2023") & (pl.col("group") == privacy.TOTAL)
+    )
+    assert by_year["researchers"].to_list() == conc["researchers"].to_list()
+
+
+def test_institution_groups_break_ties_by_code() -> None:
+    panel = pl.DataFrame(
+        {
+            "researcher_id": ["a", "b", "c", "d"],
+            "field_code": ["AI"] * 4,
+            "year": [2020] * 4,
+            "institution_id": ["u2", "u1", "u3", "u3"],
+        }
+    )
+    for seed in range(4):
+        g = wf.institution_groups(panel.sample(fraction=1.0, shuffle=True, seed=seed), top_k=2)
+        top = sorted(g.filter(pl.col("group") == "top")["researcher_id"].to_list())
+        assert top == ["b", "c", "d"]  # u3 (2 people), then u1 before u2 (1 each)
+
+
 def test_works_classified_by_the_openalex_crosswalk_keep_their_codes(inputs: wf.Inputs) -> None:
     works = inputs.publications.head(30).with_columns(
         pl.lit("QUANT").alias("field_code"),

@@ -67,6 +67,7 @@ from .domestic import (
     growth,
     headcount,
     institution_concentration,
+    institution_groups,
     top_institutions,
 )
 from .inputs import Inputs, load_inputs
@@ -75,6 +76,7 @@ from .tables import (
     MapSpec,
     MapTables,
     map_tables,
+    population,
     published_key_numbers,
     researchers_by_author,
 )
@@ -109,6 +111,7 @@ __all__ = [
     "growth",
     "headcount",
     "institution_concentration",
+    "institution_groups",
     "key_institutions",
     "key_researchers",
     "keyword_matches",
@@ -116,6 +119,7 @@ __all__ = [
     "korea_vs_leader",
     "load_inputs",
     "map_tables",
+    "population",
     "published_key_numbers",
     "researchers_by_author",
     "select_countries",

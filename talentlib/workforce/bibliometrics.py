@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from talentlib import labels, taxonomy
+from talentlib import cellkey, labels, taxonomy
 
 from .domestic import growth
 
@@ -629,24 +629,36 @@ def talent_flow(
     *,
     country: str = "KR",
     years: Sequence[int] | None = None,
+    salt: str | None = None,
 ) -> pl.DataFrame:
     """Moves into (inflow) and out of (outflow) ``country`` per partner country, long format
     (partner_country, direction, researchers) ready for ``privacy.disclose`` — it counts people.
-    Net inflow = inflow - outflow from the published cells."""
+    Net inflow = inflow - outflow from the published cells. With the release's ``salt`` each
+    cell also gets its cell key (``cellkey.count_people``; a record is one move, an author's
+    OpenAlex id and year)."""
     m = moves.lazy()
     if years is not None:
         m = m.filter(pl.col("year").is_between(int(years[0]), int(years[-1])))
+    move_id = pl.concat_str(pl.col("author_id").cast(pl.String), pl.col("year"), separator="/")
     inflow = m.filter(pl.col("to_country") == country).select(
-        pl.col("from_country").alias("partner_country"), pl.lit("inflow").alias("direction")
+        move_id.alias("_move"),
+        pl.col("from_country").alias("partner_country"),
+        pl.lit("inflow").alias("direction"),
     )
     outflow = m.filter(pl.col("from_country") == country).select(
-        pl.col("to_country").alias("partner_country"), pl.lit("outflow").alias("direction")
+        move_id.alias("_move"),
+        pl.col("to_country").alias("partner_country"),
+        pl.lit("outflow").alias("direction"),
     )
-    counts = (
-        pl.concat([inflow, outflow])
-        .group_by("partner_country", "direction")
-        .agg(pl.len().cast(pl.Int64).alias("researchers"))
-    )
+    both = pl.concat([inflow, outflow])
+    if salt is not None:
+        counts = cellkey.count_people(
+            both, ["partner_country", "direction"], ids="_move", salt=salt, count="researchers"
+        ).lazy()
+    else:
+        counts = both.group_by("partner_country", "direction").agg(
+            pl.len().cast(pl.Int64).alias("researchers")
+        )
     # every partner gets both directions (zeros included) so the table is complete for disclose
     grid = (
         counts.select("partner_country")
@@ -655,7 +667,7 @@ def talent_flow(
     )
     return (
         grid.join(counts, on=["partner_country", "direction"], how="left")
-        .with_columns(pl.col("researchers").fill_null(0))
+        .with_columns(pl.col("^researchers|cell_key$").fill_null(0))
         .sort("partner_country", "direction")
         .collect()
     )

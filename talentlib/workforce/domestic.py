@@ -1,4 +1,8 @@
-"""The domestic R&D workforce (researchers + participations): an activity panel and the head-count tables built on it. These count people: publish them only through privacy.disclose."""
+"""The domestic R&D workforce (researchers + participations): an activity panel and the head-count tables built on it. These count people: publish them only through privacy.disclose.
+
+Given the release's ``salt``, every count of people is made by ``cellkey.count_people`` and comes
+with each cell's key, so that cell-key perturbation gives the same people the same value in
+every table."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from talentlib import privacy
+from talentlib import cellkey, privacy
 
 _ROLE_ORDER = {"PI": 0, "RESEARCHER": 1, "STUDENT": 2}
 
@@ -114,10 +118,17 @@ def activity_panel(
     return panel.sort(unit, "year", "researcher_id").collect()
 
 
-def headcount(panel: pl.DataFrame | pl.LazyFrame, by: Sequence[str]) -> pl.DataFrame:
+def headcount(
+    panel: pl.DataFrame | pl.LazyFrame, by: Sequence[str], *, salt: str | None = None
+) -> pl.DataFrame:
     """Distinct researchers per group of ``by`` (e.g. field_code, year, degree): column
-    ``researchers``. Counts people: publish through ``privacy.disclose``."""
+    ``researchers`` (and ``cell_key`` with the release's ``salt``). Counts people: publish
+    through ``privacy.disclose``."""
     by = list(by)
+    if salt is not None:
+        return cellkey.count_people(
+            panel, by, ids="researcher_id", salt=salt, count="researchers"
+        ).with_columns(pl.col("researchers").cast(pl.Int64))
     return (
         panel.lazy()
         .group_by(by)
@@ -169,9 +180,11 @@ def entrants_leavers(
     level: str = "field",
     years: Sequence[int] = (2013, 2023),
     data_end: dt.date | None = None,
+    salt: str | None = None,
 ) -> pl.DataFrame:
     """Researchers entering a field (first participation starts that year) and leaving it (last
-    participation ends that year, before ``data_end``), long format: unit, year, flow, researchers.
+    participation ends that year, before ``data_end``), long format: unit, year, flow, researchers
+    (and ``cell_key`` with ``salt``; one person can be an entrant and a leaver: no margins).
 
     Leavers of the last year are provisional: someone whose project ended may start another
     after the extract's end. Entrants need start dates from before the window to be right (a
@@ -186,18 +199,54 @@ def entrants_leavers(
         .agg(pl.col("start_date").min().alias("first"), pl.col("end_date").max().alias("last"))
     )
     ent = span.select(
-        unit, pl.col("first").dt.year().alias("year"), pl.lit("entrants").alias("flow")
+        "researcher_id",
+        unit,
+        pl.col("first").dt.year().alias("year"),
+        pl.lit("entrants").alias("flow"),
     )
     lea = span.filter(pl.col("last") < pl.lit(end)).select(
-        unit, pl.col("last").dt.year().alias("year"), pl.lit("leavers").alias("flow")
+        "researcher_id",
+        unit,
+        pl.col("last").dt.year().alias("year"),
+        pl.lit("leavers").alias("flow"),
     )
-    return (
+    rows = (
         pl.concat([ent, lea])
         .filter(pl.col("year").is_between(y0, y1))
-        .group_by(unit, "year", "flow")
+        .with_columns(pl.col("year").cast(pl.Int64))
+    )
+    if salt is not None:
+        return headcount(rows, [unit, "year", "flow"], salt=salt)
+    return (
+        rows.group_by(unit, "year", "flow")
         .agg(pl.len().cast(pl.Int64).alias("researchers"))
         .with_columns(pl.col("year").cast(pl.Int64))
         .sort(unit, "year", "flow")
+        .collect()
+    )
+
+
+def institution_groups(
+    panel: pl.DataFrame | pl.LazyFrame, *, top_k: int = 5, unit: str = "field_code"
+) -> pl.DataFrame:
+    """The panel with ``group``: 'top' at the ``top_k`` largest institutions of the unit × year
+    (ties by institution code, so the same data always names the same people), else 'rest'."""
+    lf = panel.lazy()
+    size = (
+        lf.group_by(unit, "year", "institution_id")
+        .agg(pl.col("researcher_id").n_unique().alias("_n"))
+        .sort([unit, "year", "_n", "institution_id"], descending=[False, False, True, False])
+        .with_columns(pl.int_range(pl.len()).over(unit, "year").alias("_rank"))
+    )
+    return (
+        lf.join(size, on=[unit, "year", "institution_id"], how="left")
+        .with_columns(
+            pl.when(pl.col("_rank") < top_k)
+            .then(pl.lit("top"))
+            .otherwise(pl.lit("rest"))
+            .alias("group")
+        )
+        .drop("_n", "_rank")
         .collect()
     )
 
@@ -264,26 +313,38 @@ def top_institutions(
 
 
 def career_pyramid(
-    panel: pl.DataFrame | pl.LazyFrame, *, year: int, by: Sequence[str] = ("age_band", "sex")
+    panel: pl.DataFrame | pl.LazyFrame,
+    *,
+    year: int,
+    by: Sequence[str] = ("age_band", "sex"),
+    salt: str | None = None,
 ) -> pl.DataFrame:
     """Researchers active in ``year`` by age band and sex (or any ``by``), for a pyramid."""
-    return headcount(panel.lazy().filter(pl.col("year") == year), list(by))
+    return headcount(panel.lazy().filter(pl.col("year") == year), list(by), salt=salt)
 
 
 def field_overlap(
-    panel: pl.DataFrame | pl.LazyFrame, *, years: Sequence[int] | None = None
+    panel: pl.DataFrame | pl.LazyFrame,
+    *,
+    years: Sequence[int] | None = None,
+    salt: str | None = None,
 ) -> pl.DataFrame:
     """Researchers active in both fields of each pair (field_a, field_b; the diagonal is the
-    field's own headcount) over ``years``, with share_of_a = researchers / field_a's headcount."""
+    field's own headcount) over ``years``, with share_of_a = researchers / field_a's headcount
+    (and ``cell_key`` with ``salt``; one person sits in several pairs: no margins)."""
     lf = panel.lazy()
     if years is not None:
         lf = lf.filter(pl.col("year").is_between(int(years[0]), int(years[-1])))
     pf = lf.select("researcher_id", "field_code").unique()
+    both = pf.join(pf, on="researcher_id", suffix="_b").select(
+        "researcher_id",
+        pl.col("field_code").alias("field_a"),
+        pl.col("field_code_b").alias("field_b"),
+    )
     pairs = (
-        pf.join(pf, on="researcher_id", suffix="_b")
-        .group_by(pl.col("field_code").alias("field_a"), "field_code_b")
-        .agg(pl.len().cast(pl.Int64).alias("researchers"))
-        .rename({"field_code_b": "field_b"})
+        headcount(both, ["field_a", "field_b"], salt=salt).lazy()
+        if salt is not None
+        else both.group_by("field_a", "field_b").agg(pl.len().cast(pl.Int64).alias("researchers"))
     )
     own = pairs.filter(pl.col("field_a") == pl.col("field_b")).select(
         "field_a", pl.col("researchers").alias("_own")
@@ -303,14 +364,24 @@ def disclosed_headcount(
     *,
     rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008 - frozen
     years: Sequence[int] | None = None,
+    population: dict | None = None,
 ) -> privacy.DisclosedTable:
     """Researchers per year × ``dim`` (degree, role, age_band, ...) through disclosure control
-    (threshold and complementary suppression, margins published)."""
+    (each year's total published; ``population`` for the release auditor)."""
     lf = panel.lazy()
     if years is not None:
         lf = lf.filter(pl.col("year").is_between(int(years[0]), int(years[-1])))
-    t = headcount(lf.with_columns(pl.col(dim).fill_null("unknown")), ["year", dim])
+    t = headcount(
+        lf.with_columns(pl.col(dim).fill_null("unknown")), ["year", dim], salt=rules.cell_key_salt
+    )
     # margins off: a column total over years would count person-years, not people
     return privacy.disclose(
-        t, count="researchers", rows="year", cols=dim, rules=rules, margins=False
+        t,
+        count="researchers",
+        rows="year",
+        cols=dim,
+        rules=rules,
+        margins=False,
+        cell_key="cell_key",
+        population=population,
     )

@@ -34,13 +34,12 @@ from .classify import classify_projects, classify_publications, truth_accuracy
 from .domestic import (
     activity_panel,
     career_pyramid,
-    concentration_table,
     disclosed_headcount,
     entrants_leavers,
     field_overlap,
     growth,
     headcount,
-    institution_concentration,
+    institution_groups,
 )
 from .inputs import Inputs
 
@@ -143,11 +142,12 @@ def map_tables(
     mt.global_numbers = global_key_numbers(b, field_code=f, country=c)
     # people who moved count people: disclosed like the domestic tables
     mt.tables["talent_flow_korea"] = privacy.disclose(
-        talent_flow(author_mobility(b), country=c),
+        talent_flow(author_mobility(b), country=c, salt=rules.cell_key_salt),
         count="researchers",
         rows="partner_country",
         cols="direction",
         rules=rules,
+        cell_key="cell_key",
     )
 
     # -- Korea's own R&D workforce ----------------------------------------------------------
@@ -164,40 +164,76 @@ def researchers_by_author(mt: MapTables, *, top: int = 10) -> pl.DataFrame:
     return key_researchers(mt.bibliometrics, value=mt.spec.field, country=mt.spec.country, top=top)
 
 
+def population(name: str, spec: MapSpec) -> dict[str, Any] | None:
+    """What a domestic head-count table counts, in the ledger form of ``audit.Population``
+    (researchers active in the field per year, at one institution each); None for tables that
+    are no partition of it (entrants and leavers, field overlap, author moves)."""
+    last = [str(spec.years[-1])]
+    own = {"field_code": [spec.field]}
+    dims: dict[str, str]
+    filters: dict[str, list[str]] = dict(own)
+    if name == "headcount_by_year":
+        dims = {"year": "year"}
+    elif name == "institution_concentration":
+        dims = {"year": "year", "group": f"institution_group_top{spec.top_k_institutions}"}
+    elif name == "career_pyramid":
+        dims, filters["year"] = {"age_band": "age_band", "sex": "sex"}, last
+    elif name.removeprefix("headcount_by_") in HEADCOUNT_DIMS:
+        dim = name.removeprefix("headcount_by_")
+        dims, filters["year"] = {"year": "year", dim: dim}, last
+    else:
+        return None
+    universe = ["workforce", privacy.DATA_TOKEN, f"years={list(spec.years)}"]
+    return {"universe": universe, "dims": dims, "recodes": {}, "filters": filters}
+
+
 def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> None:
     spec, years = mt.spec, list(mt.spec.years)
+    salt = rules.cell_key_salt
     assert inputs.participations is not None and inputs.researchers is not None
     panel_all = activity_panel(inputs.participations, inputs.researchers, years=years)
     panel = panel_all.filter(pl.col("field_code") == spec.field)
+    # margins off where one person is counted in several cells (every year, entrant and leaver)
     totals = privacy.disclose(
-        headcount(panel, ["year"]), count="researchers", rows="year", rules=rules, margins=False
+        headcount(panel, ["year"], salt=salt),
+        count="researchers",
+        rows="year",
+        rules=rules,
+        margins=False,
+        cell_key="cell_key",
+        population=population("headcount_by_year", spec),
     )
     mt.tables["headcount_by_year"] = totals
     mt.frames["headcount_growth"] = growth(
         totals.table.drop_nulls("researchers"), value="researchers"
     )
     for dim in HEADCOUNT_DIMS:
-        mt.tables[f"headcount_by_{dim}"] = disclosed_headcount(
-            panel, dim, rules=rules, years=years[-1:]
+        name = f"headcount_by_{dim}"
+        mt.tables[name] = disclosed_headcount(
+            panel, dim, rules=rules, years=years[-1:], population=population(name, spec)
         )
     mt.tables["career_pyramid"] = privacy.disclose(
-        career_pyramid(panel, year=years[-1]),
+        career_pyramid(panel, year=years[-1], salt=salt),
         count="researchers",
         rows="age_band",
         cols="sex",
         rules=rules,
         margins=False,
+        cell_key="cell_key",
+        population=population("career_pyramid", spec),
     )
-    conc = institution_concentration(panel, top_k=spec.top_k_institutions)
+    grouped = institution_groups(panel, top_k=spec.top_k_institutions)
     mt.tables["institution_concentration"] = privacy.disclose(
-        concentration_table(conc).drop("field_code"),
+        headcount(grouped, ["year", "group"], salt=salt),
         count="researchers",
         rows="year",
         cols="group",
         rules=rules,
+        cell_key="cell_key",
+        population=population("institution_concentration", spec),
     )
     mt.tables["entrants_leavers"] = privacy.disclose(
-        entrants_leavers(inputs.participations, years=years)
+        entrants_leavers(inputs.participations, years=years, salt=salt)
         .filter(pl.col("field_code") == spec.field)
         .drop("field_code"),
         count="researchers",
@@ -205,15 +241,17 @@ def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> 
         cols="flow",
         rules=rules,
         margins=False,
+        cell_key="cell_key",
     )
     mt.tables["field_overlap"] = privacy.disclose(
-        field_overlap(panel_all, years=years)
+        field_overlap(panel_all, years=years, salt=salt)
         .filter(pl.col("field_a") == spec.field)
-        .select("field_b", "researchers"),
+        .select("field_b", "researchers", "cell_key"),
         count="researchers",
         rows="field_b",
         rules=rules,
         margins=False,
+        cell_key="cell_key",
     )
 
 
@@ -254,6 +292,7 @@ __all__ = [
     "MapSpec",
     "MapTables",
     "map_tables",
+    "population",
     "published_key_numbers",
     "researchers_by_author",
 ]
