@@ -97,11 +97,12 @@ def _report_run(result: RunResult, quiet: bool) -> int:
     for line in batch.failure_lines(result):
         print(f"  {line}", file=sys.stderr)
     if not quiet:
-        print(f"  요약: {result.run_dir / 'summary' / 'index.html'}")
+        release = batch.release_dir(result.run_dir)
+        print(f"  요약: {release / 'summary' / 'index.html'}")
         ok = [f for f, s in result.statuses.items() if s.get("status") == "ok"]
         if ok:
             more = f" 외 {len(ok) - 1}개" if len(ok) > 1 else ""
-            print(f"  브리프: {result.run_dir / ok[0] / 'brief.html'}{more}")
+            print(f"  브리프: {release / ok[0] / 'brief.html'}{more} (PDF도 같은 폴더)")
     return 1 if bad else 0
 
 
