@@ -234,6 +234,9 @@ def kaplan_meier(times: np.ndarray, events: np.ndarray) -> pl.DataFrame:
     return pl.DataFrame({"months": uniq, "at_risk": at_risk, "events": d, "survival": surv})
 
 
+SHARE_DIGITS = 2  # published Kaplan-Meier shares: whole percentage points
+
+
 def first_job_steps(
     fj: pl.DataFrame, curve: pl.DataFrame, rules: privacy.DisclosureRules, horizon: int = 36
 ) -> pl.DataFrame:
@@ -246,7 +249,9 @@ def first_job_steps(
     ``disclose``, ``first_jobs`` here, each on the key of its own people) or, under suppression,
     ``at_risk`` rounded down to a multiple of ``min_count`` (a row's ``at_risk`` minus the next
     one's minus its first jobs would otherwise give the people censored in the step: few, and
-    exactly). Months after the last full step are not published.
+    exactly). The shares are rounded to whole percentage points: an exact share is a ratio of
+    small integers (the first step's is first jobs / people at risk) that would give the
+    protected counts back. Months after the last full step are not published.
     """
     t = rules.min_count
     months = fj["months"].to_numpy()
@@ -265,7 +270,7 @@ def first_job_steps(
                 "_from": start,
                 "_to": float(m),
                 "first_jobs": acc,
-                "share_with_first_job": 1.0 - km_at(curve, float(m)),
+                "share_with_first_job": round(1.0 - km_at(curve, float(m)), SHARE_DIGITS),
             }
         )
         start, acc = float(m), 0

@@ -584,11 +584,11 @@ def _extend(interior: pl.DataFrame, count: str, row_dims: list[str], cols: str |
 
 # Cell-key tables still get complementary suppression on top of the perturbation (belt and
 # braces). Measured with talentlib.audit on the small synthetic release (notebook 03, 12 fields,
-# threshold 5): perturbation alone hides 1,156 of 6,898 cells but 184 hidden cells fail, because
-# a reader who knows that every hidden cell is under the threshold (1..4) needs only a little
-# more to pin one; with complementary cells on top (the same 1,866 hidden cells as suppression)
-# none fails, against 289 for suppression alone. At threshold 10 perturbation alone still leaves
-# 24 failing cells. False only to measure again.
+# threshold 5, 6,906 count cells): perturbation alone hides 1,154 cells but 160 of them fail,
+# because a reader who knows that every hidden cell is under the threshold (1..4) needs little
+# more to pin one; with complementary cells on top (the same 2,189 hidden cells as suppression)
+# none fails, against 167 (67 exact) for suppression alone. At threshold 10 perturbation alone
+# still left 24 failing cells. False only to measure again.
 CELL_KEY_COMPLEMENTARY = True
 
 
