@@ -49,14 +49,7 @@ from IPython.display import display
 from talentlib import datasets, labels, privacy, report, taxonomy, viz
 from talentlib import workforce as wf
 
-rules = privacy.DisclosureRules(
-    min_count=min_count,
-    min_count_magnitude=min_count_magnitude,
-    dominance_n=dominance_n,
-    dominance_k=dominance_k,
-    method=disclosure_method,
-    cell_key_salt=cell_key_salt,
-)
+rules = privacy.DisclosureRules.from_parameters(globals())  # the disclosure parameters above
 data = datasets.ensure(data_dir, scale)
 datasets.require(data, ["publications", "authorships"], purpose="the workforce map")
 spec = wf.MapSpec(

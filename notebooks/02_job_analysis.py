@@ -53,7 +53,7 @@ from talentlib import competencies as comp
 from talentlib import datasets, labels, postings, privacy, report, taxonomy, viz
 from talentlib.postings import tagger as tg
 
-rules = privacy.DisclosureRules(min_count=min_count, min_count_magnitude=min_count_magnitude)
+rules = privacy.DisclosureRules.from_parameters(globals())  # the disclosure parameters above
 data = datasets.ensure(data_dir, scale)
 cache = Path(cache_dir) if cache_dir else tg.default_cache_dir()
 field_ko = taxonomy.label("strategic_tech", field, level="field")
@@ -137,8 +137,8 @@ top_companies.head(15)
 # ## 3. 요구 역량: 상위 역량과 직무별 역량
 
 # %%
-prev = comp.prevalence_table(df.filter(pl.col("field_code") == field), ["field_code"],
-                             top=top_n, rules=rules)  # fmt: skip
+mine = df.filter(pl.col("field_code") == field)  # this field's postings, selected once
+prev = comp.prevalence_table(mine, ["field_code"], top=top_n, rules=rules)
 top = labels.labelled(prev.table, "code").filter(pl.col("code") != privacy.TOTAL)
 charts["top_competencies"] = viz.bar(
     top.sort("n", descending=True, nulls_last=True), "n", "code_ko",
@@ -147,8 +147,7 @@ charts["top_competencies"] = viz.bar(
 charts["top_competencies"]
 
 # %%
-by_job = comp.prevalence_table(df.filter(pl.col("field_code") == field),
-                               ["field_code", "job_family"], top=5, rules=rules)  # fmt: skip
+by_job = comp.prevalence_table(mine, ["field_code", "job_family"], top=5, rules=rules)
 labels.labelled(by_job.display("ko"), "job_family", "code").select(
     "job_family_ko", "code_ko", pl.col("n").alias("공고 수"), pl.col("prevalence").alias("비율")
 )
@@ -161,7 +160,7 @@ labels.labelled(by_job.display("ko"), "job_family", "code").select(
 
 # %%
 print(f"역량 택소노미 버전: {taxonomy.version('competencies')} · 이 분야 역량 언급 중 코드 없는 비율: "
-      f"{comp.unmapped_share(df.filter(pl.col('field_code') == field))}")  # fmt: skip
+      f"{comp.unmapped_share(mine)}")  # fmt: skip
 demand["unmapped_mentions"].table.sort("n", descending=True, nulls_last=True).head(top_n)
 
 # %%

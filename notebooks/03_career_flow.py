@@ -45,14 +45,7 @@ from talentlib import careers, datasets, labels, privacy, report, taxonomy, viz
 from talentlib.linkage import link_folder
 
 data = datasets.ensure(data_dir, scale)
-rules = privacy.DisclosureRules(
-    min_count=min_count,
-    min_count_magnitude=min_count_magnitude,
-    dominance_n=dominance_n,
-    dominance_k=dominance_k,
-    method=disclosure_method,
-    cell_key_salt=cell_key_salt,
-)
+rules = privacy.DisclosureRules.from_parameters(globals())  # the disclosure parameters above
 spec = careers.CohortSpec(
     field=field,
     techs=tuple(techs) if techs else None,

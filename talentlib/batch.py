@@ -63,16 +63,6 @@ PIPELINE_KEYS = {
     "memory_mb",
 }
 DATASET_KEYS = {"scale", "path", "seed"}
-DISCLOSURE_KEYS = {
-    "min_count",
-    "min_count_magnitude",
-    "dominance_n",
-    "dominance_k",
-    "method",
-    "cell_key_salt",
-}
-# the disclosure keys as notebooks declare them (a bare "method" would say nothing in a notebook)
-DISCLOSURE_PARAMETERS = {"method": "disclosure_method"}
 # Parameters the batch sets itself; a notebook must declare field and output_dir.
 INJECTED = ("field", "data_dir", "output_dir")
 BRIEF = "brief"  # the last step of every field
@@ -170,10 +160,11 @@ def load_pipeline(path: str | Path) -> Pipeline:
     disc = raw.get("disclosure") or {}
     if not isinstance(disc, dict):
         raise PipelineError(f"{at('disclosure')}: disclosure must be a mapping")
-    for key in sorted(set(disc) - DISCLOSURE_KEYS - {"preset"}):
+    rule_keys = set(privacy.DisclosureRules.names())
+    for key in sorted(set(disc) - rule_keys - {"preset"}):
         raise PipelineError(
             f"{at('disclosure', key)}: disclosure: unknown key {key!r}"
-            f"{_did_you_mean(key, DISCLOSURE_KEYS | {'preset'})}"
+            f"{_did_you_mean(key, rule_keys | {'preset'})}"
         )
     try:
         overrides = {k: v for k, v in disc.items() if k != "preset"}
@@ -239,7 +230,7 @@ def load_pipeline(path: str | Path) -> Pipeline:
         fields=tuple(fields),
         parameters=dict(params),
         field_parameters={k: dict(v) for k, v in fp.items()},
-        disclosure={k: getattr(rules, k) for k in sorted(DISCLOSURE_KEYS)},
+        disclosure={k: getattr(rules, k) for k in sorted(rules.names())},
         dataset=ds,
         workers=workers,
         timeout_s=timeout_s,
@@ -599,6 +590,7 @@ def prepare(
 # ---------------------------------------------------------------------------------------------
 
 
+PROVENANCE = "provenance.json"  # what a field's brief says it was made from (internal)
 INTERNAL = "internal"  # what stays in the secure environment: notebooks, logs, work tables
 RELEASE = "release"  # what may leave it: gated briefs, workbooks, tables, charts, the summary
 
@@ -624,7 +616,9 @@ def notebook_parameters(
     kept where the notebook declares them; the batch's own (field, data_dir, output_dir) last.
     Returns the parameters and warnings about values the notebook does not declare."""
     p = plan["pipeline"]
-    disclosure = {DISCLOSURE_PARAMETERS.get(k, k): v for k, v in p["disclosure"].items()}
+    from . import privacy
+
+    disclosure = privacy.DisclosureRules(**p["disclosure"]).as_parameters()
     shared = {**p["parameters"], **disclosure, "scale": plan["data"]["scale"]}
     params = {k: v for k, v in shared.items() if k in declared}
     params.update(nb["parameters"])
@@ -852,6 +846,7 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
                         },
                         "timings": timings,
                     }
+                    io.write_json_atomic(prov, field_dir / PROVENANCE)  # for the second pass
                     rules = privacy.DisclosureRules(**plan["pipeline"]["disclosure"])
                     with _log_to(logs / "brief.log", "py.warnings"):
                         logging.captureWarnings(True)
@@ -1054,15 +1049,11 @@ def _compare_fields(
     from . import findings, privacy, report
 
     run_dir = plan.run_dir
-    ok = [
-        f
-        for f, s in statuses.items()
-        if s.get("status") == "ok" and (field_workdir(run_dir, f) / "manifest.json").exists()
-    ]
+    workdirs = {f: field_workdir(run_dir, f) for f in statuses}
     numbers = {
-        f: json.loads((field_workdir(run_dir, f) / report.KEY_NUMBERS).read_text(encoding="utf-8"))
-        for f in ok
-        if (field_workdir(run_dir, f) / report.KEY_NUMBERS).exists()
+        f: n
+        for f, n in report.field_numbers(release_dir(run_dir), statuses, workdirs).items()
+        if (workdirs[f] / PROVENANCE).exists()
     }
     if len(numbers) < findings.MIN_FIELDS:
         return
@@ -1070,14 +1061,8 @@ def _compare_fields(
     io.write_json_atomic(stats, run_dir / INTERNAL / "overview.json")
     log = logging.getLogger("talentlib.batch")
     for f in numbers:
-        work = field_workdir(run_dir, f)
-        manifest = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
-        prov = {
-            k: manifest.get(k)
-            for k in ("run_id", "pipeline", "data_dir", "inputs", "parameters", "notebooks")
-        }
-        prov["quarantine"] = {q["dataset"]: q["n_quarantined"] for q in plan.quality}
-        prov["timings"] = manifest.get("timings", {})
+        work = workdirs[f]
+        prov = json.loads((work / PROVENANCE).read_text(encoding="utf-8"))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the first pass already logged them

@@ -306,13 +306,17 @@ def claim_for_generation(out: str | Path) -> None:
     (out / SYNTHETIC_MARKER).unlink(missing_ok=True)
 
 
-def write_synthetic_marker(out: str | Path, generator: dict[str, Any]) -> Path:
-    """Record every file the generator wrote into ``out`` (size and sha256) and how."""
+def write_synthetic_marker(
+    out: str | Path, generator: dict[str, Any], known: dict[str, str] | None = None
+) -> Path:
+    """Record every file the generator wrote into ``out`` (size and sha256) and how; ``known``
+    holds hashes the generator already computed (relative path → sha256), not read again."""
     out = Path(out)
-    files = {
-        p.relative_to(out).as_posix(): {"size": p.stat().st_size, "sha256": io.file_sha256(p)}
-        for p in _files(out)
-    }
+    known = known or {}
+    files = {}
+    for p in _files(out):
+        rel = p.relative_to(out).as_posix()
+        files[rel] = {"size": p.stat().st_size, "sha256": known.get(rel) or io.file_sha256(p)}
     info = {"made_by": "talent synth", "generator": generator, "files": files}
     return io.write_json_atomic(info, out / SYNTHETIC_MARKER)
 

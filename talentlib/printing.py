@@ -13,9 +13,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["PrintError", "chromium", "html_to_pdf"]
+__all__ = ["HEADLESS_FLAGS", "PrintError", "chromium", "html_to_pdf"]
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# how a locked-down machine runs it: headless, no network, nothing fetched or synced
+HEADLESS_FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+)
 
 
 class PrintError(RuntimeError):
@@ -44,13 +55,7 @@ def html_to_pdf(html: str | Path, pdf: str | Path, *, timeout: int = 120) -> Pat
     with tempfile.TemporaryDirectory(prefix="talentlib-print-") as profile:
         args = [
             exe,
-            "--headless",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
+            *HEADLESS_FLAGS,
             "--no-pdf-header-footer",
             f"--user-data-dir={profile}",
             f"--print-to-pdf={tmp_pdf}",

@@ -18,7 +18,7 @@ import math
 import os
 import warnings
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +180,24 @@ class DisclosureRules:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
 
     @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The rules' settings, read from the class itself (never listed twice)."""
+        import dataclasses
+
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    def as_parameters(self) -> dict[str, Any]:
+        """The rules as notebook parameters (``method`` is declared as ``disclosure_method``)."""
+        return {PARAMETER_NAMES.get(k, k): getattr(self, k) for k in self.names()}
+
+    @classmethod
+    def from_parameters(cls, params: Mapping[str, Any]) -> DisclosureRules:
+        """The rules a notebook declared as parameters (its ``globals()`` will do): every
+        setting it declares, the defaults for the rest."""
+        given = {k: params.get(PARAMETER_NAMES.get(k, k)) for k in cls.names()}
+        return cls(**{k: v for k, v in given.items() if v is not None})
+
+    @classmethod
     def preset(cls, name: str, **overrides: Any) -> DisclosureRules:
         """Rules of a named preset (``talentlib/disclosure_presets.yaml``), keys overridden."""
         presets = disclosure_presets()
@@ -189,6 +207,8 @@ class DisclosureRules:
 
 
 METHODS = ("suppression", "cell_key")
+# rules whose notebook parameter has another name (a bare "method" would say nothing there)
+PARAMETER_NAMES = {"method": "disclosure_method"}
 
 
 def disclosure_presets() -> dict[str, dict[str, Any]]:

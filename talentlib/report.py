@@ -620,8 +620,12 @@ def _quarantine_line(quarantine: dict[str, Any], threshold: int) -> str:
 
 
 def _template(name: str) -> string.Template:
-    text = resources.files("talentlib").joinpath("templates", name).read_text(encoding="utf-8")
-    return string.Template(text)
+    """A page template with the shared print rules (A4, sections on new pages, page numbers)
+    already filled in, so the brief and the summary print alike."""
+    files = resources.files("talentlib").joinpath("templates")
+    text = files.joinpath(name).read_text(encoding="utf-8")
+    css = files.joinpath("print.css").read_text(encoding="utf-8")
+    return string.Template(string.Template(text).safe_substitute(print_css=css))
 
 
 def _html_table(t: DisplayTable, anchor: str) -> str:
@@ -904,8 +908,15 @@ def publish_field(
     # charts from the verified tables, stamped with the hashes of the tables they draw
     charts: dict[str, list[tuple[str, str]]] = {}
     warn: list[str] = []
+    ledger_charts = _load_ledger(out)["charts"]
     for name, make in _charts().items():
         if name not in verified.frames:
+            continue
+        if name in verified.charts:  # drawn before from this very table (its stamp says so)
+            nb = _notebook_of(ledger_charts[name])
+            charts.setdefault(nb, []).append(
+                (name, labels.table_title(name), verified.charts[name])
+            )
             continue
         try:
             obj = make(verified.frames[name], field_ko)
@@ -920,7 +931,7 @@ def publish_field(
     for name, svg in verified.charts.items():
         if name in _charts():
             continue
-        entry = _load_ledger(out)["charts"][name]
+        entry = ledger_charts[name]
         charts.setdefault(_notebook_of(entry), []).append((name, labels.table_title(name), svg))
     if verified.unverified_charts:
         warn.append(
@@ -1080,24 +1091,34 @@ def release_field(work: str | Path, dest: str | Path) -> Path:
     return dest
 
 
-def _summary_rows(
+def field_numbers(
     release: Path, statuses: dict[str, dict[str, Any]], workdirs: Mapping[str, Path]
+) -> dict[str, dict[str, Any]]:
+    """key_numbers.json of every field that finished (read once for the summary)."""
+    out = {}
+    for f, st in statuses.items():
+        kn = workdirs.get(f, release / f) / KEY_NUMBERS
+        if st.get("status") == "ok" and kn.exists():
+            out[f] = json.loads(kn.read_text(encoding="utf-8"))
+    return out
+
+
+def _summary_rows(
+    release: Path, statuses: dict[str, dict[str, Any]], numbers: Mapping[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     codes = taxonomy.fields()["code"].to_list()
     order = [c for c in codes if c in statuses] + sorted(set(statuses) - set(codes))
     rows = []
     for f in order:
-        kn = workdirs.get(f, release / f) / KEY_NUMBERS
         st = statuses[f]
         ok = st.get("status") == "ok"
-        numbers = json.loads(kn.read_text(encoding="utf-8")) if ok and kn.exists() else {}
         rows.append(
             {
                 "field_code": f,
                 "field_ko": taxonomy.label("strategic_tech", f, level="field"),
                 "status": st.get("status", "failed"),
                 "brief": f"{f}/brief.html" if ok and (release / f / "brief.html").exists() else None,
-                **flatten_key_numbers(numbers),
+                **flatten_key_numbers(numbers.get(f, {})),
             }
         )
     return rows
@@ -1149,7 +1170,8 @@ def write_summary(
     release = Path(release)
     out = release / "summary"
     run_name = run_id or release.parent.name
-    rows = _summary_rows(release, statuses, workdirs or {})
+    all_numbers = field_numbers(release, statuses, workdirs or {})
+    rows = _summary_rows(release, statuses, all_numbers)
     df = pl.from_dicts(rows, infer_schema_length=None) if rows else pl.DataFrame()
     rank = {k: i for i, k in enumerate(labels.key_order())}
     head = [c for c in ("field_code", "field_ko", "status", "brief") if c in df.columns]
@@ -1174,11 +1196,6 @@ def write_summary(
     # the national overview in words, from the same key numbers as the table below
     from . import findings as fd
 
-    all_numbers = {}
-    for f, st in statuses.items():
-        kn = (workdirs or {}).get(f, release / f) / KEY_NUMBERS
-        if st.get("status") == "ok" and kn.exists():
-            all_numbers[f] = json.loads(kn.read_text(encoding="utf-8"))
     said = fd.overview_findings(all_numbers, statuses) if all_numbers else []
     overview = (
         '<section class="overview"><h2>한눈에 보기</h2><ul>'

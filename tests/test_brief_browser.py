@@ -4,25 +4,18 @@ saved (outputs/test_artifacts/brief_BATT.png) for people to look at. Also opens 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from talentlib import batch
+from talentlib import batch, printing
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "outputs" / "test_artifacts"
 CHROMIUM_FLAGS = [
-    "--headless",
+    *printing.HEADLESS_FLAGS,
     "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
     "--hide-scrollbars",
     "--enable-logging=stderr",
     "--v=0",
@@ -30,9 +23,7 @@ CHROMIUM_FLAGS = [
 
 
 def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None and Path("/usr/bin/chromium").exists():
-        path = "/usr/bin/chromium"
+    path = printing.chromium()
     if path is None:
         pytest.fail(
             "headless Chromium is needed to check the briefs but is not installed: run "

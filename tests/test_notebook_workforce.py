@@ -89,4 +89,4 @@ def test_jupyterlab_is_installed_for_exploring_the_notebooks() -> None:
     jupyter = str(exe) if exe.exists() else shutil.which("jupyter")
     assert jupyter, "jupyter is not installed"
     r = subprocess.run([jupyter, "lab", "--version"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and r.stdout.strip().split(".")[0] >= "4", r.stderr
+    assert r.returncode == 0 and int(r.stdout.strip().split(".")[0]) >= 4, r.stderr

@@ -8,7 +8,11 @@ import pytest
 
 from talentlib import printing
 
-pytestmark = pytest.mark.skipif(printing.chromium() is None, reason="the set-up installs chromium")
+
+@pytest.fixture(autouse=True)
+def _chromium_installed() -> None:
+    if printing.chromium() is None:  # the set-up installs it: a missing one is a failure
+        pytest.fail("Chromium is not installed; run `make setup` (it installs Debian's chromium)")
 
 
 def test_html_prints_to_a_pdf_with_its_korean_text(tmp_path: Path) -> None:

@@ -362,8 +362,7 @@ def test_the_brief_prints_with_sections_on_new_pages_and_page_numbers(field_dir:
     page, page numbers, and pages that render (a page turned into an image is not blank)."""
     from talentlib import printing
 
-    if printing.chromium() is None:
-        pytest.skip("the set-up installs chromium")
+    assert printing.chromium(), "Chromium is not installed; run `make setup`"
     pdfium = pytest.importorskip("pypdfium2")
     brief = report.publish_field(field_dir, "BATT", rules=RULES, run_id="r1")
     pdf = printing.html_to_pdf(brief, field_dir / "brief.pdf")

@@ -287,7 +287,7 @@ def generate(
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    datasets.write_synthetic_marker(out, truth["generator"])
+    datasets.write_synthetic_marker(out, truth["generator"], known=files)
     step("저장")
     bar.close()
     return SynthResult(out=out, truth=truth, rows=rows, seconds=time.perf_counter() - t0)

@@ -141,13 +141,13 @@ def map_tables(
     mt.public["topic_trends"] = topic_trends(b, field_code=f, country=c).head(15)
     mt.global_numbers = global_key_numbers(b, field_code=f, country=c)
     # people who moved count people: disclosed like the domestic tables
-    mt.tables["talent_flow_korea"] = privacy.disclose(
+    mt.tables["talent_flow_korea"] = _disclosed(
+        "talent_flow_korea",
         talent_flow(author_mobility(b), country=c, salt=rules.cell_key_salt),
-        count="researchers",
+        spec,
+        rules,
         rows="partner_country",
         cols="direction",
-        rules=rules,
-        cell_key="cell_key",
     )
 
     # -- Korea's own R&D workforce ----------------------------------------------------------
@@ -187,72 +187,70 @@ def population(name: str, spec: MapSpec) -> dict[str, Any] | None:
     return {"universe": universe, "dims": dims, "recodes": {}, "filters": filters}
 
 
+def _disclosed(
+    name: str,
+    counts: pl.DataFrame,
+    spec: MapSpec,
+    rules: privacy.DisclosureRules,
+    *,
+    rows: str,
+    cols: str | None = None,
+    margins: bool = True,
+) -> privacy.DisclosedTable:
+    """A people count of the map (with its cell keys) through disclosure control, stamped with
+    what it counts (``population``)."""
+    return privacy.disclose(
+        counts,
+        count="researchers",
+        rows=rows,
+        cols=cols,
+        rules=rules,
+        margins=margins,
+        cell_key="cell_key",
+        population=population(name, spec),
+    )
+
+
 def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> None:
     spec, years = mt.spec, list(mt.spec.years)
     salt = rules.cell_key_salt
     assert inputs.participations is not None and inputs.researchers is not None
     panel_all = activity_panel(inputs.participations, inputs.researchers, years=years)
     panel = panel_all.filter(pl.col("field_code") == spec.field)
+    t = mt.tables
     # margins off where one person is counted in several cells (every year, entrant and leaver)
-    totals = privacy.disclose(
-        headcount(panel, ["year"], salt=salt),
-        count="researchers",
-        rows="year",
-        rules=rules,
+    t["headcount_by_year"] = _disclosed(
+        "headcount_by_year", headcount(panel, ["year"], salt=salt), spec, rules, rows="year",
         margins=False,
-        cell_key="cell_key",
-        population=population("headcount_by_year", spec),
-    )
-    mt.tables["headcount_by_year"] = totals
+    )  # fmt: skip
     mt.frames["headcount_growth"] = growth(
-        totals.table.drop_nulls("researchers"), value="researchers"
+        t["headcount_by_year"].table.drop_nulls("researchers"), value="researchers"
     )
     for dim in HEADCOUNT_DIMS:
         name = f"headcount_by_{dim}"
-        mt.tables[name] = disclosed_headcount(
+        t[name] = disclosed_headcount(
             panel, dim, rules=rules, years=years[-1:], population=population(name, spec)
         )
-    mt.tables["career_pyramid"] = privacy.disclose(
-        career_pyramid(panel, year=years[-1], salt=salt),
-        count="researchers",
-        rows="age_band",
-        cols="sex",
-        rules=rules,
-        margins=False,
-        cell_key="cell_key",
-        population=population("career_pyramid", spec),
-    )
+    t["career_pyramid"] = _disclosed(
+        "career_pyramid", career_pyramid(panel, year=years[-1], salt=salt), spec, rules,
+        rows="age_band", cols="sex", margins=False,
+    )  # fmt: skip
     grouped = institution_groups(panel, top_k=spec.top_k_institutions)
-    mt.tables["institution_concentration"] = privacy.disclose(
-        headcount(grouped, ["year", "group"], salt=salt),
-        count="researchers",
-        rows="year",
-        cols="group",
-        rules=rules,
-        cell_key="cell_key",
-        population=population("institution_concentration", spec),
-    )
-    mt.tables["entrants_leavers"] = privacy.disclose(
-        entrants_leavers(inputs.participations, years=years, salt=salt)
-        .filter(pl.col("field_code") == spec.field)
-        .drop("field_code"),
-        count="researchers",
-        rows="year",
-        cols="flow",
-        rules=rules,
-        margins=False,
-        cell_key="cell_key",
-    )
-    mt.tables["field_overlap"] = privacy.disclose(
-        field_overlap(panel_all, years=years, salt=salt)
-        .filter(pl.col("field_a") == spec.field)
-        .select("field_b", "researchers", "cell_key"),
-        count="researchers",
-        rows="field_b",
-        rules=rules,
-        margins=False,
-        cell_key="cell_key",
-    )
+    t["institution_concentration"] = _disclosed(
+        "institution_concentration", headcount(grouped, ["year", "group"], salt=salt), spec,
+        rules, rows="year", cols="group",
+    )  # fmt: skip
+    flows = entrants_leavers(inputs.participations, years=years, salt=salt)
+    t["entrants_leavers"] = _disclosed(
+        "entrants_leavers", flows.filter(pl.col("field_code") == spec.field).drop("field_code"),
+        spec, rules, rows="year", cols="flow", margins=False,
+    )  # fmt: skip
+    overlap = field_overlap(panel_all, years=years, salt=salt)
+    t["field_overlap"] = _disclosed(
+        "field_overlap",
+        overlap.filter(pl.col("field_a") == spec.field).select("field_b", "researchers", "cell_key"),
+        spec, rules, rows="field_b", margins=False,
+    )  # fmt: skip
 
 
 def published_key_numbers(
