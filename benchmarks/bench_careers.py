@@ -1,158 +1,188 @@
-"""Benchmark: linkage plus every career-flow table for all 12 fields, at national scale.
+"""Benchmark: talentlib's career tables against a hand-written DuckDB peer (``careers_duckdb``).
 
-Run by hand (never in the test suite):
-    pip install -e '.[bench]'          # pandas, for the baseline only
-    python benchmarks/bench_careers.py --data data/synthetic/national   # generated if missing
+Run by hand (never in the test suite), on a quiet machine or with ``nice``:
+    python benchmarks/bench_careers.py --scale medium            # data/synthetic/medium
+    python benchmarks/bench_careers.py --data /tmp/talent_medium --pairs 7
 
-Prints wall seconds and peak memory of talentlib (contracts + linkage + career_tables for 12
-fields + the 12-field comparison, every table through disclosure control) and of a
-straightforward pandas implementation of the same tables (no validation, no disclosure),
-measured in the same run, each in its own subprocess so that peak memory is its own.
+Both implementations start from the same contract-validated data, written once as parquet
+(contracts are talentlib's and not compared), and make the same core tables of all 12 fields:
+keyed linkage, status every 3 months to 36 months after exit, employer type and KSIC division at
+12 months, wage p25/50/75 by degree, every count with its cell key. The benchmark first checks
+that they agree cell for cell, then runs alternating pairs (talentlib first, then DuckDB first),
+each run in its own subprocess, and prints min / median / max of the ratio talentlib / DuckDB
+for wall and CPU seconds (CPU: user + system of all threads). A third run per pair times what a
+release does (link + ``career_tables`` for 12 fields + ``field_comparison``, every table through
+disclosure control), against the same DuckDB run.
+
+``--careers-module PATH`` measures another version of ``talentlib/careers.py`` (e.g. the
+previous commit's) in its place, for before / after comparisons.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-TALENTLIB = r"""
-import json, resource, sys, time
-t0 = time.perf_counter()
-from talentlib import careers
-from talentlib.linkage import link_folder
-linked = link_folder(sys.argv[1])
-t_link = time.perf_counter() - t0
-n_tables = 0
-for f in careers.taxonomy.fields()["code"]:
-    ct = careers.career_tables(linked, careers.CohortSpec(field=f))
-    n_tables += len(ct.tables)
-n_tables += len(careers.field_comparison(linked))
-print(json.dumps({"seconds": time.perf_counter() - t0, "link_seconds": t_link, "tables": n_tables,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
+HERE = Path(__file__).resolve().parent
+SALT = "bench-careers-salt"  # a fixed salt: the same cell keys in every run
 
-PANDAS = r"""
-import json, resource, sys, time
-import numpy as np
-import pandas as pd
-t0 = time.perf_counter()
-d = sys.argv[1]
-res = pd.read_parquet(f"{d}/researchers.parquet")
-parts = pd.read_parquet(f"{d}/participations.parquet")
-spells = pd.read_parquet(f"{d}/employment_spells.parquet")
-wages = pd.read_parquet(f"{d}/annual_wages.parquet")
-keys = pd.read_parquet(f"{d}/key_table.parquet").drop_duplicates()
-keys = keys[(keys.groupby("researcher_id")["ei_person_id"].transform("size") == 1)
-            & (keys.groupby("ei_person_id")["researcher_id"].transform("size") == 1)]
-keys = keys[keys.researcher_id.isin(res.researcher_id)]
-spells = spells.drop_duplicates()
-spells = spells.merge(keys, on="ei_person_id")
-for c in ("acquired_on", "lost_on"):
-    spells[c] = pd.to_datetime(spells[c])
-parts["end_date"] = pd.to_datetime(parts["end_date"])
-linked = set(keys.researcher_id)
-end = pd.Timestamp("2023-12-31")
-n_tables = 0
 
-def states(c, months):
-    t = c.copy()
-    t["t"] = t["exit_date"] + pd.to_timedelta(int(months * 30.44), unit="D")
-    t = t[t["t"] <= end]
-    m = t[["researcher_id", "t"]].merge(spells, on="researcher_id")
-    m = m[(m.acquired_on <= m.t) & (m.lost_on.isna() | (m.lost_on >= m.t))]
-    m["year"] = m.t.dt.year
-    m = m.merge(wages[["spell_id", "year", "wage_monthly"]].rename(columns={"wage_monthly": "w"}),
-                on=["spell_id", "year"], how="left")
-    m["wage_monthly"] = m["w"].fillna(m["wage_monthly"])
-    m = m.sort_values("wage_monthly", ascending=False).groupby("researcher_id").head(1)
-    out = t.merge(m.drop(columns=["t"]), on="researcher_id", how="left")
-    out["state"] = np.where(~out.observed, "not_observed",
-                            np.where(out.employer_type.isna(), "no_insured_job", "employed"))
+def _load_careers(path: str | None):
+    """talentlib.careers, or the file at ``path`` imported in its place."""
+    if path:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("talentlib.careers", path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["talentlib.careers"] = mod
+        spec.loader.exec_module(mod)
+    from talentlib import careers
+
+    return careers
+
+
+def worker(kind: str, folder: str, careers_module: str | None) -> dict:
+    """One timed run in this process: ``talentlib``, ``duckdb``, ``release`` or ``check``."""
+    import resource
+    import time
+
+    sys.path.insert(0, str(HERE))
+    import careers_duckdb as peer
+
+    careers = _load_careers(careers_module)
+    if kind in ("duckdb", "check"):
+        import duckdb  # noqa: F401  (imported before the clock starts, like polars)
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    w0, c0 = time.perf_counter(), cpu()
+    out: dict = {}
+    if kind == "talentlib":
+        linked = peer.talentlib_link(folder)
+        tables = peer.talentlib_core(linked, salt=SALT, careers=careers)
+        out["cells"] = sum(t.height for t in tables.values())
+    elif kind == "duckdb":
+        tables = peer.duckdb_core(folder, salt=SALT)
+        out["cells"] = sum(t.height for t in tables.values())
+    elif kind == "release":
+        from talentlib import privacy
+
+        linked = peer.talentlib_link(folder)
+        rules = privacy.DisclosureRules()
+        n = 0
+        for f in careers.taxonomy.fields()["code"]:
+            n += len(careers.career_tables(linked, careers.CohortSpec(field=f), rules).tables)
+        n += len(careers.field_comparison(linked, rules=rules))
+        out["tables"] = n
+    elif kind == "check":
+        ours = peer.talentlib_core(peer.talentlib_link(folder), salt=SALT, careers=careers)
+        theirs = peer.duckdb_core(folder, salt=SALT)
+        diff = peer.differences(ours, theirs)
+        out["cells"] = sum(t.height for t in ours.values())
+        out["differences"] = len(diff)
+        out["first_differences"] = diff[:10]
+    out["wall"] = time.perf_counter() - w0
+    out["cpu"] = cpu() - c0
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
-for f in sorted(parts.field_code.unique()):
-    p = parts[parts.field_code == f].sort_values("end_date")
-    c = p.groupby("researcher_id").agg(exit_date=("end_date", "max"), exit_role=("role", "last"),
-                                       origin_type=("institution_type", "last")).reset_index()
-    c = c.merge(res[["researcher_id", "degree"]], on="researcher_id")
-    c["observed"] = c.researcher_id.isin(linked)
-    c = c[c.exit_date.dt.year.between(2013, 2023)]
-    st = {h: states(c, h) for h in (6, 12, 36)}
-    for h, s in st.items():
-        for dim in ("exit_role", "degree"):
-            s.groupby([dim, "state"]).size(); n_tables += 1
-    monthly = pd.concat([states(c, m).assign(months=m) for m in range(0, 37, 3)])
-    monthly.groupby(["months", "state", "employer_type"], dropna=False).size(); n_tables += 1
-    e12 = st[12][st[12].state == "employed"]
-    for dim in ("employer_type", "firm_size"):
-        e12.groupby(dim).size(); n_tables += 1
-    e12.groupby(e12.ksic.str[:2]).size(); e12.groupby(e12.occupation.str[:3]).size(); n_tables += 2
-    for dim in ("degree", "employer_type", "firm_size"):
-        e12.groupby(dim)["wage_monthly"].quantile([0.25, 0.5, 0.75]); n_tables += 1
-    e12.groupby("employer_type").size(); n_tables += 1
-    st[12].groupby(["origin_type", "state"]).size(); st[12].groupby(["exit_role", "state"]).size(); n_tables += 2
-    e36 = st[36][st[36].state == "employed"]
-    g = e12[["researcher_id", "degree", "wage_monthly"]].merge(e36[["researcher_id", "wage_monthly"]], on="researcher_id")
-    (g.wage_monthly_y / g.wage_monthly_x - 1).groupby(g.degree).median(); n_tables += 1
-    h36 = c[c.observed & (c.exit_date + pd.Timedelta(days=1095) <= end)]
-    mv = h36[["researcher_id", "exit_date"]].merge(spells[["researcher_id", "employer_id", "acquired_on", "lost_on"]], on="researcher_id")
-    mv = mv[(mv.acquired_on <= mv.exit_date + pd.Timedelta(days=1095)) & (mv.lost_on.isna() | (mv.lost_on >= mv.exit_date))]
-    mv.groupby("researcher_id").employer_id.nunique().value_counts(); n_tables += 1
-    stud = c[(c.exit_role == "STUDENT") & c.observed]
-    fj = stud[["researcher_id", "exit_date"]].merge(spells[["researcher_id", "acquired_on", "wage_monthly"]], on="researcher_id")
-    fj = fj[(fj.acquired_on >= fj.exit_date - pd.Timedelta(days=60)) & (fj.wage_monthly >= 1_000_000)]
-    first = fj.groupby("researcher_id").acquired_on.min()
-    months = ((first.reindex(stud.researcher_id).fillna(end).values - stud.exit_date.values) / np.timedelta64(1, "D")) / 30.44
-    ev = first.reindex(stud.researcher_id).notna().values
-    for u in np.unique(months[ev]):
-        ((months >= u).sum(), ((months == u) & ev).sum())
-    n_tables += 1
-print(json.dumps({"seconds": time.perf_counter() - t0, "tables": n_tables,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
 
-
-def run(code: str, data: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, str(data)], capture_output=True, text=True)
+def run(kind: str, folder: Path, careers_module: str | None) -> dict:
+    cmd = [sys.executable, __file__, "--worker", kind, "--folder", str(folder)]
+    if careers_module:
+        cmd += ["--careers-module", careers_module]
+    out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode:
-        raise SystemExit(out.stderr[-3000:])
+        raise SystemExit(f"{kind} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _spread(values: list[float]) -> str:
+    return f"{min(values):>7.2f}{statistics.median(values):>8.2f}{max(values):>7.2f}"
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="data/synthetic/national")
-    ap.add_argument("--scale", default="national")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="a synthetic dataset folder (default data/synthetic/SCALE)")
+    ap.add_argument("--scale", default="medium", help="generated into --data when missing")
+    ap.add_argument("--pairs", type=int, default=5, help="alternating paired runs")
+    ap.add_argument("--no-release", action="store_true", help="skip the full release runs")
+    ap.add_argument("--careers-module", help="a careers.py to measure in talentlib's place")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    data = Path(args.data)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.folder, args.careers_module)))
+        return
+
+    import polars as pl
+
+    sys.path.insert(0, str(HERE))
+    import careers_duckdb as peer
+
+    data = Path(args.data or f"data/synthetic/{args.scale}")
     if not (data / "researchers.parquet").exists():
         from talentlib import synth
 
         synth.generate(args.scale, seed=1, out=data)
-    import polars as pl
+    with tempfile.TemporaryDirectory(prefix="bench_careers_") as tmp:
+        folder = peer.write_validated(data, tmp)
+        rows = {
+            p.stem: pl.scan_parquet(p).select(pl.len()).collect().item()
+            for p in sorted(folder.glob("*.parquet"))
+        }
+        print(
+            f"data: {data}, validated ({', '.join(f'{k} {v:,}' for k, v in rows.items())})",
+            flush=True,
+        )
+        if args.careers_module:
+            print(f"talentlib.careers: {args.careers_module}", flush=True)
+        check = run("check", folder, args.careers_module)
+        if check["differences"]:
+            raise SystemExit(
+                f"talentlib and DuckDB disagree on {check['differences']} cells, e.g.\n"
+                + "\n".join(check["first_differences"])
+            )
+        print(f"check: talentlib and DuckDB agree on all {check['cells']:,} cells", flush=True)
 
-    rows = {
-        p.stem: pl.scan_parquet(p).select(pl.len()).collect().item()
-        for p in sorted(data.glob("*.parquet"))
+        runs: dict[str, list[dict]] = {"talentlib": [], "duckdb": [], "release": []}
+        kinds = ["talentlib", "duckdb"] + ([] if args.no_release else ["release"])
+        for i in range(args.pairs):
+            for kind in kinds if i % 2 == 0 else kinds[::-1]:
+                runs[kind].append(run(kind, folder, args.careers_module))
+            print(f"  pair {i + 1}/{args.pairs} done", file=sys.stderr)
+
+    duck = runs["duckdb"]
+    print(f"\n{'run':<46}{'wall s (min med max)':>22}{'cpu s (min med max)':>22}{'peak MB':>9}")
+    labels = {
+        "talentlib": "talentlib core (link + core tables)",
+        "duckdb": "DuckDB peer (link + core tables)",
+        "release": "talentlib release (12 fields + comparison)",
     }
-    print(f"data: {data}  ({', '.join(f'{k} {v:,}' for k, v in rows.items())})")
-    ours = run(TALENTLIB, data)
-    base = run(PANDAS, data)
-    print(f"{'implementation':<44}{'tables':>8}{'seconds':>10}{'peak MB':>10}")
-    print(
-        f"{'talentlib (validate + link + disclose, 12 fields)':<44}{ours['tables']:>8}{ours['seconds']:>10.1f}{ours['peak_mb']:>10.0f}"
-    )
-    print(f"{'  of which read + validate + link':<44}{'':>8}{ours['link_seconds']:>10.1f}")
-    print(
-        f"{'pandas baseline (no validation, no disclosure)':<44}{base['tables']:>8}{base['seconds']:>10.1f}{base['peak_mb']:>10.0f}"
-    )
-    print(
-        f"speed-up vs pandas: {base['seconds'] / ours['seconds']:.1f}x "
-        f"(analysis only: {base['seconds'] / max(ours['seconds'] - ours['link_seconds'], 1e-9):.1f}x)"
-    )
+    for kind in kinds:
+        r = runs[kind]
+        print(
+            f"{labels[kind]:<46}{_spread([x['wall'] for x in r]):>22}"
+            f"{_spread([x['cpu'] for x in r]):>22}{max(x['peak_mb'] for x in r):>9.0f}"
+        )
+    print(f"\n{'ratio to DuckDB, per pair':<46}{'wall (min med max)':>22}{'cpu (min med max)':>22}")
+    for kind in kinds:
+        if kind == "duckdb":
+            continue
+        r = runs[kind]
+        print(
+            f"{labels[kind]:<46}"
+            f"{_spread([a['wall'] / b['wall'] for a, b in zip(r, duck, strict=True)]):>22}"
+            f"{_spread([a['cpu'] / b['cpu'] for a, b in zip(r, duck, strict=True)]):>22}"
+        )
 
 
 if __name__ == "__main__":

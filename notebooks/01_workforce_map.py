@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -19,13 +20,15 @@ comparison_countries = ["US", "CN", "JP", "DE", "GB"]
 country = "KR"
 data_dir = None  # data folder; None: the synthetic dataset of `scale` (generated if missing)
 scale = "small"  # synthetic scale used when data_dir is None (the same data as notebooks 02 and 03)
+bibliometrics_dir = None  # works folder (`talent openalex import --out`); None: the same as data_dir
+# (bibliometrics_dir given, data_dir None: the global part only, no synthetic registers beside it)
 output_dir = "outputs/notebook/01_workforce_map"  # key_numbers.json, tables/, charts/
 min_count = 5  # disclosure: cells with 0 < n < min_count are suppressed
 min_count_magnitude = 10
 dominance_n = 2  # (n, k) dominance rule on magnitudes
 dominance_k = 0.85
-disclosure_method = "suppression"  # suppression | cell_key (cell-key perturbation on top)
-cell_key_salt = "talentlib"  # cell_key: the release's salt for record keys (one per release)
+disclosure_method = "cell_key"  # cell_key (cell-key perturbation + complementary suppression) | suppression
+cell_key_salt = None  # cell_key salt (None: this installation's secret, ~/.config/talentlib/cell_key_salt)
 top_countries = 15
 top_k_institutions = 5
 min_joint_papers = 25  # collaboration pairs below this are flagged (CSET omits pairs under 25)
@@ -38,6 +41,9 @@ min_joint_papers = 25  # collaboration pairs below this are flagged (CSET omits 
 # 거칩니다. 국가별 논문 수는 공개 서지 통계이므로 그대로 싣고, 사람을 세는 저자 이동 표만 공개
 # 통제를 거칩니다. 정의: 상위 10% 논문 = 분야 × 출판연도 안에서 피인용 90백분위 이상(동점 포함),
 # 국가 기여 = 저자 분수계수(저자 수로 나누고, 소속이 여럿이면 다시 나눔).
+#
+# 논문(세계) 자료는 `bibliometrics_dir`(예: `talent openalex import`로 가져온 실제 OpenAlex 폴더)에서,
+# 국내 연구인력은 `data_dir`에서 읽습니다. 논문 폴더만 주면 세계 부분만 그립니다.
 
 # %%
 # ruff: noqa: E402, B018 - a notebook: imports after the parameters, charts shown by value
@@ -50,8 +56,9 @@ from talentlib import datasets, labels, privacy, report, taxonomy, viz
 from talentlib import workforce as wf
 
 rules = privacy.DisclosureRules.from_parameters(globals())  # the disclosure parameters above
-data = datasets.ensure(data_dir, scale)
-datasets.require(data, ["publications", "authorships"], purpose="the workforce map")
+folders = datasets.ensure_folders(data_dir, bibliometrics_dir, scale)
+data, bib = folders.registers, folders.bibliometrics
+datasets.require(bib, ["publications", "authorships"], purpose="the workforce map")
 spec = wf.MapSpec(
     field=field,
     years=(years[0], years[-1]),
@@ -61,10 +68,12 @@ spec = wf.MapSpec(
     top_k_institutions=top_k_institutions,
     min_joint_papers=min_joint_papers,
 )
-mt = wf.map_tables(wf.load_inputs(data), spec, rules=rules, data_dir=data)
+inputs = wf.load_inputs(data, bibliometrics=bib)
+mt = wf.map_tables(inputs, spec, rules=rules, data_dir=bib)  # data_dir: the works' truth labels
 field_ko = taxonomy.label("strategic_tech", field, level="field")
 charts = viz.workforce_charts(mt, field_ko)
-print(f"분야: {field_ko} ({field}), 기간: {years[0]}-{years[-1]}, 데이터: {data}")
+print(f"분야: {field_ko} ({field}), 기간: {years[0]}-{years[-1]}, 데이터: {data}"
+      + (f", 논문: {bib}" if folders.separate else ""))
 labels.display(pl.DataFrame([{"dataset": k, **v} for k, v in mt.quarantine.items()]))
 
 # %% [markdown]

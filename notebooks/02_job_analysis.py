@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -26,6 +27,10 @@ llm = "gemma"  # use_llm일 때의 백엔드: gemma, 모델 폴더, openai:<mode
 llm_max_lines = 40  # 새 역량 후보를 물어볼 최대 줄 수 (CPU에서 줄당 수 초)
 min_count = 5  # 공개 최소 공고 수
 min_count_magnitude = 10  # 비율·지표 공개 최소 공고 수
+dominance_n = 2  # 비율 지배성 규칙: 상위 n개 기업의 공고가
+dominance_k = 0.85  # 해당 공고의 k를 넘으면 비공개
+disclosure_method = "cell_key"  # 공개 통제 방법: cell_key(셀 키 교란 + 보완 비공개) | suppression(보완 비공개)
+cell_key_salt = None  # cell_key 솔트 (None: 이 설치의 비밀 솔트, ~/.config/talentlib/cell_key_salt)
 top_n = 15  # 상위 역량 수
 
 # %% [markdown]
@@ -198,13 +203,12 @@ labels.labelled(
 # ## 5. 함께 요구되는 역량 (Jaccard 유사도)
 
 # %%
-co = comp.cooccurrence(df, field, top=top_n, rules=rules)
-heat = labels.labelled(co.table, "code_a", "code_b").drop_nulls("jaccard")
-charts["cooccurrence"] = viz.heatmap(
+co = comp.cooccurrence(df, field, top=top_n, rules=rules)  # each pair once; the brief lists the strongest
+heat = labels.labelled(comp.symmetric_pairs(co.table), "code_a", "code_b").drop_nulls("jaccard")
+viz.heatmap(
     heat, "code_a_ko", "code_b_ko", "jaccard", title=f"{field_ko}: 역량 동시 요구 (Jaccard)",
     x_title=None, y_title=None,
 )  # fmt: skip
-charts["cooccurrence"]
 
 # %% [markdown]
 # ## 6. 택소노미 밖 역량 후보 (LLM, 큐레이터 검토용; 공개 대상 아님)

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -31,8 +33,8 @@ min_count = 5  # 공개 최소 인원
 min_count_magnitude = 10  # 임금 공개 최소 인원
 dominance_n = 2  # 임금 지배성 규칙: 상위 n명이
 dominance_k = 0.85  # 합계의 k를 넘으면 비공개
-disclosure_method = "suppression"  # 공개 통제 방법: suppression(보완 비공개) | cell_key(셀 키 교란 + 보완 비공개)
-cell_key_salt = "talentlib"  # cell_key: 공개 묶음의 레코드 키 솔트 (같은 묶음의 모든 표가 같은 값을 써야 함)
+disclosure_method = "cell_key"  # 공개 통제 방법: cell_key(셀 키 교란 + 보완 비공개) | suppression(보완 비공개)
+cell_key_salt = None  # cell_key 솔트 (None: 이 설치의 비밀 솔트, ~/.config/talentlib/cell_key_salt)
 data_dir = None  # 데이터 폴더 (None: 합성 데이터, 없으면 생성)
 scale = "small"  # data_dir가 없을 때 만들 합성 데이터 규모
 output_dir = None  # 표·차트·핵심 수치를 저장할 폴더 (None: 저장하지 않음)

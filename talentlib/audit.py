@@ -182,15 +182,19 @@ class Population:
 
 # Notebook parameters that do not change which units a table counts.
 _NEUTRAL_PARAMS = frozenset(
-    {"field", "data_dir", "output_dir", "cache_dir", "scale", "min_count", "min_count_magnitude"}
-)
+    {
+        "field", "data_dir", "bibliometrics_dir", "output_dir", "cache_dir", "scale", "min_count",
+        "min_count_magnitude", "dominance_n", "dominance_k", "disclosure_method", "cell_key_salt",
+    }
+)  # fmt: skip
 
 
 # Notebook 02: postings of the field by one or two of their attributes (a posting counts once).
 _POSTINGS_TABLES = {
     "postings_by_job_family": ["job_family"],
     "postings_by_company_type": ["company_type"],
-    "postings_by_company": ["company_type", "company_id"],
+    # (postings_by_company is not here: it lists only companies whose count is published, so
+    # its rows do not partition the postings; it still tells the number of companies, _EXTRAS)
     "postings_by_job_family_company_type": ["job_family", "company_type"],
     "postings_by_education": ["education"],
     "postings_by_experience": ["experience_band"],
@@ -596,6 +600,46 @@ def same_cells(tables: Sequence[PublishedTable]) -> list[list[tuple[int, int]]]:
     return [g for g in by_sig.values() if len(g) > 1]
 
 
+def secondary_cells(
+    result: AuditResult, tables: Sequence[PublishedTable]
+) -> dict[str, list[dict[str, str]]]:
+    """Secondary suppression after a failed audit: for every failing cell, the smallest published
+    non-zero cell of its table that shares a line with it (a value of one of its dimensions; in a
+    1-D table any other cell), and every cell elsewhere in the release that counts exactly the
+    same units (``same_cells``) — hiding them widens the failing cell's interval, and hiding
+    only removes information. Returns table uid → cells (dimension → value) to hide."""
+    by_uid = {t.uid: i for i, t in enumerate(tables)}
+    cells = [_cells(t) for t in tables]
+    group_of: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for g in same_cells(tables):
+        for member in g:
+            group_of[member] = g
+    chosen: set[tuple[int, int]] = set()
+    for c in result.cells:
+        if c.verdict != "fail" or c.release != "current" or c.table not in by_uid:
+            continue
+        i = by_uid[c.table]
+        t, tc = tables[i], cells[i]
+        failing = tuple(str(c.keys.get(d, "")) for d in t.dims)
+        best: tuple[int, tuple[str, ...], int] | None = None
+        for j, (key, v, m) in enumerate(zip(tc.keys, tc.values, tc.margin_dims, strict=True)):
+            if v is None or v == 0 or m or key == failing:
+                continue
+            if len(t.dims) > 1 and not any(a == b for a, b in zip(key, failing, strict=True)):
+                continue
+            cand = (v, key, j)
+            if best is None or cand < best:
+                best = cand
+        if best is not None:
+            chosen |= set(group_of.get((i, best[2]), [(i, best[2])]))
+    out: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for i, j in sorted(chosen):
+        t = tables[i]
+        if t.release == "current":
+            out[t.uid].append(dict(zip(t.dims, cells[i].keys[j], strict=True)))
+    return dict(out)
+
+
 def _components(
     classes: set[frozenset[str]], cov_a: frozenset[str], cov_b: frozenset[str]
 ) -> dict[frozenset[str], int | None]:
@@ -744,10 +788,16 @@ def _extras(
             for k, m in zip(oc.keys, oc.margin_dims, strict=True):
                 if not m:
                     n_rows[k[p]] += 1
+            # a list that prints hidden rows lists every company: the count is its rows; a list
+            # of published rows only (privacy.DisclosedTable.published_rows) is a lower bound
+            complete = bool(ot.frame.get_column(f"{ot.count}_suppressed").any())
             for k, g in interior.items():
                 out.append(
                     _Constraint(
-                        {g: 1.0}, "eq", float(n_rows.get(k[0], 0)), f"{t.uid}: rows of {ot.uid}"
+                        {g: 1.0},
+                        "eq" if complete else "ge",
+                        float(n_rows.get(k[0], 0)),
+                        f"{t.uid}: rows of {ot.uid}",
                     )
                 )
     return out
@@ -871,6 +921,33 @@ class AuditResult:
             f["exact"] += c.lower is not None and c.lower == c.upper
         return {k: dict(v) for k, v in sorted(fam.items())}
 
+    def published_share(self) -> float | None:
+        """Share of this release's count cells that are published (not suppressed)."""
+        cur = [t for t in self.tables if t.release == "current"]
+        total = sum(t.cells for t in cur)
+        return round(1 - sum(t.suppressed for t in cur) / total, 4) if total else None
+
+    def public_json(self) -> dict[str, Any]:
+        """What may go out with a release that passed: the verdict, the rule and the counts — no
+        cell, interval or guess, and no list of tables under review (that would point at the
+        weakest spots; ``to_json`` has it all, internal)."""
+        return {
+            "tool": "talentlib.audit",
+            "version": __version__,
+            "status": self.status,
+            "protection_rule": self.to_json_rule(),
+            "summary": self.counts("current"),
+            "published_share": self.published_share(),
+            "previous_releases": len(self.previous),
+        }
+
+    def to_json_rule(self) -> str:
+        return "fail if lower < threshold and upper - lower < p; " + (
+            f"p = {self.protection}"
+            if self.protection is not None
+            else "p = max(3, ceil(0.3 * threshold))"
+        )
+
     def to_json(self) -> dict[str, Any]:
         detail: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for c in self.cells:
@@ -884,14 +961,7 @@ class AuditResult:
             "run_dir": self.run_dir,
             "previous": self.previous,
             "status": self.status,
-            "protection_rule": (
-                "fail if lower < threshold and upper - lower < p; "
-                + (
-                    f"p = {self.protection}"
-                    if self.protection is not None
-                    else "p = max(3, ceil(0.3 * threshold))"
-                )
-            ),
+            "protection_rule": self.to_json_rule(),
             "summary": self.counts(),
             "summary_this_release": self.counts("current"),
             "families": self.by_family(),

@@ -16,6 +16,9 @@ Layout of a run — ``release/`` is what may leave the secure environment, ``int
     outputs/<run_id>/release/<field>/brief.html, tables.xlsx, manifest.json,
                                      tables/*.parquet, charts/*.svg   only what the gate stamped
     outputs/<run_id>/release/summary/                                  the fields side by side
+    outputs/<run_id>/release/release_check.json                        the auditor's verdict
+    outputs/<run_id>/internal/check/check_report.{json,md}             its cells (internal)
+    outputs/<run_id>/internal/withheld_release/                        a release that failed it
     outputs/<run_id>/internal/<field>/notebooks/*.ipynb                executed notebooks
     outputs/<run_id>/internal/<field>/logs/*.log                       one per notebook + field.log
     outputs/<run_id>/internal/<field>/...                              work tables, key numbers, ledger
@@ -36,7 +39,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,10 +64,20 @@ PIPELINE_KEYS = {
     "workers",
     "timeout_s",
     "memory_mb",
+    "release_check",
+    "previous_releases",
 }
-DATASET_KEYS = {"scale", "path", "seed"}
-# Parameters the batch sets itself; a notebook must declare field and output_dir.
-INJECTED = ("field", "data_dir", "output_dir")
+# what the batch does when `talent check-release` fails its release: withhold it (move release/
+# to internal/withheld_release/, exit 1) or only report (the release stays; for exploration inside
+# the secure environment, e.g. on the tiny set, which is too small to pass)
+RELEASE_CHECKS = ("refuse", "report")
+WITHHELD = "withheld_release"
+REPAIR_ROUNDS = 3  # audit → secondary suppression → audit, at most this many times
+CHECK_SUMMARY = "release_check.json"  # in release/: the verdict, without any cell or interval
+DATASET_KEYS = {"scale", "path", "seed", "registers", "bibliometrics"}
+# Parameters the batch sets itself; a notebook must declare field and output_dir. Every notebook
+# of a field gets the same data: data_dir (the registers) and, where declared, bibliometrics_dir.
+INJECTED = ("field", "data_dir", "output_dir", "bibliometrics_dir")
 BRIEF = "brief"  # the last step of every field
 
 
@@ -103,6 +116,9 @@ class Pipeline:
     workers: int = 2
     timeout_s: int = 1800
     memory_mb: int | None = None  # address-space cap per field worker (its kernels included)
+    release_check: str = "refuse"  # RELEASE_CHECKS
+    # earlier run folders a reader could hold beside this release: the gate audits them together
+    previous_releases: tuple[str, ...] = ()
     source: str | None = None
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -115,7 +131,19 @@ class Pipeline:
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
-    """Read and check a pipeline YAML; unknown keys and bad values are errors naming the key."""
+    """Read and check a pipeline YAML; unknown keys and bad values are errors naming the key.
+
+    ``dataset`` names the data of every notebook (folders relative to the working directory;
+    a named folder is read, never written):
+
+    - ``{scale: S, seed: N}``: the synthetic dataset of that scale, generated if missing;
+    - ``{registers: DIR}`` (or the older ``{path: DIR}``): one folder holds everything;
+    - ``{registers: DIR, bibliometrics: OA}``: the domestic registers from DIR, the
+      publications/authorships/institutions from OA (e.g. ``talent openalex import --out OA``);
+    - ``{bibliometrics: OA}`` alone: the global part of the workforce map only — no synthetic
+      registers are made up beside real bibliometrics, so only notebooks that declare
+      ``bibliometrics_dir`` can run (``talent run --scale S`` adds synthetic registers on
+      purpose; ``--data DIR`` names real ones)."""
     from . import privacy, taxonomy
 
     path = Path(path)
@@ -146,12 +174,29 @@ def load_pipeline(path: str | Path) -> Pipeline:
         raise PipelineError(f"{at(key)}: unknown key {key!r}{_did_you_mean(key, PIPELINE_KEYS)}")
     ds = raw.get("dataset") or {}
     if not isinstance(ds, dict):
-        raise PipelineError(f"{at('dataset')}: dataset must be a mapping (scale, path, seed)")
+        raise PipelineError(
+            f"{at('dataset')}: dataset must be a mapping (registers, bibliometrics, scale, seed)"
+        )
     for key in sorted(set(ds) - DATASET_KEYS):
         raise PipelineError(
             f"{at('dataset', key)}: dataset: unknown key {key!r}{_did_you_mean(key, DATASET_KEYS)}"
         )
-    ds = {"scale": "small", "path": None, "seed": 20240101, **ds}
+    for key in ("path", "registers", "bibliometrics"):
+        value = ds.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise PipelineError(
+                f"{at('dataset', key)}: dataset.{key} must be a folder path, got "
+                f"{str(value)[:40]!r}"
+            )
+    if ds.get("path") is not None and ds.get("registers") is not None:
+        raise PipelineError(
+            f"{at('dataset', 'registers')}: dataset: registers and path name the same folder; "
+            "keep registers only"
+        )
+    registers = ds.pop("registers", None)  # kept as "path", the name older pipelines use
+    ds = {"scale": "small", "path": None, "seed": 20240101, "bibliometrics": None, **ds}
+    if registers is not None:
+        ds["path"] = registers
     if ds["scale"] not in ("tiny", "small", "medium", "national"):
         raise PipelineError(
             f"{at('dataset', 'scale')}: dataset.scale must be tiny, small, medium or national"
@@ -219,22 +264,49 @@ def load_pipeline(path: str | Path) -> Pipeline:
                 f"{at('field_parameters', f)}: field_parameters: unknown field code {f!r}"
                 f"{_did_you_mean(str(f), known_fields)}"
             )
+    # the batch gives every notebook of a field the same data: a value here would be overridden
+    for keys, given in [
+        (("parameters",), params),
+        *((("field_parameters", f), v) for f, v in fp.items()),
+    ]:
+        for key in sorted(set(given) & set(INJECTED)):
+            raise PipelineError(
+                f"{at(*keys, key)}: {'.'.join(map(str, keys))}: {key!r} is set by the batch "
+                "itself (name the data under dataset:)"
+            )
     workers = _whole(raw.get("workers", 2), "workers", at("workers"), minimum=1)
     timeout_s = _whole(raw.get("timeout_s", 1800), "timeout_s", at("timeout_s"), minimum=1)
     memory_mb = raw.get("memory_mb")
     if memory_mb is not None:
         memory_mb = _whole(memory_mb, "memory_mb", at("memory_mb"), minimum=256)
+    previous = raw.get("previous_releases") or []
+    if isinstance(previous, str) or not all(isinstance(x, str) for x in previous):
+        raise PipelineError(
+            f"{at('previous_releases')}: previous_releases is a list of earlier run folders"
+        )
+    for k, prev in enumerate(previous):
+        if not Path(prev).is_dir():
+            raise PipelineError(
+                f"{at('previous_releases', k)}: previous_releases: {prev} is not a run folder"
+            )
+    release_check = raw.get("release_check", "refuse")
+    if release_check not in RELEASE_CHECKS:
+        raise PipelineError(
+            f"{at('release_check')}: release_check must be refuse or report, not {release_check!r}"
+        )
     return Pipeline(
         name=str(raw.get("name") or path.stem),
         notebooks=tuple(nbs),
         fields=tuple(fields),
         parameters=dict(params),
         field_parameters={k: dict(v) for k, v in fp.items()},
-        disclosure={k: getattr(rules, k) for k in sorted(rules.names())},
+        disclosure=dict(sorted(rules.settings().items())),
         dataset=ds,
         workers=workers,
         timeout_s=timeout_s,
         memory_mb=memory_mb,
+        release_check=str(release_check),
+        previous_releases=tuple(str(x) for x in previous),
         source=str(path),
         lines=lines,
     )
@@ -424,9 +496,10 @@ def declared_parameters(path: str | Path) -> set[str]:
     return set(pm.inspect_notebook(str(path)))
 
 
-def check_parameters(pipeline: Pipeline, notebooks: list[dict[str, Any]]) -> None:
+def check_parameters(pipeline: Pipeline, notebooks: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Every parameter a pipeline sets must be declared by the notebook it goes to (a typo would
-    otherwise be dropped silently); errors name the key, the file and the line."""
+    otherwise be dropped silently); errors name the key, the file and the line. Returns the
+    parameters each notebook declares."""
     declared = {nb["name"]: declared_parameters(nb["path"]) for nb in notebooks}
     anywhere = set().union(*declared.values()) | {"scale"}
     specs = {nb.name: (i, nb) for i, nb in enumerate(pipeline.notebooks)}
@@ -452,6 +525,7 @@ def check_parameters(pipeline: Pipeline, notebooks: list[dict[str, Any]]) -> Non
                     f"parameter {key!r} is declared by none of the notebooks"
                     f"{_did_you_mean(key, anywhere)}"
                 )
+    return declared
 
 
 def prepare(
@@ -477,14 +551,32 @@ def prepare(
         ds["path"] = str(data)
     if scale:
         ds["scale"], ds["path"] = scale, (str(data) if data else None)
-    # a folder given to read is never written; synthetic data only where a scale asks for it
+    # a folder given to read is never written; synthetic data only where a scale asks for it,
+    # or where no data is named at all (never beside named bibliometrics: see load_pipeline)
+    bib_given = ds.get("bibliometrics")
+    if bib_given is not None:
+        try:
+            datasets.ensure(bib_given, generate=False)
+            datasets.require(bib_given, ["publications", "authorships"], purpose="bibliometrics")
+        except datasets.DatasetError as e:
+            raise PipelineError(
+                f"{pipeline.where('dataset', 'bibliometrics')}: dataset.bibliometrics: {e}"
+            ) from e
     try:
-        data_dir = datasets.ensure(
-            ds["path"], ds["scale"], seed=ds["seed"], generate=ds["path"] is None or bool(scale)
-        ).resolve()
+        folders = datasets.ensure_folders(
+            ds["path"],
+            bib_given,
+            ds["scale"],
+            seed=ds["seed"],
+            generate=bool(scale) or (ds["path"] is None and bib_given is None),
+        )
     except datasets.DatasetError as e:
         raise PipelineError(str(e)) from e
+    data_dir, bib_dir = folders.registers.resolve(), folders.bibliometrics.resolve()
+    global_only = bib_given is not None and ds["path"] is None and not scale
     inputs = _dataset_inputs(data_dir)
+    if folders.separate:  # the imported works are inputs too (hashed, in every manifest)
+        inputs.update({f"bibliometrics:{k}": v for k, v in _dataset_inputs(bib_dir).items()})
 
     notebooks, missing = [], []
     roots = [root]
@@ -499,7 +591,17 @@ def prepare(
         notebooks.append({"name": nb.name, "path": str(p), "parameters": nb.parameters})
     if not notebooks:
         raise PipelineError("none of the pipeline's notebooks exists: " + ", ".join(missing))
-    check_parameters(pipeline, notebooks)
+    declared = check_parameters(pipeline, notebooks)
+    registers_only = [
+        n["name"] for n in notebooks if "bibliometrics_dir" not in declared[n["name"]]
+    ]
+    if global_only and registers_only:
+        raise PipelineError(
+            f"{pipeline.where('dataset', 'bibliometrics')}: dataset names bibliometrics only, "
+            f"but {', '.join(registers_only)} read(s) the domestic registers; name them with "
+            "dataset.registers (or run with --data DIR, or --scale S for synthetic ones), or "
+            "list only the workforce map under notebooks"
+        )
     if workers is not None and workers < 1:
         raise PipelineError("--workers must be at least 1")
     wanted = list(fields) if fields else list(pipeline.fields)
@@ -518,6 +620,8 @@ def prepare(
         "disclosure": pipeline.disclosure,
         "dataset": {"path": str(data_dir), "scale": ds["scale"], "inputs": inputs},
     }
+    if folders.separate:
+        settings["dataset"]["bibliometrics"] = str(bib_dir)
     plan_hash = _hash(settings)
     outputs = Path(outputs)
     run_dir = None
@@ -538,10 +642,16 @@ def prepare(
     # validated once for the whole run, kept in the run's internal folder: the notebooks of
     # every field read these results instead of validating again
     prepared = prepared_dir(run_dir)
-    with _env(PREPARED_ENV, str(prepared)):
-        folder = datasets.load_folder(data_dir, errors="record")  # a bad file fails only its users
-    quality = folder.quality().to_dicts() if folder.results or folder.errors else []
-    for name, message in folder.errors.items():
+    bib_names = list(datasets.BIBLIOMETRIC_DATASETS)
+    parts: list[tuple[Path, list[str] | None]] = (
+        [(data_dir, [n for n in datasets.LAYOUT if n not in bib_names]), (bib_dir, bib_names)]
+        if folders.separate
+        else [(data_dir, None)]
+    )
+    with _env(PREPARED_ENV, str(prepared)):  # a bad file fails only its users
+        loaded = [datasets.load_folder(d, names, errors="record") for d, names in parts]
+    quality = [q for f in loaded if f.results or f.errors for q in f.quality().to_dicts()]
+    for name, message in ((n, m) for f in loaded for n, m in f.errors.items()):
         say(f"경고: {name} 자료를 읽을 수 없어 이 자료가 필요한 노트북은 실패합니다 — {message}")
     prior_fields: list[str] = []
     if (run_dir / "pipeline.json").exists():
@@ -558,6 +668,7 @@ def prepare(
         run_dir=run_dir.resolve(),
         data={
             "path": str(data_dir),
+            "bibliometrics": str(bib_dir),  # the same folder unless the pipeline names it apart
             "scale": ds["scale"],
             "seed": ds["seed"],
             "inputs": inputs,
@@ -572,6 +683,8 @@ def prepare(
             "disclosure": pipeline.disclosure,
             "timeout_s": pipeline.timeout_s,
             "memory_mb": pipeline.memory_mb,
+            "release_check": pipeline.release_check,
+            "previous_releases": list(pipeline.previous_releases),
             "root": str(root),
         },
         notebooks=notebooks,
@@ -613,7 +726,8 @@ def notebook_parameters(
     plan: dict[str, Any], nb: dict[str, Any], field_code: str, declared: set[str], field_dir: Path
 ) -> tuple[dict[str, Any], list[str]]:
     """Parameters for one notebook run: shared, disclosure, per-notebook and per-field values,
-    kept where the notebook declares them; the batch's own (field, data_dir, output_dir) last.
+    kept where the notebook declares them; the batch's own (field, data_dir, bibliometrics_dir,
+    output_dir) last.
     Returns the parameters and warnings about values the notebook does not declare."""
     p = plan["pipeline"]
     from . import privacy
@@ -624,8 +738,14 @@ def notebook_parameters(
     params.update(nb["parameters"])
     per_field = p["field_parameters"].get(field_code, {})
     params.update({k: v for k, v in per_field.items() if k in declared or k in nb["parameters"]})
+    data = plan["data"]
     params.update(
-        {"field": field_code, "data_dir": plan["data"]["path"], "output_dir": str(field_dir)}
+        {
+            "field": field_code,
+            "data_dir": data["path"],
+            "bibliometrics_dir": data.get("bibliometrics") or data["path"],
+            "output_dir": str(field_dir),
+        }
     )
     params = {k: v for k, v in params.items() if k in declared or k in nb["parameters"]}
     warn = [
@@ -814,8 +934,16 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
             h = _hash(
                 {
                     "notebooks": nb_hashes,
-                    "disclosure": plan["pipeline"]["disclosure"],
-                    "report": io.file_sha256(Path(report.__file__)),
+                    # the rules as published: a new salt (salt_id) makes new briefs
+                    "disclosure": privacy.DisclosureRules(
+                        **plan["pipeline"]["disclosure"]
+                    ).public(),
+                    "report": _hash(
+                        {
+                            p.name: io.file_sha256(p)
+                            for p in sorted(Path(report.__file__).parent.glob("*.py"))
+                        }
+                    ),
                 },
                 16,
             )
@@ -904,6 +1032,9 @@ class RunResult:
     run_dir: Path
     statuses: dict[str, dict[str, Any]]
     seconds: float
+    # the auditor's verdict on the whole release (release_check.json), with "withheld": True when
+    # the release failed and was moved out of release/; None when nothing was published
+    release_check: dict[str, Any] | None = None
 
     @property
     def failed(self) -> dict[str, dict[str, Any]]:
@@ -986,7 +1117,9 @@ def _spawn_field(run_dir: Path, field_code: str, events: queue.Queue, env: dict[
             )
             io.write_json_atomic(status, st_path)
     except Exception as exc:  # could not start or follow the worker: this field failed
-        status = _failed(field_code, "worker", _one_line(exc), f"{INTERNAL}/{field_code}/logs/worker.log")
+        status = _failed(
+            field_code, "worker", _one_line(exc), f"{INTERNAL}/{field_code}/logs/worker.log"
+        )
         with contextlib.suppress(OSError):
             io.write_json_atomic(status, st_path)
     finally:
@@ -1046,7 +1179,7 @@ def _compare_fields(
     that its findings compare the field with the others of this same run (never with numbers
     from another run: every compared number is in this release's own tables). A field whose
     second pass fails keeps its first brief, which states its own numbers only."""
-    from . import findings, privacy, report
+    from . import findings, report
 
     run_dir = plan.run_dir
     workdirs = {f: field_workdir(run_dir, f) for f in statuses}
@@ -1059,9 +1192,24 @@ def _compare_fields(
         return
     stats = findings.overview_stats(numbers)
     io.write_json_atomic(stats, run_dir / INTERNAL / "overview.json")
+    _publish_again(plan, list(numbers), stats, write)
+
+
+def _publish_again(
+    plan: Plan,
+    fields: list[str],
+    overview: dict[str, Any] | None,
+    write: Callable[[str], None],
+) -> None:
+    """Write the given fields' briefs again from their (verified) tables and release them."""
+    from . import privacy, report
+
+    run_dir = plan.run_dir
     log = logging.getLogger("talentlib.batch")
-    for f in numbers:
-        work = workdirs[f]
+    for f in fields:
+        work = field_workdir(run_dir, f)
+        if not (work / PROVENANCE).exists():
+            continue
         prov = json.loads((work / PROVENANCE).read_text(encoding="utf-8"))
         try:
             with warnings.catch_warnings():
@@ -1072,7 +1220,7 @@ def _compare_fields(
                     rules=privacy.DisclosureRules(**plan.pipeline["disclosure"]),
                     run_id=plan.run_id,
                     provenance=prov,
-                    overview=stats,
+                    overview=overview,
                 )
             _print_brief(work, log)
             report.release_field(work, release_dir(run_dir) / f)
@@ -1164,6 +1312,33 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
         workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
         run_id=plan.run_id,
     )
+    def repair(extra: dict[str, list[dict[str, str]]]) -> int:
+        """Secondary suppression: hide the cells in the fields' stamped tables, publish again."""
+        hidden, touched = 0, set()
+        for uid, cells in sorted(extra.items()):
+            brief, name = uid.split("/", 1)
+            work = field_workdir(run_dir, brief)
+            if brief in all_statuses and (work / report.LEDGER).exists():
+                hidden += report.hide_cells(work, name, cells)
+                touched.add(brief)
+        ov = run_dir / INTERNAL / "overview.json"
+        overview = json.loads(ov.read_text(encoding="utf-8")) if ov.exists() else None
+        _publish_again(plan, sorted(touched), overview, write)
+        report.write_summary(
+            release_dir(run_dir),
+            all_statuses,
+            workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
+            run_id=plan.run_id,
+        )
+        return hidden
+
+    checked = check_release_gate(
+        run_dir,
+        plan.pipeline.get("release_check", "refuse"),
+        write,
+        previous=plan.pipeline.get("previous_releases") or (),
+        repair=repair,
+    )
     seconds = round(time.perf_counter() - t0, 2)
     io.write_json_atomic(
         {
@@ -1175,10 +1350,80 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
                 for f, s in all_statuses.items()
             },
             "summary": str(summary_dir.relative_to(run_dir)),
+            "release_check": checked,
         },
         run_dir / "run.json",
     )
-    return RunResult(run_dir, statuses, seconds)
+    return RunResult(run_dir, statuses, seconds, checked)
+
+
+def check_release_gate(
+    run_dir: Path,
+    mode: str = "refuse",
+    write: Callable[[str], None] = print,
+    *,
+    previous: Sequence[str | Path] = (),
+    repair: Callable[[dict[str, list[dict[str, str]]]], int] | None = None,
+) -> dict[str, Any] | None:
+    """The release gate: audit everything the run published together (``talent check-release``:
+    the LP differencing attack over all briefs, the summary and the 12-field tables). The full
+    report (it names recoverable values) goes to internal/check/; release/ gets only the verdict
+    (CHECK_SUMMARY). A failing release is withheld — moved to internal/withheld_release/ — unless
+    the pipeline says ``release_check: report``. ``previous``: earlier releases a reader may hold
+    (pipeline key ``previous_releases``), audited together with this one. ``repair`` adds
+    secondary suppression: given the cells ``audit.secondary_cells`` chooses, it hides them in
+    the stamped tables and publishes the briefs again; the release is audited again, up to
+    REPAIR_ROUNDS times, before it is withheld."""
+    from . import audit
+
+    rel = release_dir(run_dir)
+    if not any(rel.glob("*/manifest.json")):
+        return None
+    out = run_dir / INTERNAL / "check"
+    result = audit.check_release(run_dir, previous=list(previous), out=out)
+    rounds, secondary = 0, 0
+    while result.status == "fail" and repair is not None and rounds < REPAIR_ROUNDS:
+        tables, _ = audit.load_release(run_dir, "current")
+        extra = audit.secondary_cells(result, tables)
+        if not extra:
+            break
+        n_fail = result.counts("current")["cells_fail"]
+        added = repair(extra)
+        if not added:
+            break
+        rounds += 1
+        secondary += added
+        write(f"  공개 묶음 점검: 실패 셀 {n_fail}개 → 보완 비공개 {added}개 추가 후 다시 점검 ({rounds}회)")
+        result = audit.check_release(run_dir, previous=list(previous), out=out)
+    verdict = result.public_json()
+    n = verdict["summary"]
+    share = verdict["published_share"]
+    write(
+        f"  공개 묶음 점검: {audit.STATUS_KO[result.status]} · 표 {n['tables']}개 · 비공개 셀 "
+        f"{n['cells_suppressed']}개 · 실패 {n['cells_fail']}개"
+        + (f" · 공개된 셀 {share:.1%}" if share is not None else "")
+    )
+    withheld = result.status == "fail" and mode == "refuse"
+    if withheld:
+        dest = run_dir / INTERNAL / WITHHELD
+        if dest.exists():
+            shutil.rmtree(dest)
+        rel.rename(dest)
+        rel.mkdir()
+        write(
+            f"  공개 보류: 점검에 실패한 공개 묶음을 {dest}로 옮겼습니다 "
+            f"(셀별 결과: {run_dir / INTERNAL / 'check' / audit.REPORT_MD})"
+        )
+    verdict |= {
+        "mode": mode,
+        "withheld": withheld,
+        "repair_rounds": rounds,
+        "secondary_cells": secondary,
+    }
+    io.write_json_atomic(verdict, (run_dir / INTERNAL / "check" / CHECK_SUMMARY))
+    if not withheld:
+        io.write_json_atomic(verdict, rel / CHECK_SUMMARY)
+    return verdict
 
 
 def run(

@@ -19,10 +19,11 @@ release auditor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -31,9 +32,14 @@ from . import cellkey, privacy, taxonomy
 from .linkage import LinkedData
 
 HORIZONS = (6, 12, 36)
+_T = TypeVar("_T")
 MONTH_DAYS = 30.44
 FIRST_JOB_LEAD_DAYS = 60
 INDUSTRY_TYPES = ("LARGE", "MIDSIZE", "SME", "VENTURE")
+
+# published wage quantiles are rounded to 10,000 won (만원): an interpolated quantile's last
+# digits would tell how many people a group has, modulo a small number
+WAGE_ROUND = 10_000
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class CareerTables:
 
 def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
     """One row per person who participated in the field: exit date, exit role, origin, degree."""
-    p = linked.participations.filter(pl.col("field_code") == spec.field)
+    p = linked.participations.lazy().filter(pl.col("field_code") == spec.field)
     if spec.techs:
         p = p.filter(pl.col("tech_code").is_in(list(spec.techs)))
     # the last participation; two ending the same day are told apart by their id, never by the
@@ -77,12 +83,14 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
     )
     c = (
         exits.join(
-            linked.researchers.select("researcher_id", "degree", "birth_year", "sex"),
+            linked.researchers.lazy().select("researcher_id", "degree", "birth_year", "sex"),
             on="researcher_id",
             how="inner",
         )
         .join(
-            linked.links.select("researcher_id").with_columns(pl.lit(True).alias("observed")),
+            linked.links.lazy()
+            .select("researcher_id")
+            .with_columns(pl.lit(True).alias("observed")),
             on="researcher_id",
             how="left",
         )
@@ -97,7 +105,7 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
         c = c.filter(pl.col("exit_role").is_in(list(spec.roles)))
     if spec.degrees:
         c = c.filter(pl.col("degree").is_in(list(spec.degrees)))
-    return c
+    return c.collect()
 
 
 def _horizon_days(months: int) -> int:
@@ -118,12 +126,13 @@ def states_at(
     (annual wage reports) when available, else the wage at hiring; the main job is the covering
     spell with the highest such wage.
     """
-    horizons = pl.DataFrame(
+    horizons = pl.LazyFrame(
         {"months": [months] if isinstance(months, int) else list(months)},
         schema={"months": pl.Int32},
     )
     t = (
-        c.join(horizons, how="cross")
+        c.lazy()
+        .join(horizons, how="cross")
         .with_columns(
             (
                 pl.col("exit_date")
@@ -132,7 +141,7 @@ def states_at(
         )
         .filter(pl.col("t") <= pl.lit(data_end))
     )
-    own = spells.join(c.select("researcher_id"), on="researcher_id", how="semi")
+    own = spells.lazy().join(c.lazy().select("researcher_id"), on="researcher_id", how="semi")
     cov = (
         t.select("researcher_id", "months", "t")
         .join(own, on="researcher_id", how="inner")
@@ -142,44 +151,34 @@ def states_at(
         )
     )
     if annual_wages is not None:
-        aw = annual_wages.join(own.select("spell_id"), on="spell_id", how="semi")
+        aw = annual_wages.lazy().join(own.select("spell_id"), on="spell_id", how="semi")
         cov = (
-            cov.with_columns(pl.col("t").dt.year().cast(aw.schema["year"]).alias("year"))
+            cov.with_columns(pl.col("t").dt.year().cast(annual_wages.schema["year"]).alias("year"))
             .join(aw.rename({"wage_monthly": "_w_year"}), on=["spell_id", "year"], how="left")
             .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
             .drop("_w_year", "year")
         )
-    cov = (
-        cov.with_columns(pl.len().over("researcher_id", "months").alias("n_jobs"))
-        .sort(
-            ["researcher_id", "months", "wage_monthly", "spell_id"],
-            descending=[False, False, True, False],
-        )
-        .unique(subset=["researcher_id", "months"], keep="first", maintain_order=True)
-        .select(
-            "researcher_id",
-            "months",
-            "n_jobs",
-            "employer_id",
-            "employer_type",
-            "firm_size",
-            "ksic",
-            "occupation",
-            "wage_monthly",
-            "region",
-        )
-    )
-    out = t.join(cov, on=["researcher_id", "months"], how="left").with_columns(
-        pl.when(~pl.col("observed"))
-        .then(pl.lit("not_observed"))
-        .when(pl.col("employer_type").is_null())
-        .then(pl.lit("no_insured_job"))
-        .otherwise(pl.lit("employed"))
-        .alias("state"),
+    # the main job: the highest wage (wages are never null: the contract), equal wages told
+    # apart by the smallest spell id: with the spells in spell-id order, the first maximum
+    job = ["employer_id", "employer_type", "firm_size", "ksic", "occupation", "wage_monthly"]
+    main = (
+        cov.sort("spell_id")
+        .group_by("researcher_id", "months")
+        .agg(pl.len().alias("n_jobs"), pl.col(*job, "region").get(pl.col("wage_monthly").arg_max()))
     )
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
-    return out.with_columns(
-        pl.col("employer_type").replace_strict(sectors, default=None).alias("sector")
+    return (
+        t.join(main, on=["researcher_id", "months"], how="left")
+        .with_columns(
+            pl.when(~pl.col("observed"))
+            .then(pl.lit("not_observed"))
+            .when(pl.col("employer_type").is_null())
+            .then(pl.lit("no_insured_job"))
+            .otherwise(pl.lit("employed"))
+            .alias("state"),
+        )
+        .with_columns(pl.col("employer_type").replace_strict(sectors, default=None).alias("sector"))
+        .collect()
     )
 
 
@@ -187,40 +186,48 @@ def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.Data
     """Months from exit to the first full-time insured job; censored at the data end (event=False)."""
     mw = {int(r["code"]): int(r["monthly_krw"]) for r in taxonomy.load("minimum_wage")["codes"]}
     lo, hi = min(mw), max(mw)
-    full = spells.with_columns(
-        pl.col("acquired_on")
-        .dt.year()
-        .clip(lo, hi)
-        .replace_strict(mw, return_dtype=pl.Int64)
-        .alias("_mw")
-    ).filter(pl.col("wage_monthly") >= pl.col("_mw"))
     first = (
-        c.select("researcher_id", "exit_date")
+        c.lazy()
+        .select("researcher_id", "exit_date")
         .join(
-            full.select("researcher_id", "acquired_on", "employer_type", "spell_id"),
+            spells.lazy().select(
+                "researcher_id", "acquired_on", "employer_type", "spell_id", "wage_monthly"
+            ),
             on="researcher_id",
             how="inner",
         )
         .filter(
-            pl.col("acquired_on") >= pl.col("exit_date") - pl.duration(days=FIRST_JOB_LEAD_DAYS)
+            (pl.col("acquired_on") >= pl.col("exit_date") - pl.duration(days=FIRST_JOB_LEAD_DAYS))
+            & (
+                pl.col("wage_monthly")
+                >= pl.col("acquired_on")
+                .dt.year()
+                .clip(lo, hi)
+                .replace_strict(mw, return_dtype=pl.Int64)
+            )
         )
-        .sort("acquired_on", "spell_id")
-        .group_by("researcher_id", maintain_order=True)
-        .first()
+        # the first: the earliest start, the smallest spell id among equal starts
+        .group_by("researcher_id")
+        .agg(pl.col("acquired_on", "employer_type").sort_by(["acquired_on", "spell_id"]).first())
         .select(
             "researcher_id",
             pl.col("acquired_on").alias("first_job_on"),
             pl.col("employer_type").alias("first_job_type"),
         )
     )
-    return c.join(first, on="researcher_id", how="left").with_columns(
-        pl.col("first_job_on").is_not_null().alias("event"),
-        (
-            (pl.coalesce("first_job_on", pl.lit(data_end)) - pl.col("exit_date"))
-            .dt.total_days()
-            .clip(lower_bound=0)
-            / MONTH_DAYS
-        ).alias("months"),
+    return (
+        c.lazy()
+        .join(first, on="researcher_id", how="left")
+        .with_columns(
+            pl.col("first_job_on").is_not_null().alias("event"),
+            (
+                (pl.coalesce("first_job_on", pl.lit(data_end)) - pl.col("exit_date"))
+                .dt.total_days()
+                .clip(lower_bound=0)
+                / MONTH_DAYS
+            ).alias("months"),
+        )
+        .collect()
     )
 
 
@@ -412,14 +419,17 @@ def population(name: str, spec: CohortSpec) -> dict[str, Any] | None:
 
 
 def _count_people(
-    df: pl.DataFrame, by: list[str], rules: privacy.DisclosureRules, count: str = "people"
+    df: pl.DataFrame | pl.LazyFrame,
+    by: list[str],
+    rules: privacy.DisclosureRules,
+    count: str = "people",
 ) -> pl.DataFrame:
     """People per cell with their cell key (``cellkey.count_people`` on ``researcher_id``)."""
     return cellkey.count_people(df, by, ids="researcher_id", salt=rules.cell_key_salt, count=count)
 
 
 def _people(
-    df: pl.DataFrame,
+    df: pl.DataFrame | pl.LazyFrame,
     rows: str,
     cols: str | None = None,
     *,
@@ -428,12 +438,20 @@ def _people(
     spec: CohortSpec,
     margins: bool | str = True,
     forced: Mapping[str, pl.DataFrame] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> privacy.DisclosedTable:
     """Count people per cell (rows × cols) and pass the table through disclosure control;
-    ``forced`` names, per table, cells hidden because the same people are hidden elsewhere."""
+    ``forced`` names, per table, cells hidden because the same people are hidden elsewhere.
+    ``memo`` keeps the counts (a table's cells, whatever is hidden) for the next round."""
     keys = [rows] if cols is None else [rows, cols]
+    mkey = ("people", name, tuple(keys), rules.cell_key_salt)
+    counted = None if memo is None else memo.get(mkey)
+    if counted is None:
+        counted = _count_people(df, keys, rules)
+        if memo is not None:
+            memo[mkey] = counted
     return privacy.disclose(
-        _count_people(df, keys, rules),
+        counted,
         count="people",
         rows=rows,
         cols=cols,
@@ -446,7 +464,7 @@ def _people(
 
 
 def _wages(
-    people: pl.DataFrame,
+    people: pl.DataFrame | pl.LazyFrame,
     dim: str,
     value: str,
     *,
@@ -458,17 +476,25 @@ def _wages(
     counts: privacy.DisclosedTable | None = None,
     employed: str | None = None,
     forced: Mapping[str, pl.DataFrame] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> privacy.DisclosedTable:
     """A wage table by ``dim``: head count (with cell keys, like every count) and quantiles of
     ``value`` (or ``extra``'s magnitudes joined on ``dim``), through disclosure control.
 
     ``counts`` is the table that already publishes these head counts (its ``employed`` column,
-    or its only count): the head counts it hides are hidden here too."""
-    stats = privacy.magnitude_stats(people, [dim], value)
+    or its only count): the head counts it hides are hidden here too. ``memo`` keeps the
+    statistics (whatever is hidden) for the next round."""
     share = f"{value}_top_share"
-    keys = _count_people(people.filter(pl.col(value).is_not_null()), [dim], rules, "n_people")
-    if extra is not None:
-        stats = stats.select(dim, "n_people", share).join(extra, on=dim, how="left")
+    mkey = ("wages", name, dim, value, rules.cell_key_salt)
+    cells = None if memo is None else memo.get(mkey)
+    if cells is None:
+        stats = privacy.magnitude_stats(people, [dim], value, round_to=WAGE_ROUND)
+        keys = _count_people(people.filter(pl.col(value).is_not_null()), [dim], rules, "n_people")
+        if extra is not None:
+            stats = stats.select(dim, "n_people", share).join(extra, on=dim, how="left")
+        cells = stats.join(keys.select(dim, "cell_key"), on=dim, how="left").sort(dim)
+        if memo is not None:
+            memo[mkey] = cells
     mags = magnitudes or [f"{value}_p25", f"{value}_p50", f"{value}_p75"]
     hidden = []
     if forced and name in forced:
@@ -480,7 +506,7 @@ def _wages(
         hidden.append(df.select(pl.col(dim).cast(pl.String)))
     hide = pl.concat(hidden, how="vertical_relaxed") if hidden else None
     return privacy.disclose(
-        stats.join(keys.select(dim, "cell_key"), on=dim, how="left").sort(dim),
+        cells,
         count="n_people",
         rows=dim,
         magnitudes=mags,
@@ -492,194 +518,110 @@ def _wages(
     )
 
 
-def _career_tables(
-    linked: LinkedData,
-    spec: CohortSpec,
-    rules: privacy.DisclosureRules,
-    forced: Mapping[str, pl.DataFrame] | None = None,
-) -> CareerTables:
-    """Every career-flow table of one cohort, each through disclosure control, hiding the
-    ``forced`` cells besides (see ``release_family``)."""
+@dataclass
+class _CohortFrames:
+    """What one cohort's tables are counted from, none of it changed by what disclosure hides:
+    ``release_family`` makes it once per field (and keeps the counted cells in ``memo``), not
+    once per round, and the 12-field comparison reads its 12-month states."""
+
+    spec: CohortSpec
+    c: pl.DataFrame
+    all_states: pl.DataFrame  # every 3 months, 0..36 after exit
+    states: pl.DataFrame  # at the HORIZONS
+    monthly: pl.DataFrame  # the people followed for 36 months, every 3 months
+    emp12: pl.DataFrame  # employed at 12 months, with KSIC division and KECO minor group
+    ret: pl.DataFrame  # emp12 in own / other industries, industry / non-industry employers
+    flow: pl.DataFrame  # everyone at 12 months with their destination
+    growth: pl.DataFrame | None  # the wage growth 12 → 36 months of the same people
+    moves: pl.DataFrame  # employers within 36 months of the people followed for 36 months
+    first_jobs: pl.DataFrame | None  # observed students' months to a first job
+    curve: pl.DataFrame | None  # their Kaplan–Meier curve
+    key_numbers: dict[str, Any]
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    @property
+    def states_12m(self) -> pl.DataFrame:
+        return self.states.filter(pl.col("months") == 12)
+
+
+def _cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
+    """Every frame a cohort's tables count, each a lazy plan collected once."""
     c = cohort(linked, spec)
     spells = linked.spells
-    aw = linked.annual_wages
-    out = CareerTables(spec=spec)
-    t = out.tables
-    kn = out.key_numbers
+    kn: dict[str, Any] = {}
     kn["cohort"] = c.height
     kn["observed_share"] = float(c["observed"].mean()) if c.height else None
 
     # states every 3 months up to 36 (6, 12 and 36 among them), in one pass
-    all_states = states_at(c, spells, list(range(0, 37, 3)), spec.data_end, aw)
+    all_states = states_at(c, spells, list(range(0, 37, 3)), spec.data_end, linked.annual_wages)
     states = all_states.filter(pl.col("months").is_in(list(HORIZONS)))
-
-    # status at 6 / 12 / 36 months, by exit role and by degree
-    for h in HORIZONS:
-        at_h = states.filter(pl.col("months") == h)
-        if not at_h.height:
-            continue
-        for dim in ("exit_role", "degree"):
-            name = f"status_{h}m_by_{dim}"
-            t[name] = _people(at_h, dim, "state", rules=rules, name=name, spec=spec, forced=forced)
-    for h in HORIZONS:
-        sh = states.filter((pl.col("months") == h) & pl.col("observed"))
-        kn[f"employed_{h}m_share"] = (
-            float((sh["state"] == "employed").mean()) if sh.height else None
+    shares = (
+        states.lazy()
+        .filter(pl.col("observed"))
+        .group_by("months")
+        .agg(
+            (pl.col("state") == "employed").mean().alias("share"),
+            pl.len().alias("n"),
         )
-        kn[f"employed_{h}m_n"] = sh.height
+        .collect()
+    )
+    by_h = {int(m): (s, n) for m, s, n in shares.iter_rows()}
+    for h in HORIZONS:
+        s, n = by_h.get(h, (None, 0))
+        kn[f"employed_{h}m_share"] = float(s) if n else None
+        kn[f"employed_{h}m_n"] = n
 
-    # monthly status curve 0..36 months after exit, by sector, of the people followed for the
-    # whole 36 months: every month counts the same people, so a month's change is people moving
-    # between states, never people entering or leaving the window (a row total would otherwise
-    # drop by the few people whose exit falls in a 3-month window: a small count by subtraction)
-    followed = states.filter(pl.col("months") == 36).select("researcher_id")
-    monthly = all_states.join(followed, on="researcher_id", how="semi").with_columns(
+    # the monthly curve counts only the people followed for the whole 36 months
+    followed = states.lazy().filter(pl.col("months") == 36).select("researcher_id")
+    lazy_states = all_states.lazy()
+    monthly = lazy_states.join(followed, on="researcher_id", how="semi").with_columns(
         pl.when(pl.col("state") == "employed")
         .then(pl.col("sector"))
         .otherwise(pl.col("state"))
         .alias("status"),
         pl.col("months").cast(pl.String),
     )
-    if monthly.height:
-        # a person sits in every month's row: row totals only (over months they would count
-        # person-months)
-        t["monthly_status"] = _people(
-            monthly,
-            "months",
-            "status",
-            rules=rules,
-            name="monthly_status",
-            spec=spec,
-            margins="rows",
-            forced=forced,
-        )
-
-    emp12 = states.filter((pl.col("months") == 12) & (pl.col("state") == "employed"))
-    if emp12.height:
-        # destinations: employer type, firm size, industry (KSIC division), occupation (KECO minor group)
-        emp12 = emp12.with_columns(
-            pl.col("ksic").str.slice(0, 2).alias("ksic_division"),
-            pl.col("occupation").str.slice(0, 3).alias("keco_minor"),
-        )
-        for name, dim in (
-            ("destination_employer_type_12m", "employer_type"),
-            ("destination_firm_size_12m", "firm_size"),
-            ("destination_industry_12m", "ksic_division"),
-            ("destination_occupation_12m", "keco_minor"),
-        ):
-            t[name] = _people(emp12, dim, rules=rules, name=name, spec=spec, forced=forced)
-
-        # wages of the main job at 12 months by degree, employer type and firm size; their head
-        # counts are printed already (status by degree, destinations): hide what those hide
-        for dim, counts, col in (
-            ("degree", t.get("status_12m_by_degree"), "state"),
-            ("employer_type", t["destination_employer_type_12m"], None),
-            ("firm_size", t["destination_firm_size_12m"], None),
-        ):
-            name = f"wage_12m_by_{dim}"
-            t[name] = _wages(
-                emp12,
-                dim,
-                "wage_monthly",
-                rules=rules,
-                name=name,
-                spec=spec,
-                counts=counts,
-                employed=col,
-                forced=forced,
-            )
-        kn["large_firm_share_12m"] = float((emp12["employer_type"] == "LARGE").mean())
-        kn["median_wage_12m"] = float(emp12["wage_monthly"].median())
-        kn["median_wage_12m_by_degree"] = {
-            d: float(m)
-            for d, m in emp12.group_by("degree")
-            .agg(pl.col("wage_monthly").median())
-            .sort("degree")
-            .iter_rows()
-        }
-
-        # retention in the field's own industries
-        own = _own_industries(spec.field)
-        ret = emp12.with_columns(
-            pl.when(pl.col("ksic").is_in(list(own)))
-            .then(pl.lit("own"))
-            .otherwise(pl.lit("other"))
-            .alias("industry_group"),
-            pl.when(pl.col("employer_type").is_in(INDUSTRY_TYPES))
-            .then(pl.lit("industry"))
-            .otherwise(pl.lit("non_industry"))
-            .alias("employer_group"),
-        )
-        t["retention_12m"] = _people(
-            ret,
-            "employer_group",
-            "industry_group",
-            rules=rules,
-            name="retention_12m",
-            spec=spec,
-            forced=forced,
-        )
-        kn["own_industry_share_12m"] = float((ret["industry_group"] == "own").mean())
-        ind_only = ret.filter(pl.col("employer_group") == "industry")
-        kn["own_industry_share_12m_industry"] = (
-            float((ind_only["industry_group"] == "own").mean()) if ind_only.height else None
-        )
-
-        # flows: origin institution type → destination sector; exit role → destination employer type
-        flow = states.filter(pl.col("months") == 12).with_columns(
-            pl.when(pl.col("state") == "employed")
-            .then(pl.col("employer_type"))
-            .otherwise(pl.col("state"))
-            .alias("destination")
-        )
-        for name, dim in (
-            ("flow_origin_to_destination_12m", "origin_type"),
-            ("flow_role_to_destination_12m", "exit_role"),
-        ):
-            t[name] = _people(
-                flow, dim, "destination", rules=rules, name=name, spec=spec, forced=forced
-            )
-
+    at12 = lazy_states.filter(pl.col("months") == 12)
+    emp12 = at12.filter(pl.col("state") == "employed").with_columns(
+        pl.col("ksic").str.slice(0, 2).alias("ksic_division"),
+        pl.col("occupation").str.slice(0, 3).alias("keco_minor"),
+    )
+    own = _own_industries(spec.field)
+    ret = emp12.with_columns(
+        pl.when(pl.col("ksic").is_in(list(own)))
+        .then(pl.lit("own"))
+        .otherwise(pl.lit("other"))
+        .alias("industry_group"),
+        pl.when(pl.col("employer_type").is_in(INDUSTRY_TYPES))
+        .then(pl.lit("industry"))
+        .otherwise(pl.lit("non_industry"))
+        .alias("employer_group"),
+    )
+    flow = at12.with_columns(
+        pl.when(pl.col("state") == "employed")
+        .then(pl.col("employer_type"))
+        .otherwise(pl.col("state"))
+        .alias("destination")
+    )
     # wage growth: the same people's main job at 12 and 36 months
-    emp36 = states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
+    emp36 = lazy_states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
     panel = (
-        emp12.select("researcher_id", "degree", pl.col("wage_monthly").alias("w12")).join(
+        emp12.select("researcher_id", "degree", pl.col("wage_monthly").alias("w12"))
+        .join(
             emp36.select("researcher_id", pl.col("wage_monthly").alias("w36")), on="researcher_id"
         )
-        if emp12.height
-        else None
+        .with_columns((pl.col("w36") / pl.col("w12") - 1).alias("wage_growth_12_36m"))
     )
-    if panel is not None and panel.height:
-        g = panel.with_columns((pl.col("w36") / pl.col("w12") - 1).alias("wage_growth_12_36m"))
-        growth = g.group_by("degree").agg(
-            pl.col("wage_growth_12_36m").median().alias("wage_growth_median")
-        )
-        name = "wage_growth_12_36m_by_degree"
-        t[name] = _wages(
-            g,
-            "degree",
-            "w36",
-            rules=rules,
-            name=name,
-            spec=spec,
-            extra=growth,
-            magnitudes=["wage_growth_median"],
-            forced=forced,
-        )
-        kn["wage_growth_12_36m_median"] = float(g["wage_growth_12_36m"].median())
-
     # employer changes within 36 months of exit, among everyone followed for 36 months (someone
     # whose spells all lie outside the window counts with 0 employers, not as missing; people
-    # with no insurance record at all are their own row). The table then counts the same people
-    # as the 36-month status tables: a total of the observed only would give their hidden
-    # not-observed count back by subtraction.
-    h36 = c.filter(
+    # with no insurance record at all are their own row)
+    h36 = c.lazy().filter(
         pl.col("exit_date") + pl.duration(days=_horizon_days(36)) <= pl.lit(spec.data_end)
     )
     in_window = (
         h36.select("researcher_id", "exit_date")
         .join(
-            spells.select("researcher_id", "employer_id", "acquired_on", "lost_on"),
+            spells.lazy().select("researcher_id", "employer_id", "acquired_on", "lost_on"),
             on="researcher_id",
         )
         .filter(
@@ -702,7 +644,188 @@ def _career_tables(
             .alias("employers_36m")
         )
     )
-    if moves.height:
+    monthly_df, emp12_df, ret_df, flow_df, panel_df, moves_df = pl.collect_all(
+        [monthly, emp12, ret, flow, panel, moves]
+    )
+
+    if emp12_df.height:
+        kn["large_firm_share_12m"] = float((emp12_df["employer_type"] == "LARGE").mean())
+        kn["median_wage_12m"] = float(emp12_df["wage_monthly"].median())
+        kn["median_wage_12m_by_degree"] = {
+            d: float(m)
+            for d, m in emp12_df.group_by("degree")
+            .agg(pl.col("wage_monthly").median())
+            .sort("degree")
+            .iter_rows()
+        }
+        kn["own_industry_share_12m"] = float((ret_df["industry_group"] == "own").mean())
+        ind_only = ret_df.filter(pl.col("employer_group") == "industry")
+        kn["own_industry_share_12m_industry"] = (
+            float((ind_only["industry_group"] == "own").mean()) if ind_only.height else None
+        )
+    growth = panel_df if emp12_df.height and panel_df.height else None
+    if growth is not None:
+        kn["wage_growth_12_36m_median"] = float(growth["wage_growth_12_36m"].median())
+
+    # time to first job for observed student researchers (Kaplan–Meier)
+    st = c.filter((pl.col("exit_role") == "STUDENT") & pl.col("observed"))
+    fj = curve = None
+    if st.height:
+        fj = first_jobs(st, spells, spec.data_end)
+        curve = kaplan_meier(fj["months"].to_numpy(), fj["event"].to_numpy())
+        kn["time_to_first_job_median_months"] = km_median(curve)
+        kn["first_job_within_12m_share"] = 1.0 - km_at(curve, 12.0)
+        kn["students_observed"] = st.height
+    return _CohortFrames(
+        spec=spec,
+        c=c,
+        all_states=all_states,
+        states=states,
+        monthly=monthly_df,
+        emp12=emp12_df,
+        ret=ret_df,
+        flow=flow_df,
+        growth=growth,
+        moves=moves_df,
+        first_jobs=fj,
+        curve=curve,
+        key_numbers=kn,
+    )
+
+
+def _career_tables(
+    linked: LinkedData,
+    spec: CohortSpec,
+    rules: privacy.DisclosureRules,
+    forced: Mapping[str, pl.DataFrame] | None = None,
+    frames: _CohortFrames | None = None,
+) -> CareerTables:
+    """Every career-flow table of one cohort, each through disclosure control, hiding the
+    ``forced`` cells besides (see ``release_family``); ``frames`` are the cohort's frames when
+    made already."""
+    d = frames if frames is not None else _cohort_frames(linked, spec)
+    memo = d.memo
+    out = CareerTables(spec=spec)
+    t = out.tables
+    out.key_numbers.update(copy.deepcopy(d.key_numbers))
+    states = d.states
+
+    # status at 6 / 12 / 36 months, by exit role and by degree
+    for h in HORIZONS:
+        at_h = states.filter(pl.col("months") == h)
+        if not at_h.height:
+            continue
+        for dim in ("exit_role", "degree"):
+            name = f"status_{h}m_by_{dim}"
+            t[name] = _people(
+                at_h, dim, "state", rules=rules, name=name, spec=spec, forced=forced, memo=memo
+            )
+
+    # monthly status curve 0..36 months after exit, by sector, of the people followed for the
+    # whole 36 months: every month counts the same people, so a month's change is people moving
+    # between states, never people entering or leaving the window (a row total would otherwise
+    # drop by the few people whose exit falls in a 3-month window: a small count by subtraction)
+    if d.monthly.height:
+        # a person sits in every month's row: row totals only (over months they would count
+        # person-months)
+        t["monthly_status"] = _people(
+            d.monthly,
+            "months",
+            "status",
+            rules=rules,
+            name="monthly_status",
+            spec=spec,
+            margins="rows",
+            forced=forced,
+            memo=memo,
+        )
+
+    emp12 = d.emp12
+    if emp12.height:
+        # destinations: employer type, firm size, industry (KSIC division), occupation (KECO minor group)
+        for name, dim in (
+            ("destination_employer_type_12m", "employer_type"),
+            ("destination_firm_size_12m", "firm_size"),
+            ("destination_industry_12m", "ksic_division"),
+            ("destination_occupation_12m", "keco_minor"),
+        ):
+            t[name] = _people(
+                emp12, dim, rules=rules, name=name, spec=spec, forced=forced, memo=memo
+            )
+
+        # wages of the main job at 12 months by degree, employer type and firm size; their head
+        # counts are printed already (status by degree, destinations): hide what those hide
+        for dim, counts, col in (
+            ("degree", t.get("status_12m_by_degree"), "state"),
+            ("employer_type", t["destination_employer_type_12m"], None),
+            ("firm_size", t["destination_firm_size_12m"], None),
+        ):
+            name = f"wage_12m_by_{dim}"
+            t[name] = _wages(
+                emp12,
+                dim,
+                "wage_monthly",
+                rules=rules,
+                name=name,
+                spec=spec,
+                counts=counts,
+                employed=col,
+                forced=forced,
+                memo=memo,
+            )
+
+        # retention in the field's own industries
+        t["retention_12m"] = _people(
+            d.ret,
+            "employer_group",
+            "industry_group",
+            rules=rules,
+            name="retention_12m",
+            spec=spec,
+            forced=forced,
+            memo=memo,
+        )
+
+        # flows: origin institution type → destination sector; exit role → destination employer type
+        for name, dim in (
+            ("flow_origin_to_destination_12m", "origin_type"),
+            ("flow_role_to_destination_12m", "exit_role"),
+        ):
+            t[name] = _people(
+                d.flow,
+                dim,
+                "destination",
+                rules=rules,
+                name=name,
+                spec=spec,
+                forced=forced,
+                memo=memo,
+            )
+
+    # wage growth: the same people's main job at 12 and 36 months
+    g = d.growth
+    if g is not None:
+        growth = g.group_by("degree").agg(
+            pl.col("wage_growth_12_36m").median().alias("wage_growth_median")
+        )
+        name = "wage_growth_12_36m_by_degree"
+        t[name] = _wages(
+            g,
+            "degree",
+            "w36",
+            rules=rules,
+            name=name,
+            spec=spec,
+            extra=growth,
+            magnitudes=["wage_growth_median"],
+            forced=forced,
+            memo=memo,
+        )
+
+    # employer changes within 36 months of exit, among everyone followed for 36 months: the
+    # table counts the same people as the 36-month status tables (a total of the observed only
+    # would give their hidden not-observed count back by subtraction)
+    if d.moves.height:
         # its not-observed row is the 36-month status tables' not-observed total: hidden alike
         s36 = t.get("status_36m_by_exit_role")
         same = (
@@ -720,24 +843,22 @@ def _career_tables(
             prev = hide.get("employers_within_36m")
             hide["employers_within_36m"] = extra if prev is None else pl.concat([prev, extra])
         t["employers_within_36m"] = _people(
-            moves,
+            d.moves,
             "employers_36m",
             rules=rules,
             name="employers_within_36m",
             spec=spec,
             forced=hide,
+            memo=memo,
         )
 
     # time to first job for student researchers (Kaplan–Meier), pooled into steps of at least
     # min_count first jobs each, the number at risk in protected form
-    st = c.filter((pl.col("exit_role") == "STUDENT") & pl.col("observed"))
-    if st.height:
-        fj = first_jobs(st, spells, spec.data_end)
-        curve = kaplan_meier(fj["months"].to_numpy(), fj["event"].to_numpy())
-        kn["time_to_first_job_median_months"] = km_median(curve)
-        kn["first_job_within_12m_share"] = 1.0 - km_at(curve, 12.0)
-        kn["students_observed"] = st.height
-        steps = first_job_steps(fj, curve, rules)
+    if d.first_jobs is not None and d.curve is not None:
+        mkey = ("first_job_steps", rules)
+        steps = memo.get(mkey)
+        if steps is None:
+            steps = memo[mkey] = first_job_steps(d.first_jobs, d.curve, rules)
         if steps.height:
             t["time_to_first_job_students"] = privacy.disclose(
                 steps,
@@ -810,7 +931,8 @@ def release_family(
     count) is hidden too, and the patterns are completed again, until nothing changes. So what
     one brief hides no other brief prints; every notebook run computes the same family and
     publishes its own field's part. Identical cells are found by ``audit.same_cells`` from the
-    tables' populations.
+    tables' populations. The frames and counts are made once; a round recomputes only the
+    briefs whose hidden cells changed.
     """
     from talentlib import audit
 
@@ -820,9 +942,23 @@ def release_family(
     if hit is not None and hit[0] is linked:
         return hit[1]
     fields = taxonomy.fields()["code"].to_list()
+    # what no hidden cell changes is made once: each field's frames and counted cells
+    specs = {
+        f: CohortSpec(field=f, exit_years=tuple(exit_years), data_end=data_end) for f in fields
+    }
+    cohorts = {f: _cohort_frames(linked, specs[f]) for f in fields}
+    # the comparison's cohorts end at the default data end: the fields' 12-month states when
+    # theirs does too
+    states12 = (
+        {f: cohorts[f].states_12m for f in fields} if data_end == CohortSpec.data_end else None
+    )
+    comparison_memo: dict[Any, Any] = {}
     # per owner (a field, None for the comparison) and table: the cells hidden to match
     forced: dict[str | None, dict[str, set[tuple[str, ...]]]] = {}
     dims_of: dict[str, list[str]] = {}
+    # per owner: the cells it was last computed with and its tables then (an owner whose
+    # hidden cells did not change in a round gives the same tables: not computed again)
+    last: dict[str | None, tuple[Any, Any]] = {}
 
     def frames(owner: str | None) -> dict[str, pl.DataFrame]:
         return {
@@ -830,17 +966,31 @@ def release_family(
             for name, cells in forced.get(owner, {}).items()
         }
 
+    def tables_of(owner: str | None, make: Callable[[dict[str, pl.DataFrame]], _T]) -> _T:
+        cells = tuple(
+            sorted(
+                (name, tuple(dims_of[name]), tuple(sorted(c)))
+                for name, c in forced.get(owner, {}).items()
+            )
+        )
+        prev = last.get(owner)
+        if prev is None or prev[0] != cells:
+            last[owner] = (cells, make(frames(owner)))
+        return last[owner][1]
+
     for _ in range(FAMILY_ROUNDS):
         family = {
-            f: _career_tables(
-                linked,
-                CohortSpec(field=f, exit_years=tuple(exit_years), data_end=data_end),
-                rules,
-                frames(f),
+            f: tables_of(
+                f, lambda hide, f=f: _career_tables(linked, specs[f], rules, hide, cohorts[f])
             )
             for f in fields
         }
-        comparison = _comparison(linked, fields, tuple(exit_years), rules, frames(None))
+        comparison = tables_of(
+            None,
+            lambda hide: _comparison(
+                linked, fields, tuple(exit_years), rules, hide, states12, comparison_memo
+            ),
+        )
         owners: list[tuple[str | None, str]] = []
         pubs: list[audit.PublishedTable] = []
         for owner, tables in [*((f, family[f].tables) for f in fields), (None, comparison)]:
@@ -879,12 +1029,21 @@ def _comparison(
     exit_years: tuple[int, int],
     rules: privacy.DisclosureRules,
     forced: Mapping[str, pl.DataFrame] | None = None,
+    states12: Mapping[str, pl.DataFrame] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> dict[str, privacy.DisclosedTable]:
-    """The 12-field comparison tables, hiding the ``forced`` cells besides."""
+    """The 12-field comparison tables, hiding the ``forced`` cells besides; ``states12`` are
+    the fields' states at 12 months when made already, ``memo`` keeps the counted cells."""
     states, emp = [], []
     for f in fields:
         spec = CohortSpec(field=f, exit_years=exit_years)
-        s12 = states_at(cohort(linked, spec), linked.spells, 12, spec.data_end, linked.annual_wages)
+        s12 = (
+            states12[f]
+            if states12 is not None
+            else states_at(
+                cohort(linked, spec), linked.spells, 12, spec.data_end, linked.annual_wages
+            )
+        )
         states.append(s12.select("researcher_id", "field_code", "state"))
         emp.append(
             s12.filter(pl.col("state") == "employed").select(
@@ -896,7 +1055,9 @@ def _comparison(
     # the comparison's population ignores the field (its cells are fields): any spec will do
     spec = CohortSpec(field=fields[0], exit_years=exit_years)
     out = {
-        name: _people(df, "field_code", col, rules=rules, name=name, spec=spec, forced=forced)
+        name: _people(
+            df, "field_code", col, rules=rules, name=name, spec=spec, forced=forced, memo=memo
+        )
         for name, df, col in (
             ("fields_status_12m", st, "state"),
             ("fields_employer_type_12m", em, "employer_type"),
@@ -912,6 +1073,7 @@ def _comparison(
         counts=out["fields_status_12m"],
         employed="state",
         forced=forced,
+        memo=memo,
     )
     return out
 

@@ -25,6 +25,13 @@ differencing across the many tables of a release no longer gives hidden cells ba
 published perturbed count ``p`` tells a reader the true count lies in ``[max(t, p - D), p + D]``;
 an attacker combining tables gains only sums of independent noise.
 
+The salt is a secret of the installation (``release_salt``: ``$TALENTLIB_CELL_KEY_SALT``, else a
+random one made once in ``~/.config/talentlib/cell_key_salt``), never a published value: whoever
+knows it and the pseudonymous ids could compute every record key and take the noise off. The
+same salt gives the same noise in every run, so two releases of the same data are identical and
+averaging them gains nothing. Briefs and manifests show only ``salt_id``, a short fingerprint
+that tells a checker whether two releases share their keys.
+
 Every table that counts people is built with ``count_people`` (distinct people per cell and the
 cell's key), so the same people have the same key, and the same published value, everywhere.
 """
@@ -45,6 +52,8 @@ __all__ = [
     "perturbation",
     "ptable",
     "record_keys",
+    "release_salt",
+    "salt_id",
 ]
 
 KEY_RANGE = 256
@@ -52,6 +61,52 @@ MAX_PERTURBATION = 2
 _CORE = {-2: 0.1, -1: 0.2, 0: 0.4, 1: 0.2, 2: 0.1}  # zero mean, variance 1.2
 # the rows for v = t and v = t + 1: no step below t, mean shift +0.5 and +0.2
 _NEAR = ({0: 0.6, 1: 0.3, 2: 0.1}, {-1: 0.25, 0: 0.4, 1: 0.25, 2: 0.1})
+
+
+SALT_FILE = "cell_key_salt"
+
+
+@lru_cache(maxsize=8)
+def _salt_from(env: str | None, folder: str) -> str:
+    if env:
+        return env
+    import os
+    import secrets
+    from pathlib import Path
+
+    path = Path(folder) / SALT_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two workers starting at once make one salt, not two
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_hex(16) + "\n")
+    salt = path.read_text(encoding="utf-8").strip()
+    if len(salt) < 16:
+        raise ValueError(
+            f"{path}: the cell-key salt must be at least 16 characters (delete the file to make "
+            "a new one: every later release then gets new noise)"
+        )
+    return salt
+
+
+def release_salt() -> str:
+    """The installation's secret salt for record keys: ``$TALENTLIB_CELL_KEY_SALT``, else the one
+    in ``~/.config/talentlib/cell_key_salt`` (``$TALENTLIB_CONFIG``), made once with a random
+    value (mode 600) and reused by every later run, so the same data always gets the same
+    noise."""
+    from talentlib import config
+
+    return _salt_from(config.get("TALENTLIB_CELL_KEY_SALT"), str(config.config_dir()))
+
+
+def salt_id(salt: str) -> str:
+    """A short public fingerprint of a salt: equal for releases that share their record keys,
+    useless for computing them."""
+    return hashlib.sha256(f"talentlib-salt-id\x1f{salt}".encode()).hexdigest()[:12]
 
 
 def record_keys(ids: pl.Series | Iterable[str], salt: str) -> pl.Series:
@@ -129,6 +184,34 @@ def ptable(threshold: int) -> dict[int, tuple[int, ...]]:
         rows[v] = _layout(dist)
     rows[t + D] = _layout(_CORE)
     return rows
+
+
+def published_counts(counts: pl.Expr | str, keys: pl.Expr | str, threshold: int) -> pl.Expr:
+    """The counts as ``privacy.disclose`` publishes them under cell_key (value + perturbation
+    from the cell key), as an expression: a ratio of counts a table also publishes (a share,
+    a Jaccard index) must be computed from these, or it gives the true count — and so the
+    noise — back."""
+    c = pl.col(counts) if isinstance(counts, str) else counts
+    k = pl.col(keys) if isinstance(keys, str) else keys
+    t = int(threshold)
+    return pl.struct(c.alias("v"), k.alias("k")).map_batches(
+        lambda s: pl.Series(
+            [
+                None if v is None else v + d
+                for v, d in zip(
+                    s.struct.field("v").to_list(),
+                    perturbation(
+                        [v or 0 for v in s.struct.field("v").to_list()],
+                        [k or 0 for k in s.struct.field("k").to_list()],
+                        t,
+                    ),
+                    strict=True,
+                )
+            ],
+            dtype=pl.Int64,
+        ),
+        return_dtype=pl.Int64,
+    )
 
 
 def perturbation(values: Sequence[int], keys: Sequence[int], threshold: int) -> list[int]:

@@ -21,6 +21,7 @@ examples:
   talent synth --scale national --out data/synthetic/national
   talent validate employment_spells data/synthetic/small/employment_spells.parquet
   talent validate participations my_export.csv --quarantine bad_rows.csv
+  talent validate employment_spells ei_export.csv --mapping data_contracts/intake/ei_employment_spells.yaml
 
 Datasets are described by the contracts in data_contracts/ (one YAML each); taxonomies by
 data_contracts/taxonomy/. Add --verbose to any command to see a full traceback on errors.
@@ -64,7 +65,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 f"unknown encoding {args.encoding!r}; use e.g. utf-8, cp949 or euc-kr, or leave "
                 "--encoding out to detect UTF-8 or CP949"
             ) from None
-    result = io.read_validated(path, args.dataset, encoding=args.encoding)
+    intake_lines: list[str] = []
+    if args.mapping:  # a real export: headers, labels and code vintages mapped first
+        from talentlib import intake
+
+        try:
+            mapped = intake.read(path, args.mapping, dataset=args.dataset, encoding=args.encoding)
+        except intake.MappingError as e:
+            raise UserError(str(e)) from e
+        assert mapped.validation is not None
+        result, intake_lines = mapped.validation, mapped.report.lines()
+    else:
+        result = io.read_validated(path, args.dataset, encoding=args.encoding)
     # never beside the input: a folder given to read is not written (and a quarantine file
     # there would count as an input next time)
     q_path = (
@@ -74,11 +86,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )
     print(f"{args.dataset}: {path}")
     print(f"  in {result.n_in:,} / valid {result.n_valid:,} / quarantined {result.n_quarantined:,}")
+    for line in intake_lines:
+        print(f"  {line}")
     if result.n_quarantined:
         by_rule = result.quarantine.group_by("rule").len().sort("len", descending=True)
         for rule, n in by_rule.iter_rows():
             print(f"    {rule:<16} {n:>10,}")
-        contracts.write_quarantine(result, q_path)
+        io.write_quarantine(result, q_path)
         print(f"  quarantine written to {q_path}")
     for w in getattr(result, "warnings", []) or []:
         print(f"  warning: {w}")
@@ -96,6 +110,16 @@ def _report_run(result: RunResult, quiet: bool) -> int:
     )
     for line in batch.failure_lines(result):
         print(f"  {line}", file=sys.stderr)
+    check = result.release_check or {}
+    if check.get("withheld"):
+        n = check["summary"]
+        print(
+            f"  공개 보류: 공개 묶음 점검 실패 (비공개 셀 {n['cells_suppressed']}개 중 {n['cells_fail']}개가 "
+            f"좁은 구간으로 복원됨) — 공개하지 않고 {result.run_dir / batch.INTERNAL / batch.WITHHELD}에 "
+            f"두었습니다. 셀별 결과: {result.run_dir / batch.INTERNAL / 'check' / 'check_report.md'}",
+            file=sys.stderr,
+        )
+        return 1
     if not quiet:
         release = batch.release_dir(result.run_dir)
         print(f"  요약: {release / 'summary' / 'index.html'}")
@@ -312,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write failing rows (default outputs/quarantine/DATASET-STEM.quarantine.csv; "
         "never beside the input)",
     )
+    v.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help="intake mapping (YAML) for a real export: column renames, value labels, date "
+        "formats and code vintages (examples: data_contracts/intake/); the input is only read",
+    )
     v.set_defaults(func=_cmd_validate)
 
     r = sub.add_parser(
@@ -320,10 +350,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a pipeline: every notebook for every field, in parallel, resumable",
         description="Execute the pipeline's notebooks with papermill for each field (one process "
         "per field, --workers at a time), then write each field's brief (HTML, Excel, manifest) "
-        "through the disclosure gate and a cross-field summary under OUTPUTS/<run_id>/. A failing "
-        "field is reported and the others go on; the exit code is 1 if any field failed.",
-        epilog="The pipeline YAML says which notebooks, fields, parameters, disclosure thresholds "
-        "and dataset; see pipelines/default.yaml. Logs: OUTPUTS/<run_id>/<field>/logs/.",
+        "through the disclosure gate and a cross-field summary under OUTPUTS/<run_id>/release/. A "
+        "failing field is reported and the others go on. Then the whole release is audited "
+        "together (talent check-release: every suppressed cell against all published tables); a "
+        "release that fails is withheld in OUTPUTS/<run_id>/internal/withheld_release/ (pipeline "
+        "key release_check: refuse | report). The exit code is 1 if any field failed or the "
+        "release was withheld.",
+        epilog="The pipeline YAML says which notebooks, fields, parameters, disclosure rules and "
+        "dataset; see pipelines/default.yaml. dataset: {registers: DIR, bibliometrics: OA} reads "
+        "the works from a `talent openalex import` folder; bibliometrics alone builds only the "
+        "global map. Logs: OUTPUTS/<run_id>/internal/<field>/logs/; the release check's cells: "
+        "OUTPUTS/<run_id>/internal/check/check_report.md.",
     )
     r.add_argument("--pipeline", default="pipelines/default.yaml", help="batch definition (YAML)")
     r.add_argument(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from talentlib import labels, privacy, taxonomy
+from talentlib import cellkey, labels, privacy, taxonomy
 from talentlib.postings.tagger import MENTION_TYPE
 
 __all__ = [
@@ -175,8 +175,22 @@ def _fill(df: pl.DataFrame, cols: Sequence[str]) -> pl.DataFrame:
     return df.with_columns(pl.col(c).cast(pl.String).fill_null(UNKNOWN) for c in cols)
 
 
-def _count(df: pl.DataFrame, by: Sequence[str], name: str = "postings") -> pl.DataFrame:
-    return _fill(df, by).group_by(list(by)).agg(pl.len().cast(pl.Int64).alias(name)).sort(list(by))
+def _count(
+    df: pl.DataFrame,
+    by: Sequence[str],
+    rules: privacy.DisclosureRules,
+    name: str = "postings",
+    ids: str = "posting_id",
+) -> pl.DataFrame:
+    """Distinct ``ids`` (postings, or companies) per cell with the cell's key: the same postings
+    get the same key, and so the same published count, in every table of a release."""
+    return cellkey.count_people(
+        _fill(df, by), by, ids=ids, salt=rules.cell_key_salt or "", count=name
+    )
+
+
+def _disclose(t: pl.DataFrame, **kw: Any) -> privacy.DisclosedTable:
+    return privacy.disclose(t, cell_key="cell_key", **kw)
 
 
 def demand_tables(
@@ -196,43 +210,48 @@ def demand_tables(
     )
     companies = f.select("company_id", "company_type").unique()
     out = {
-        "postings_by_job_family": privacy.disclose(
-            _count(f, ["job_family"]), count="postings", rows="job_family", rules=rules
+        "postings_by_job_family": _disclose(
+            _count(f, ["job_family"], rules), count="postings", rows="job_family", rules=rules
         ),
-        "postings_by_company_type": privacy.disclose(
-            _count(f, ["company_type"]), count="postings", rows="company_type", rules=rules
+        "postings_by_company_type": _disclose(
+            _count(f, ["company_type"], rules), count="postings", rows="company_type", rules=rules
         ),
-        "companies_by_company_type": privacy.disclose(
-            _count(companies, ["company_type"], "companies"),
+        "companies_by_company_type": _disclose(
+            _count(companies, ["company_type"], rules, "companies", ids="company_id"),
             count="companies",
             rows="company_type",
             rules=rules,
         ),
-        "postings_by_company": privacy.disclose(
-            _count(f, ["company_type", "company_id"]),
+        # only companies whose count is published: listing the small ones too would tell how
+        # many companies of each size posted (the companies table hides that when it is small)
+        "postings_by_company": _disclose(
+            _count(f, ["company_type", "company_id"], rules),
             count="postings",
             rows=["company_type", "company_id"],
             rules=rules,
-        ),
-        "postings_by_job_family_company_type": privacy.disclose(
-            _count(f, ["job_family", "company_type"]),
+        ).published_rows(),
+        "postings_by_job_family_company_type": _disclose(
+            _count(f, ["job_family", "company_type"], rules),
             count="postings",
             rows="job_family",
             cols="company_type",
             rules=rules,
         ),
-        "postings_by_education": privacy.disclose(
-            _count(f, ["education"]), count="postings", rows="education", rules=rules
+        "postings_by_education": _disclose(
+            _count(f, ["education"], rules), count="postings", rows="education", rules=rules
         ),
-        "postings_by_major": privacy.disclose(
-            _count(majors, ["major"]),
+        "postings_by_major": _disclose(
+            _count(majors, ["major"], rules),
             count="postings",
             rows="major",
             rules=rules,
             margins=False,  # a posting names several majors: the sum is not a total
         ),  # fmt: skip
-        "postings_by_experience": privacy.disclose(
-            _count(f, ["experience_band"]), count="postings", rows="experience_band", rules=rules
+        "postings_by_experience": _disclose(
+            _count(f, ["experience_band"], rules),
+            count="postings",
+            rows="experience_band",
+            rules=rules,
         ),
     }
     if "mentions" in f.columns:
@@ -290,26 +309,48 @@ def _mentions(df: pl.DataFrame, level: str = "code", keep: Sequence[str] = ()) -
 
 
 def prevalence(
-    df: pl.DataFrame, by: Sequence[str] = ("field_code",), level: str = "code"
+    df: pl.DataFrame,
+    by: Sequence[str] = ("field_code",),
+    level: str = "code",
+    *,
+    rules: privacy.DisclosureRules | None = None,
 ) -> pl.DataFrame:
     """Per group of ``by`` and competency: n (postings mentioning it), n_total (postings of the
-    group), prevalence = n / n_total, top2_company_share (of the n postings)."""
+    group), prevalence = n / n_total, top2_company_share (of the n postings). With ``rules``
+    also each cell's key over its postings (``cellkey``), and under cell_key the prevalence is
+    the ratio of the *published* counts (each perturbed on its own key, as every table of the
+    release shows it): a share of true counts printed beside perturbed ones would give the
+    true counts back."""
     by = list(by)
     base = _fill(df, by)
-    totals = base.group_by(by).agg(pl.len().cast(pl.Int64).alias("n_total"))
-    m = _mentions(base, level, by)
+    salt = None if rules is None else rules.cell_key_salt or ""
+    if salt is None:
+        totals = base.group_by(by).agg(pl.len().cast(pl.Int64).alias("n_total"))
+    else:
+        totals = cellkey.count_people(base, by, ids="posting_id", salt=salt, count="n_total")
+        totals = totals.rename({"cell_key": "_total_key"})
+    m = _mentions(base, level, by).unique([*by, "posting_id", "code"], maintain_order=True)
     per_company = m.group_by([*by, "code", "company_id"]).agg(pl.len().alias("_c"))
     top2 = per_company.group_by([*by, "code"]).agg(
         pl.col("_c").sum().cast(pl.Int64).alias("n"),
         pl.col("_c").sort(descending=True).head(2).sum().alias("_top2"),
     )
+    share = pl.col("n") / pl.col("n_total")
+    if salt is not None:
+        keys = cellkey.count_people(m, [*by, "code"], ids="posting_id", salt=salt, count="_n")
+        top2 = top2.join(keys.drop("_n"), on=[*by, "code"], how="left", nulls_equal=True)
+        if rules is not None and rules.method == "cell_key":
+            t = rules.min_count
+            share = cellkey.published_counts("n", "cell_key", t) / cellkey.published_counts(
+                "n_total", "_total_key", t
+            )
     return (
-        top2.join(totals, on=by)
+        top2.join(totals, on=by, nulls_equal=True)
         .with_columns(
-            (pl.col("n") / pl.col("n_total")).alias("prevalence"),
+            share.alias("prevalence"),
             (pl.col("_top2") / pl.col("n")).alias("top2_company_share"),
         )
-        .drop("_top2")
+        .drop("_top2", "_total_key", strict=False)
         # ties broken by code: the same data gives the same order (and the same top-N) every run
         .sort([*by, "n", "code"], descending=[*([False] * len(by)), True, False])
     )
@@ -327,12 +368,12 @@ def prevalence_table(
     published only for cells with n ≥ min_count_magnitude and not dominated by two companies.
     ``top`` keeps each group's most frequent competencies (n_total stays exact)."""
     by = list(by)
-    p = prevalence(df, by, level)
+    p = prevalence(df, by, level, rules=rules)
     if top is not None:
         p = p.with_columns(pl.col("n").rank("ordinal", descending=True).over(by).alias("_r"))
         p = p.filter(pl.col("_r") <= top).drop("_r")
-    return privacy.disclose(
-        p.select(*by, "code", "n", "prevalence", "top2_company_share"),
+    return _disclose(
+        p.select(*by, "code", "n", "prevalence", "top2_company_share", "cell_key"),
         count="n",
         rows=[*by, "code"] if len(by) > 1 else by,
         cols="code" if len(by) == 1 else None,
@@ -341,6 +382,9 @@ def prevalence_table(
         rules=rules,
         margins=False,  # a posting has many competencies: sums over codes are not totals
     )
+
+
+MENTION_MIN_COMPANIES = 3  # an unmapped mention is published only when this many companies ask
 
 
 def unmapped_mentions_table(
@@ -354,15 +398,25 @@ def unmapped_mentions_table(
     the ``top`` most frequent normalised mentions without a code, with the number of postings
     asking for each (n) and their share — disclosed as ``prevalence_table`` is. Mentions are
     masked (talentlib.pii) and any that held personal information is left out, so the table
-    holds no text that could identify a person."""
+    holds no text that could identify a person; a mention written by fewer than
+    MENTION_MIN_COMPANIES companies (a company's own name or products) is left out too."""
     by = list(by)
-    p = prevalence(df, by, "unmapped")
+    p = prevalence(df, by, "unmapped", rules=rules)
+    # free text that only one or two companies write (their own name, products, boilerplate)
+    # is not a demand of the field and could name the company: not published
+    spread = (
+        _mentions(_fill(df, by), "unmapped", by)
+        .group_by([*by, "code"])
+        .agg(pl.col("company_id").n_unique().alias("_companies"))
+        .filter(pl.col("_companies") >= MENTION_MIN_COMPANIES)
+    )
+    p = p.join(spread.select(*by, "code"), on=[*by, "code"], how="semi", nulls_equal=True)
     if top is not None:
         p = p.with_columns(pl.col("n").rank("ordinal", descending=True).over(by).alias("_r"))
         p = p.filter(pl.col("_r") <= top).drop("_r")
     p = p.rename({"code": "mention"})
-    return privacy.disclose(
-        p.select(*by, "mention", "n", "prevalence", "top2_company_share"),
+    return _disclose(
+        p.select(*by, "mention", "n", "prevalence", "top2_company_share", "cell_key"),
         count="n",
         rows=[*by, "mention"] if len(by) > 1 else by,
         cols="mention" if len(by) == 1 else None,
@@ -500,13 +554,22 @@ def common_specific_table(
     """Publishable views of ``common_vs_specific`` for one field: its ``top`` field-specific
     competencies (n, prevalence, lift, z) and the common competencies (n and prevalence in this
     field). Statistics follow the prevalence rule (n ≥ min_count_magnitude, not dominated)."""
-    p = prevalence(df.filter(pl.col("field_code") == field), ["field_code"], level).select(
-        "code", "top2_company_share"
-    )
+    p = prevalence(
+        df.filter(pl.col("field_code") == field), ["field_code"], level, rules=rules
+    ).select("code", "top2_company_share", "cell_key", pl.col("prevalence").alias("_published"))
     f = (
         cs.filter(pl.col("field_code") == field)
         .join(p, on="code", how="left")
-        .with_columns(pl.col("top2_company_share").fill_null(1.0))
+        .with_columns(pl.col("top2_company_share").fill_null(1.0), pl.col("cell_key").fill_null(0))
+        # this field's prevalence as the release publishes it (from perturbed counts); the
+        # 12-field statistics are rounded so that no one field's count can be solved from them
+        .with_columns(
+            pl.coalesce("_published", "prevalence").alias("prevalence"),
+            pl.col("z").round(1),
+            pl.col("lift").round(1),
+            pl.col("mean_prevalence").round(2),
+        )
+        .drop("_published")
     )
     spec = (
         f.filter(pl.col("role") == "specific")
@@ -521,8 +584,8 @@ def common_specific_table(
         ("specific_competencies", spec, ["prevalence", "lift", "z"]),
         ("common_competencies", common, ["prevalence", "mean_prevalence", "field_share"]),
     ):
-        out[name] = privacy.disclose(
-            t.select("code", "n", *mags, "top2_company_share"),
+        out[name] = _disclose(
+            t.select("code", "n", *mags, "top2_company_share", "cell_key"),
             count="n",
             rows="code",
             magnitudes=mags,
@@ -548,11 +611,14 @@ def cooccurrence(
 ) -> privacy.DisclosedTable:
     """Pairs among the field's ``top`` most frequent competencies: n_ab (postings with both),
     jaccard = n_ab / (n_a + n_b − n_ab) and pmi = log(n_ab · N / (n_a · n_b)); one row per
-    ordered pair (a ≠ b) so a heatmap is symmetric. Disclosed: n_ab thresholded, jaccard and
+    unordered pair, the more frequent code as code_a (a table of ordered pairs would print
+    each count twice and could hide it in one place while showing it in the other; mirror it
+    for a symmetric heatmap with ``symmetric_pairs``). Disclosed: n_ab thresholded, jaccard and
     pmi published where n_ab ≥ min_count_magnitude and not dominated by two companies."""
     d = df if field is None else df.filter(pl.col("field_code") == field)
-    n = d.height
+    salt = rules.cell_key_salt or ""
     m = _mentions(d, level).select("posting_id", "company_id", "code")
+    m = m.unique(["posting_id", "code"], maintain_order=True)
     freq = (
         m.group_by("code")
         .agg(pl.len().alias("n_a"))
@@ -570,28 +636,61 @@ def cooccurrence(
         pl.col("_c").sum().cast(pl.Int64).alias("n_ab"),
         (pl.col("_c").sort(descending=True).head(2).sum() / pl.col("_c").sum()).alias("top2"),
     )
+    keys = cellkey.count_people(
+        pairs, ["code_a", "code_b"], ids="posting_id", salt=rules.cell_key_salt or "", count="_n"
+    )
+    agg = agg.join(keys.drop("_n"), on=["code_a", "code_b"], how="left")
     codes = keep["code"].to_list()
     grid = pl.DataFrame(
-        [{"code_a": a, "code_b": b} for a in codes for b in codes if a != b],
+        [{"code_a": a, "code_b": b} for i, a in enumerate(codes) for b in codes[i + 1 :]],
         schema={"code_a": pl.String, "code_b": pl.String},
     )
+    # under cell_key the indices are ratios of the counts the release publishes (n_ab here, n_a
+    # in the prevalence table, N as the field's total): of true counts they would give them back
+    noisy = rules.method == "cell_key"
+    t_min = rules.min_count
+    if noisy:
+        ka = cellkey.count_people(m, ["code"], ids="posting_id", salt=salt, count="_n")
+        keep = (
+            keep.join(ka.drop("_n"), on="code", how="left")
+            .with_columns(cellkey.published_counts("n_a", "cell_key", t_min).alias("n_a"))
+            .drop("cell_key")
+        )
+        n_all = cellkey.count_people(d, [], ids="posting_id", salt=salt, count="_n")
+        n = (
+            int(n_all.select(cellkey.published_counts("_n", "cell_key", t_min)).item())
+            if d.height
+            else 0
+        )
+    else:
+        n = d.height
     fa = keep.rename({"code": "code_a"})
     fb = keep.rename({"code": "code_b", "n_a": "n_b"})
     t = (
         grid.join(agg, on=["code_a", "code_b"], how="left")
-        .with_columns(pl.col("n_ab").fill_null(0), pl.col("top2").fill_null(1.0))
+        .with_columns(
+            pl.col("n_ab").fill_null(0),
+            pl.col("top2").fill_null(1.0),
+            pl.col("cell_key").fill_null(0),
+        )
         .join(fa, on="code_a")
         .join(fb, on="code_b")
         .with_columns(
-            (pl.col("n_ab") / (pl.col("n_a") + pl.col("n_b") - pl.col("n_ab"))).alias("jaccard"),
-            pl.when(pl.col("n_ab") > 0)
-            .then((pl.col("n_ab") * n / (pl.col("n_a") * pl.col("n_b"))).log())
+            (
+                cellkey.published_counts("n_ab", "cell_key", t_min) if noisy else pl.col("n_ab")
+            ).alias("_ab")
+        )
+        .with_columns(
+            (pl.col("_ab") / (pl.col("n_a") + pl.col("n_b") - pl.col("_ab"))).alias("jaccard"),
+            pl.when(pl.col("_ab") > 0)
+            .then((pl.col("_ab") * n / (pl.col("n_a") * pl.col("n_b"))).log())
             .otherwise(None)
             .alias("pmi"),
         )
+        .drop("_ab")
     )
-    return privacy.disclose(
-        t.select("code_a", "code_b", "n_ab", "jaccard", "pmi", "top2"),
+    return _disclose(
+        t.select("code_a", "code_b", "n_ab", "jaccard", "pmi", "top2", "cell_key"),
         count="n_ab",
         rows="code_a",
         cols="code_b",
@@ -600,6 +699,13 @@ def cooccurrence(
         rules=rules,
         margins=False,  # a posting counts in many pairs: row sums are not totals
     )
+
+
+def symmetric_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
+    """A table of unordered pairs (``cooccurrence(...).table``) with each pair also as (b, a),
+    for a symmetric heatmap."""
+    swapped = pairs.rename({"code_a": "code_b", "code_b": "code_a"}).select(pairs.columns)
+    return pl.concat([pairs, swapped])
 
 
 # --------------------------------------------------------------------------------------------

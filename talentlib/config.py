@@ -15,6 +15,8 @@ VARIABLES: dict[str, str] = {
     "TALENTLIB_CACHE": "cache of OCR text, tagger models and LLM answers (default ~/.cache/talentlib)",
     "TALENTLIB_CONTRACTS_DIR": "data contracts and taxonomies (default: the ones shipped with talentlib)",
     "TALENTLIB_PSEUDONYM_KEY": "secret key for keyed pseudonymization (at least 16 characters)",
+    "TALENTLIB_CELL_KEY_SALT": "secret salt of cell-key perturbation (default: one made once in ~/.config/talentlib)",
+    "TALENTLIB_CONFIG": "folder of talentlib's secrets such as the cell-key salt (default ~/.config/talentlib)",
     "TALENTLIB_LLM_API_KEY": "API key for an OpenAI-compatible LLM endpoint",
     "TALENTLIB_LLM_THREADS": "CPU threads for the local LLM (default 2)",
     "TALENTLIB_NOTEBOOK": "set by the batch: which notebook is stamping tables",
@@ -39,6 +41,12 @@ def cache_dir() -> Path:
     """talentlib's cache folder: $TALENTLIB_CACHE, else ~/.cache/talentlib."""
     env = _get("TALENTLIB_CACHE")
     return Path(env) if env else Path.home() / ".cache" / "talentlib"
+
+
+def config_dir() -> Path:
+    """Where talentlib keeps an installation's secrets: $TALENTLIB_CONFIG, else ~/.config/talentlib."""
+    env = _get("TALENTLIB_CONFIG")
+    return Path(env) if env else Path.home() / ".config" / "talentlib"
 
 
 def get(name: str) -> str | None:

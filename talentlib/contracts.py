@@ -555,20 +555,6 @@ class ValidationResult:
                 f"{self.n_quarantined:,} quarantined" + (f" [{rules}]" if rules else ""))
 
 
-def write_quarantine(result: ValidationResult, path: str | Path) -> Path:
-    """Write the quarantine as CSV (UTF-8 with BOM, for Excel) or Parquet, chosen by suffix."""
-    from talentlib.io import write_bytes_atomic, write_parquet_atomic
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return write_parquet_atomic(result.quarantine, path)
-    if suffix in (".csv", ".txt"):
-        text = result.quarantine.write_csv()
-        return write_bytes_atomic(text.encode("utf-8-sig"), path)
-    raise ValueError(f"cannot write the quarantine to {path}: use a .csv or .parquet file name")
-
-
 # --------------------------------------------------------------------------------------------
 # Casting
 # --------------------------------------------------------------------------------------------

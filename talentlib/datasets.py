@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from . import config, contracts, io
+from . import config, contracts, intake, io
 
 # dataset → (file name, referenced datasets for foreign keys); order matters for references
 LAYOUT: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -36,6 +36,9 @@ def dataset_file(folder: str | Path, name: str) -> Path | None:
     JSON lines, or a folder of the stem holding Parquet parts (as `talent openalex import`
     writes publications/ and authorships/); None when absent."""
     folder = Path(folder)
+    mapped = intake.mapped_file(folder, name)  # DATA/intake/<name>.yaml naming a raw export
+    if mapped is not None:
+        return mapped
     fname = LAYOUT[name][0]
     stem = Path(fname).stem
     for cand in [folder / fname, *(folder / f"{stem}{sfx}" for sfx in ALTERNATE_SUFFIXES)]:
@@ -112,6 +115,9 @@ def load_folder(
 ) -> Folder:
     """Read and validate the datasets present in a folder (all of LAYOUT unless named).
 
+    A dataset with a mapping file ``intake/<dataset>.yaml`` in the folder (see
+    ``talentlib.intake``) is read from the raw export it names and mapped before validation.
+
     ``errors="record"`` keeps going when a file cannot be read at all (corrupt Parquet, wrong
     format): the reason goes to ``Folder.errors`` and the datasets that reference it are read
     without that foreign-key check; by default such a file raises."""
@@ -154,6 +160,8 @@ def _read_into(
             if file.is_dir():  # Parquet parts of one dataset
                 parts = pl.read_parquet(file / "*.parquet")
                 res = contracts.validate(parts, name, source=str(file), references=references)
+            elif (mapping := intake.folder_mapping(folder.path, name)) is not None:
+                res = intake.read_validated(file, mapping, references=references)
             else:
                 res = io.read_validated(file, name, references=references)
             if key:
@@ -189,7 +197,10 @@ def _prepared_key(file: Path, name: str, folder: Folder) -> str:
     stats = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     contract_text = (taxonomy.contracts_dir() / f"{name}.yaml").read_text(encoding="utf-8")
     refs = {r: folder.keys.get(r, "") for r in LAYOUT[name][1]}
-    text = json.dumps([name, stats, contract_text, taxonomy.versions(), refs], default=str)
+    mapping = intake.folder_mapping(folder.path, name)
+    mapping_text = mapping.read_text(encoding="utf-8") if mapping else ""
+    text = json.dumps([name, stats, contract_text, taxonomy.versions(), refs, mapping_text],
+                      default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -229,7 +240,7 @@ def write_quarantines(folder: Folder, out: Path) -> None:
     for name, res in folder.results.items():
         if res.n_quarantined:
             out.mkdir(parents=True, exist_ok=True)
-            contracts.write_quarantine(res, out / f"{name}.csv")
+            io.write_quarantine(res, out / f"{name}.csv")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,6 +415,55 @@ def ensure(
             seed = int(made["seed"])  # regenerate what was there, with the current generator
     generate_synthetic(scale, out, seed, progress=progress)
     return out
+
+
+BIBLIOMETRIC_DATASETS = ("publications", "authorships", "institutions")
+
+
+@dataclass(frozen=True)
+class DataFolders:
+    """The two parts of an analysis' data: the domestic registers (researchers, participations,
+    projects, employment…) and the bibliometrics (publications, authorships, institutions — e.g.
+    a `talent openalex import` folder). Both are the same folder unless named apart; the
+    registers folder of a global-only analysis is the bibliometrics folder (it holds none)."""
+
+    registers: Path
+    bibliometrics: Path
+
+    @property
+    def separate(self) -> bool:
+        return self.registers.resolve() != self.bibliometrics.resolve()
+
+
+def ensure_folders(
+    registers: str | Path | None = None,
+    bibliometrics: str | Path | None = None,
+    scale: str = "small",
+    seed: int = DEFAULT_SEED,
+    *,
+    generate: bool | None = None,
+    progress: bool = False,
+) -> DataFolders:
+    """The registers and bibliometrics folders to analyse (``ensure`` for each part).
+
+    - neither named: both are the synthetic dataset of ``scale`` (generated if missing);
+    - ``registers`` only: the bibliometrics are read from the same folder;
+    - ``bibliometrics`` only: global-only — no synthetic registers are invented beside real
+      bibliometrics (the registers folder is the bibliometrics one, which holds none), unless
+      ``generate=True`` asks for the synthetic registers of ``scale``;
+    - both: each from its own folder.
+
+    A named folder is read as it is, never written; the bibliometrics folder is never generated
+    and must hold publications and authorships."""
+    if bibliometrics is None:
+        folder = ensure(registers, scale, seed, generate=generate, progress=progress)
+        return DataFolders(folder, folder)
+    bib = ensure(bibliometrics, scale, generate=False)
+    require(bib, ["publications", "authorships"], purpose="the bibliometrics")
+    if registers is None and not generate:
+        return DataFolders(bib, bib)
+    reg = ensure(registers, scale, seed, generate=generate, progress=progress)
+    return DataFolders(reg, bib)
 
 
 def generate_synthetic(

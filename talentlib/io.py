@@ -567,3 +567,15 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def write_quarantine(result: contracts.ValidationResult, path: str | Path) -> Path:
+    """Write a validation's quarantine as CSV (UTF-8 with BOM, for Excel) or Parquet, chosen by
+    the suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return write_parquet_atomic(result.quarantine, path)
+    if suffix in (".csv", ".txt"):
+        return write_bytes_atomic(result.quarantine.write_csv().encode("utf-8-sig"), path)
+    raise ValueError(f"cannot write the quarantine to {path}: use a .csv or .parquet file name")

@@ -73,7 +73,11 @@ BATCH_SIZE = 50_000
 BATCH_BYTES = 64 << 20
 FLUSH_ROWS = 250_000  # publication rows held before a partition writes a file
 MAX_JSON_BYTES = 1 << 30  # a single JSON document (an API page) is read whole
-_PUB_EXTRA = {"tech_confidence": pl.Float64, "classified_by": pl.String, "updated_date": pl.String}
+_PUB_EXTRA = {
+    "tech_confidence": pl.Float64,
+    "classified_by": pl.String,
+    "updated_date": pl.Date,  # the contract's type; a later day wins when copies differ
+}
 _OUT_OF_SCOPE = ("year", "no_technology", "other_field", "ambiguous_field", "duplicate")
 QUARANTINE_SCHEMA = pl.Schema(
     {
@@ -670,10 +674,18 @@ def _process(batch: _Batch, part: Part, ctx: _Context) -> _BatchOut:
     if pres.n_quarantined:
         quarantine.append(_contract_rows(pres, pubs_txt, part, where))
     counts["quarantined"] += pres.n_quarantined
+    stamp = pl.col("updated_date").str.strip_chars()
     extra = works.select(
-        pl.col("id").alias("work_id"), "tech_confidence", "classified_by", "updated_date"
+        pl.col("id").alias("work_id"),
+        "tech_confidence",
+        "classified_by",
+        # OpenAlex writes 2025-10-05T13:06:54.940491 (older records a date): the day
+        stamp.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).alias("updated_date"),
     )
-    pubs = pres.valid.join(extra, on="work_id", how="left", maintain_order="left")
+    # validate adds the contract's optional columns as nulls: replace them, not suffix the join
+    pubs = pres.valid.drop(list(_PUB_EXTRA), strict=False).join(
+        extra, on="work_id", how="left", maintain_order="left"
+    )
     counts["kept"] = pubs.height
 
     kept_ids = pubs["work_id"].implode()
@@ -1143,7 +1155,7 @@ def _finalize(
     q_inst = out / "quarantine" / "institutions.parquet"
     if ires.n_quarantined:
         q_inst.parent.mkdir(exist_ok=True)
-        contracts.write_quarantine(ires, q_inst)
+        io.write_quarantine(ires, q_inst)
     else:
         q_inst.unlink(missing_ok=True)
 

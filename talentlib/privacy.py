@@ -169,9 +169,19 @@ class DisclosureRules:
     # how counts are protected across the tables of a release: complementary suppression, or
     # cell-key perturbation (talentlib.cellkey; the same people get the same noise everywhere)
     method: str = "suppression"
-    cell_key_salt: str = "talentlib"  # the release's salt for record keys (cell_key only)
+    # the release's secret salt for record keys (cell_key only); None: the installation's secret
+    # (cellkey.release_salt). Never published: briefs and ledgers show only its salt_id.
+    cell_key_salt: str | None = None
+    _salt_given: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_salt_given", self.cell_key_salt is not None)
+        if self.cell_key_salt is None:
+            from talentlib import cellkey
+
+            # suppression computes no noise: no secret is read (or made) for it
+            salt = cellkey.release_salt() if self.method == "cell_key" else ""
+            object.__setattr__(self, "cell_key_salt", salt)
         if self.min_count < 1 or self.min_count_magnitude < 1 or self.dominance_n < 1:
             raise ValueError("min_count, min_count_magnitude and dominance_n must be >= 1")
         if not 0 < self.dominance_k <= 1:
@@ -182,13 +192,27 @@ class DisclosureRules:
     @classmethod
     def names(cls) -> tuple[str, ...]:
         """The rules' settings, read from the class itself (never listed twice)."""
-        import dataclasses
+        return tuple(f.name for f in dataclasses.fields(cls) if not f.name.startswith("_"))
 
-        return tuple(f.name for f in dataclasses.fields(cls))
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments that make these rules again: a salt nobody gave is left out,
+        so that a plan, a pipeline record or an executed notebook never holds the
+        installation's secret (each process reads it itself)."""
+        return {k: getattr(self, k) for k in self.names() if k != "cell_key_salt" or self._salt_given}
 
     def as_parameters(self) -> dict[str, Any]:
         """The rules as notebook parameters (``method`` is declared as ``disclosure_method``)."""
-        return {PARAMETER_NAMES.get(k, k): getattr(self, k) for k in self.names()}
+        return {PARAMETER_NAMES.get(k, k): v for k, v in self.settings().items()}
+
+    def public(self) -> dict[str, Any]:
+        """The rules as a brief, a manifest or a ledger may show them: every setting but the
+        salt, which is replaced by its ``salt_id`` under cell_key (``cellkey.salt_id``)."""
+        out = {k: getattr(self, k) for k in self.names() if k != "cell_key_salt"}
+        if self.method == "cell_key":
+            from talentlib import cellkey
+
+            out["salt_id"] = cellkey.salt_id(self.cell_key_salt or "")
+        return out
 
     @classmethod
     def from_parameters(cls, params: Mapping[str, Any]) -> DisclosureRules:
@@ -271,6 +295,20 @@ class DisclosedTable:
                 exprs.append(pl.col(c))
         return self.table.select(exprs)
 
+    def published_rows(self) -> DisclosedTable:
+        """The table without its rows whose count is suppressed (a list of, say, companies with
+        at least the threshold of postings): a reader no longer learns how many small ones
+        there are. Dropping rows reveals nothing, so the result is still disclosed."""
+        flag = next(c for c in self.table.columns if c.endswith("_suppressed"))
+        keep = self.table.filter(~pl.col(flag))
+        dims = [c for c in self.log.columns if c not in ("column", "rule", "message")]
+        log = self.log.join(keep.select(dims).with_columns(pl.col(dims).cast(pl.String)),
+                            on=dims, how="semi", nulls_equal=True)  # fmt: skip
+        out = dataclasses.replace(self, table=keep, log=log)
+        object.__setattr__(out, "_token", _DISCLOSE_TOKEN)
+        object.__setattr__(out, "_fingerprint", _fingerprint(keep))
+        return out
+
     def public_log(self) -> pl.DataFrame:
         """Which cells are suppressed, without the rule (the rule would narrow a hidden value)."""
         return self.log.select(pl.exclude("rule", "message")).unique(maintain_order=True)
@@ -280,7 +318,7 @@ class DisclosedTable:
         ``audit`` reads it): the rules with ``max_perturbation``, the method, whether
         complementary suppression was applied, and the population when known."""
         out: dict[str, Any] = {
-            "rules": {**dataclasses.asdict(self.rules), "max_perturbation": self.max_perturbation},
+            "rules": {**self.rules.public(), "max_perturbation": self.max_perturbation},
             "method": self.method,
             "complementary_suppression": self.complementary,
         }
@@ -318,6 +356,7 @@ def magnitude_stats(
     n: int = 2,
     *,
     margins: list[list[str]] | None = None,
+    round_to: float | None = None,
 ) -> pl.DataFrame:
     """Per-group n_people, quantiles (numpy 'linear') and top-n share of ``value`` for disclose.
 
@@ -325,7 +364,9 @@ def magnitude_stats(
     total of |value| held by its ``n`` largest contributors; pass the same n as the rules'
     dominance_n. ``margins`` lists extra groupings (subsets of ``by``) whose other ``by``
     columns are set to TOTAL, e.g. ``[["field"], ["state"], []]`` for a field × state table, so
-    that ``disclose`` gets real margin medians instead of leaving them empty.
+    that ``disclose`` gets real margin medians instead of leaving them empty. ``round_to``
+    rounds the quantiles to a multiple of it (wages to 10,000 won): an interpolated quantile's
+    last digits tell how many people the group has, modulo a small number.
     """
     lf = micro.lazy()
     schema = lf.collect_schema()
@@ -341,7 +382,11 @@ def magnitude_stats(
     aggs = [
         pl.len().cast(pl.Int64).alias("n_people"),
         *(
-            v.quantile(q, interpolation="linear").alias(f"{value}_{_quantile_name(q)}")
+            (
+                v.quantile(q, interpolation="linear")
+                if not round_to
+                else (v.quantile(q, interpolation="linear") / round_to).round(0) * round_to
+            ).alias(f"{value}_{_quantile_name(q)}")
             for q in quantiles
         ),
         pl.when(total > 0)

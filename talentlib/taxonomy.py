@@ -10,7 +10,6 @@ list: read them with tech_levels(), field_industries() and field_occupations().
 
 from __future__ import annotations
 
-import os
 import re as _re
 import unicodedata as _unicodedata
 from functools import lru_cache
@@ -25,7 +24,9 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def contracts_dir() -> Path:
     """The data_contracts folder: $TALENTLIB_CONTRACTS_DIR, else the one beside the package."""
-    env = os.environ.get("TALENTLIB_CONTRACTS_DIR")
+    from talentlib import config
+
+    env = config.get("TALENTLIB_CONTRACTS_DIR")
     path = Path(env) if env else _REPO_ROOT / "data_contracts"
     if not path.is_dir():
         raise FileNotFoundError(

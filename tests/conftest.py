@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("CI", "1")  # quiet progress bars in tests
+# the cell-key salt of every test release (a fixed one: no secret file made in the user's home;
+# tests of the secret file set TALENTLIB_CONFIG and clear this)
+os.environ.setdefault("TALENTLIB_CELL_KEY_SALT", "talentlib-test-release-salt")
 
 TINY_SEED = 7
 

@@ -47,11 +47,10 @@ def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
     assert len(p.fields) == 12 and p.fields[0] == "SEMI"
     names = [nb.name for nb in p.notebooks]
     assert names == ["01_workforce_map", "02_job_analysis", "03_career_flow"]
-    assert p.disclosure == {
-        "cell_key_salt": "talentlib",
+    assert p.disclosure == {  # no salt: each process reads the installation's secret itself
         "dominance_k": 0.85,
         "dominance_n": 2,
-        "method": "suppression",
+        "method": "cell_key",
         "min_count": 5,
         "min_count_magnitude": 10,
     }
@@ -67,6 +66,7 @@ def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
         ("notebooks: [{path: a.ipynb, parameters: {field: X}}]\n", "set by the batch"),
         ("notebooks: [a.ipynb]\ndataset: {scale: huge}\n", "dataset.scale"),
         ("notebooks: [a.ipynb]\ntimeout_s: abc\n", r"p.yaml:2: timeout_s must be a whole"),
+        ("notebooks: [a.ipynb]\nrelease_check: maybe\n", r"p.yaml:2: release_check must be"),
         ("notebooks: [a.ipynb]\n\nworkers: 1.5\n", r"p.yaml:3: workers must be a whole"),
         ("notebooks: [a.ipynb]\nfields: [BATT, BATX]\n", r"p.yaml:2: unknown field code 'BATX'"),
         (

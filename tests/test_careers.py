@@ -235,3 +235,78 @@ def test_career_tables_say_what_they_count() -> None:
     comparison = careers.population("fields_status_12m", spec)
     assert comparison is not None and "field_code" not in comparison["filters"]
     assert careers.population("time_to_first_job_students", spec) is None
+
+
+def _duckdb_peer():
+    """The DuckDB peer of the career tables (``benchmarks/careers_duckdb.py``), by path."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "careers_duckdb.py"
+    spec = importlib.util.spec_from_file_location("careers_duckdb", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.slow
+def test_a_duckdb_peer_makes_the_same_cells(small_data: Path, tmp_path: Path) -> None:
+    """An independent SQL implementation (keyed linkage, states every 3 months, destinations and
+    wages at 12 months) agrees with talentlib's unprotected counts cell for cell, cell keys
+    included: the same people in every cell of all 12 fields."""
+    pytest.importorskip("duckdb")
+    peer = _duckdb_peer()
+    folder = peer.write_validated(small_data, tmp_path / "valid")
+    ours = peer.talentlib_core(peer.talentlib_link(folder), salt="test-salt")
+    theirs = peer.duckdb_core(folder, salt="test-salt")
+    assert set(ours) == set(theirs) == set(peer.TABLES)
+    assert all(ours[name].height for name in peer.TABLES)
+    assert peer.differences(ours, theirs) == []
+    # and the cells are the ones the published tables are made of: the 12-month status counts
+    # by degree under suppression are the disclosed table's published cells
+    linked = link_folder(small_data)
+    ct = careers.career_tables(linked, careers.CohortSpec(field="SEMI"))
+    pub = ct.tables["status_12m_by_degree"].table.filter(
+        ~pl.col("people_suppressed")
+        & (pl.col("degree") != privacy.TOTAL)
+        & (pl.col("state") != privacy.TOTAL)
+    )
+    cells = theirs["status_12m_by_degree"].filter(pl.col("field_code") == "SEMI")
+    got = pub.join(cells, on=["degree", "state"], how="left", suffix="_peer")
+    assert got.height > 0 and (got["people"] == got["people_peer"]).all()
+
+
+def test_the_main_job_is_the_best_paid_then_the_smallest_spell_id() -> None:
+    c = pl.DataFrame(
+        {
+            "researcher_id": ["a"],
+            "exit_date": [date(2018, 2, 28)],
+            "observed": [True],
+        }
+    )
+    spells = pl.DataFrame(
+        {
+            "researcher_id": ["a"] * 3,
+            "spell_id": ["s3", "s1", "s2"],
+            "employer_id": ["x3", "x1", "x2"],
+            "employer_type": ["SME", "LARGE", "GRI"],
+            "firm_size": ["S10"] * 3,
+            "ksic": ["26111"] * 3,
+            "occupation": ["1511"] * 3,
+            "region": ["41"] * 3,
+            "acquired_on": [date(2018, 1, 1)] * 3,
+            "lost_on": [None] * 3,
+            "wage_monthly": [5_000_000, 5_000_000, 4_000_000],
+        },
+        schema_overrides={"lost_on": pl.Date},
+    )
+    for seed in range(3):
+        s = careers.states_at(
+            c, spells.sample(fraction=1.0, shuffle=True, seed=seed), 12, date(2023, 12, 31)
+        )
+        assert s.select("n_jobs", "employer_id", "wage_monthly", "state").row(0) == (
+            3,
+            "x1",
+            5_000_000,
+            "employed",
+        )

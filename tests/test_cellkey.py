@@ -86,3 +86,46 @@ def test_count_people_counts_each_person_once_with_their_keys() -> None:
     ]
     total = ck.count_people(df, [], ids="id", salt="s")
     assert total["people"][0] == 4 and total["cell_key"][0] == sum(keys.values()) % 256
+
+
+def test_the_salt_is_a_secret_made_once_reused_and_never_published(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import stat
+
+    from talentlib import privacy
+
+    monkeypatch.delenv("TALENTLIB_CELL_KEY_SALT", raising=False)
+    monkeypatch.setenv("TALENTLIB_CONFIG", str(tmp_path / "cfg"))
+    ck._salt_from.cache_clear()
+    rules = privacy.DisclosureRules(method="cell_key")
+    path = tmp_path / "cfg" / ck.SALT_FILE
+    salt = path.read_text(encoding="utf-8").strip()
+    assert len(salt) >= 32 and rules.cell_key_salt == salt
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # only its owner reads it
+    ck._salt_from.cache_clear()
+    assert privacy.DisclosureRules(method="cell_key").cell_key_salt == salt  # reused, not remade
+    # nothing that leaves the process in a plan, a parameter or a published stamp holds it
+    for shown in (rules.settings(), rules.as_parameters(), rules.public()):
+        assert salt not in json.dumps(shown)
+    assert rules.public()["salt_id"] == ck.salt_id(salt) != salt
+    # suppression needs no secret: none is read or made
+    ck._salt_from.cache_clear()
+    monkeypatch.setenv("TALENTLIB_CONFIG", str(tmp_path / "other"))
+    privacy.DisclosureRules(method="suppression")
+    assert not (tmp_path / "other").exists()
+    # an explicit salt (a pipeline's) is passed on, and the environment wins over the file
+    given = privacy.DisclosureRules(method="cell_key", cell_key_salt="a-release-salt-0001")
+    assert given.as_parameters()["cell_key_salt"] == "a-release-salt-0001"
+    monkeypatch.setenv("TALENTLIB_CELL_KEY_SALT", "from-the-environment-01")
+    assert privacy.DisclosureRules(method="cell_key").cell_key_salt == "from-the-environment-01"
+    # a short salt in the file is refused, naming the file
+    ck._salt_from.cache_clear()
+    monkeypatch.delenv("TALENTLIB_CELL_KEY_SALT")
+    (tmp_path / "short").mkdir()
+    (tmp_path / "short" / ck.SALT_FILE).write_text("abc\n", encoding="utf-8")
+    monkeypatch.setenv("TALENTLIB_CONFIG", str(tmp_path / "short"))
+    with pytest.raises(ValueError, match="cell_key_salt: the cell-key salt must be at least 16"):
+        ck.release_salt()
+    ck._salt_from.cache_clear()

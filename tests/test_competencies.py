@@ -107,8 +107,9 @@ def test_every_demand_table_is_disclosed_and_thresholded() -> None:
         pub = t.table.filter(~pl.col(f"{count}_suppressed") & (pl.col(count) > 0))
         assert pub.height == 0 or pub[count].min() >= 5, name
     by_company = tables["postings_by_company"].table
-    small = by_company.filter(pl.col("company_id") == "BATT-SMALL")
-    assert small["postings_suppressed"][0] and small["postings"][0] is None
+    # a small company is not listed at all: its row would tell how many companies posted
+    assert by_company.height and "BATT-SMALL" not in by_company["company_id"].to_list()
+    assert not by_company["postings_suppressed"].any()
     jobs = tables["postings_by_job_family"].table
     assert jobs.filter(pl.col("job_family") == privacy.TOTAL)["postings"][0] == 202
 
@@ -149,8 +150,10 @@ def test_cooccurrence_counts_and_jaccard() -> None:
     assert row["n_ab"] == 20
     assert row["jaccard"] == pytest.approx(20 / (30 + 30 - 20))
     assert row["pmi"] == pytest.approx(np.log(20 * 40 / (30 * 30)))
-    sym = t.table.filter((pl.col("code_a") == "B-2") & (pl.col("code_b") == "A-1"))
-    assert sym["n_ab"][0] == 20
+    # each unordered pair once (a count printed twice could be hidden once and shown once)
+    assert t.table.filter((pl.col("code_a") == "B-2") & (pl.col("code_b") == "A-1")).is_empty()
+    sym = comp.symmetric_pairs(t.table)
+    assert sym.filter((pl.col("code_a") == "B-2") & (pl.col("code_b") == "A-1"))["n_ab"][0] == 20
 
 
 def test_posting_frame_period_and_bands() -> None:
@@ -206,6 +209,8 @@ def _with_mentions() -> pl.DataFrame:
             out.append({"text": "PCB 설계", "norm": "pcb 설계", "code": None, "section": "duty"})
         if field == "SEMI" and i == 1:
             out.append({"text": "Zorblax", "norm": "zorblax", "code": None, "section": "duty"})
+        if field == "SEMI" and i % 10 == 1:  # one company's 20 postings name the company
+            out.append({"text": "나래셀텍", "norm": "나래셀텍", "code": None, "section": "duty"})
         if i % 3 == 0:
             out.append({"text": "010-1234-5678", "norm": "010-1234-5678", "code": None,
                         "section": "duty"})  # fmt: skip
@@ -225,7 +230,9 @@ def test_unmapped_mentions_are_reported_beside_codes_and_disclosed() -> None:
     assert isinstance(t, privacy.DisclosedTable)
     got = {(r["field_code"], r["mention"]): r for r in t.table.to_dicts()}
     assert got[("BATT", "셀 밸런싱")]["n"] == 120
-    assert got[("SEMI", "zorblax")]["n_suppressed"]  # one posting: under the threshold
+    # one posting of one company (a company's own word, maybe its name): never listed
+    assert ("SEMI", "zorblax") not in got
+    assert ("SEMI", "나래셀텍") not in got  # 20 postings, but all of one company
     # (pcb 설계, 100 postings, may be suppressed as its complement in the SEMI row)
     assert got[("SEMI", "pcb 설계")]["n"] in (100, None)
     assert not any("1234" in m for _, m in got)  # a mention holding PII is never shown
@@ -258,3 +265,63 @@ def test_a_corrupt_posting_index_names_its_file(tmp_path: Path) -> None:
     (tmp_path / "postings" / "job_postings.parquet").write_bytes(b"PAR1 garbage")
     with pytest.raises(ValueError, match="job_postings.parquet: not a readable Parquet"):
         comp.select_postings(tmp_path)
+
+
+def test_under_cell_keys_the_same_postings_publish_the_same_count_in_every_table() -> None:
+    df = _constructed()
+    rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="jobs-release-salt")
+    demand = comp.demand_tables(df, "BATT", rules)
+    totals = set()
+    for name in ("postings_by_job_family", "postings_by_company_type", "postings_by_education",
+                 "postings_by_experience"):  # fmt: skip
+        t = demand[name]
+        assert t.method == "cell_key" and t.max_perturbation == 2
+        dim = t.table.columns[0]
+        totals.add(t.table.filter(pl.col(dim) == privacy.TOTAL)["postings"].item())
+    # the field's postings are one set of postings: one cell key, one published total
+    true_total = df.filter(pl.col("field_code") == "BATT").height
+    assert len(totals) == 1 and abs(totals.pop() - true_total) <= 2
+    for t in (comp.prevalence_table(df, ["field_code"], rules=rules),
+              comp.cooccurrence(df, "BATT", rules=rules),
+              *comp.common_specific_table(comp.common_vs_specific(df), "BATT", df,
+                                          rules=rules).values()):  # fmt: skip
+        assert t.method == "cell_key"
+        count = "n" if "n" in t.table.columns else "n_ab"
+        shown = t.table.filter(~pl.col(f"{count}_suppressed") & (pl.col(count) > 0))[count]
+        assert shown.len() and shown.min() >= rules.min_count  # never a small count, perturbed
+
+
+def test_under_cell_keys_ratios_are_of_published_counts_and_give_no_true_count_back() -> None:
+    df = _constructed()
+    rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="ratio-release-salt")
+    def published_total(field: str) -> int:
+        t = comp.demand_tables(df, field, rules)["postings_by_job_family"].table
+        return t.filter(pl.col("job_family") == privacy.TOTAL)["postings"].item()
+
+    prev = comp.prevalence_table(df, ["field_code"], rules=rules).table
+    shown = prev.filter(~pl.col("n_suppressed") & ~pl.col("prevalence_suppressed"))
+    assert shown.height
+    for f, n, share in shown.select("field_code", "n", "prevalence").iter_rows():
+        # the published n over the field's published total (the same in every table)
+        assert share == pytest.approx(n / published_total(f))
+    # the co-occurrence indices: of the published n_ab and the published n_a, n_b
+    from talentlib import cellkey
+
+    ai = comp.prevalence(df, ["field_code"], rules=rules).filter(pl.col("field_code") == "AI")
+    n_pub = dict(  # each code's count as any table of the release publishes it
+        ai.select("code", cellkey.published_counts("n", "cell_key", rules.min_count)).iter_rows()
+    )
+    co = comp.cooccurrence(df, "AI", rules=rules).table.filter(
+        ~pl.col("n_ab_suppressed") & ~pl.col("jaccard_suppressed")
+    )
+    assert co.height
+    checked = 0
+    for a, b, nab, jac in co.select("code_a", "code_b", "n_ab", "jaccard").iter_rows():
+        if a in n_pub and b in n_pub:
+            assert jac == pytest.approx(nab / (n_pub[a] + n_pub[b] - nab))
+            checked += 1
+    assert checked
+    # the 12-field statistics are rounded: no field's count can be solved from them
+    cs = comp.common_specific_table(comp.common_vs_specific(df), "BATT", df, rules=rules)
+    spec = cs["specific_competencies"].table.drop_nulls("z")
+    assert all(round(z, 1) == z for z in spec["z"])

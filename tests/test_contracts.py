@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from talentlib import contracts, taxonomy
+from talentlib import contracts, io, taxonomy
 from talentlib.contracts import ContractError, validate
 
 REAL_DIR = Path(__file__).resolve().parents[1] / "data_contracts"
@@ -624,15 +624,15 @@ def test_empty_frame(toy_dir: Path) -> None:
 
 def test_write_quarantine(toy_dir: Path, tmp_path: Path) -> None:
     r = validate(frame([good(1, note="한글 메모", count="x")]), "toy")
-    csv = contracts.write_quarantine(r, tmp_path / "q" / "quarantine.csv")
+    csv = io.write_quarantine(r, tmp_path / "q" / "quarantine.csv")
     raw = csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"cannot read" in raw
     back = pl.read_csv(csv)
     assert back["rule"].to_list() == ["type"]
-    pq = contracts.write_quarantine(r, tmp_path / "q" / "quarantine.parquet")
+    pq = io.write_quarantine(r, tmp_path / "q" / "quarantine.parquet")
     assert pl.read_parquet(pq).equals(r.quarantine)
     with pytest.raises(ValueError, match="csv or .parquet"):
-        contracts.write_quarantine(r, tmp_path / "q.xlsx")
+        io.write_quarantine(r, tmp_path / "q.xlsx")
 
 
 MUTATIONS = {

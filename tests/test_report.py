@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from talentlib import privacy, report
+from talentlib import labels, privacy, report
 
 RULES = privacy.DisclosureRules()
 
@@ -119,7 +119,7 @@ def test_gate_refuses_weaker_rules_and_small_counts(tmp_path: Path) -> None:
     ledger = json.loads((out / report.LEDGER).read_text(encoding="utf-8"))
     for name, e in ledger["tables"].items():
         e["rules"] = dataclasses.asdict(RULES)
-        e["stamp"] = report._stamp(name, e)
+        e["stamp"] = report.ledger.stamp(name, e)
     (out / report.LEDGER).write_text(json.dumps(ledger), encoding="utf-8")
     with pytest.raises(report.DisclosureGateError, match="below min_count"):
         report.verify_tables(out, RULES)
@@ -321,13 +321,13 @@ def test_summary_side_by_side(tmp_path: Path) -> None:
 
 def test_small_bookkeeping_counts_read_under_the_threshold() -> None:
     q = {"researchers": 2, "employment_spells": 37, "nested": {"key_table": 1, "flag": True}}
-    assert report._hide_small(q, 5) == {
+    assert report.brief.hide_small(q, 5) == {
         "researchers": "<5",
         "employment_spells": 37,
         "nested": {"key_table": "<5", "flag": True},
     }
     numbers = {"01_workforce_map": {"papers": 3, "quarantine": {"publications": {"n": 2}}}}
-    assert report._hide_small(numbers, 5, keys=("quarantine",)) == {
+    assert report.brief.hide_small(numbers, 5, keys=("quarantine",)) == {
         "01_workforce_map": {"papers": 3, "quarantine": {"publications": {"n": "<5"}}}
     }
 
@@ -377,3 +377,142 @@ def test_the_brief_prints_with_sections_on_new_pages_and_page_numbers(field_dir:
     assert texts[0].startswith(f"1 / {n}") and "핵심 결과" in texts[0]
     assert any("1. 경력 경로" in t.splitlines()[1] for t in texts[1:])  # a section opens a page
     assert image.getextrema()[0] < 100  # ink on the first page
+
+
+# ---------------------------------------------------------------------------------------------
+# The brief's shapes: ranked pairs, grouped job families, mostly-비공개 tables in one line
+# ---------------------------------------------------------------------------------------------
+
+PAIR_CODES = ["BATT-ECHEM", "BATT-ELYTE", "BATT-EIS", "C-PUBLISH", "C-EXCEL"]
+PAIR_KO = {"BATT-ECHEM": "전기화학 분석", "BATT-ELYTE": "전해질", "C-PUBLISH": "논문 게재"}
+
+
+def _cooccurrence() -> privacy.DisclosedTable:
+    """A 5×5 grid of ordered pairs as competencies.cooccurrence publishes it (symmetric)."""
+    strength = {  # unordered pair → (n_ab, jaccard); (3, ·) must be hidden, 0 stays 0
+        (0, 1): (40, 0.80), (0, 2): (12, 0.20), (0, 3): (30, 0.55), (0, 4): (3, 0.05),
+        (1, 2): (25, 0.45), (1, 3): (22, 0.35), (1, 4): (14, 0.25), (2, 3): (18, 0.30),
+        (2, 4): (0, 0.0), (3, 4): (16, 0.28),
+    }  # fmt: skip
+    rows = [
+        {"code_a": PAIR_CODES[x], "code_b": PAIR_CODES[y], "n_ab": n, "jaccard": j, "top2": 0.3}
+        for (a, b), (n, j) in strength.items()
+        for x, y in ((a, b), (b, a))
+    ]
+    return privacy.disclose(
+        pl.DataFrame(rows), count="n_ab", rows="code_a", cols="code_b",
+        magnitudes=["jaccard"], top_share="top2", rules=RULES, margins=False,
+    )  # fmt: skip
+
+
+def _by_job_family() -> privacy.DisclosedTable:
+    """Top competencies per job family, as competencies.prevalence_table publishes them."""
+    n = {
+        "BATT_CELL": {"BATT-CELLDES": 40, "BATT-CYCLE": 25, "C-CAE": 12, "BATT-MODEL": 2},
+        "BATT_ELECTRODE": {"BATT-BINDER": 30, "BATT-SLIT": 18, "C-STAT": 3, "BATT-PRESS": 1},
+        "BATT_BMS": {"C-EMBED": 2, "BATT-TMS": 1},  # nothing publishable: the family drops out
+    }
+    rows = [
+        {"field_code": "BATT", "job_family": f, "code": c, "n": k, "prevalence": k / 50,
+         "top2": 0.3}
+        for f, codes in n.items()
+        for c, k in codes.items()
+    ]  # fmt: skip
+    return privacy.disclose(
+        pl.DataFrame(rows), count="n", rows=["field_code", "job_family", "code"],
+        magnitudes=["prevalence"], top_share="top2", rules=RULES, margins=False,
+    )  # fmt: skip
+
+
+def test_cooccurrence_reads_as_the_strongest_disclosed_pairs() -> None:
+    df = _cooccurrence().table
+    t = report.brief_table("cooccurrence", df)
+    assert t.headers == ["순위", "역량 A", "역량 B", "동시 출현 공고 수", "자카드 유사도"]
+    assert not t.omitted and t.rows
+    published = {
+        frozenset((a, b)): (n, j)
+        for a, b, n, j in df.filter(~pl.col("n_ab_suppressed") & ~pl.col("jaccard_suppressed"))
+        .select("code_a", "code_b", "n_ab", "jaccard")
+        .iter_rows()
+    }
+    ko = {v: k for k, v in labels.values("code").items() if k in PAIR_CODES}
+    listed = [(ko[r[1].value], ko[r[2].value], r[3].value, r[4].value) for r in t.rows]
+    pairs = [frozenset((a, b)) for a, b, _, _ in listed]
+    assert len(pairs) == len(set(pairs)) == len(published)  # each unordered pair once
+    assert all(published[p] == (n, j) for p, (_, _, n, j) in zip(pairs, listed, strict=True))
+    assert [j for *_, j in listed] == sorted((j for *_, j in listed), reverse=True)
+    assert [r[0].value for r in t.rows] == [str(i) for i in range(1, len(t.rows) + 1)]
+    assert [t.rows[0][1].value, t.rows[0][2].value] == [PAIR_KO["BATT-ECHEM"], PAIR_KO["BATT-ELYTE"]]
+    assert not any(c.kind == "suppressed" for r in t.rows for c in r)
+    assert f"공개 기준을 넘는 {len(published)}쌍" in t.note and "tables.xlsx" in t.note
+
+
+def test_cooccurrence_list_stops_at_the_top_n(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report.display, "TOP_PAIRS", 2)
+    t = report.brief_table("cooccurrence", _cooccurrence().table)
+    assert len(t.rows) == 2 and t.rows[0][4].value >= t.rows[1][4].value
+    assert "상위 2쌍" in t.note
+
+
+def test_job_family_competencies_are_grouped_without_all_hidden_rows() -> None:
+    df = _by_job_family().table
+    t = report.brief_table("competencies_by_job_family", df)
+    assert t.headers == ["직무", "역량", "공고 수", "요구 비중(공고 중)"]  # no constant 분야
+    assert not t.omitted
+    assert all(any(c.kind != "suppressed" for c in r[2:]) for r in t.rows)
+    families = [r[0].value for r in t.rows if r[0].value]
+    assert families == ["셀 설계", "전극 공정"]  # each once; the all-비공개 family left out
+    assert t.group_rows == {i for i, r in enumerate(t.rows) if r[0].value}
+    starts = sorted(t.group_rows)
+    for start, end in zip(starts, [*starts[1:], len(t.rows)], strict=True):
+        ns = [r[2].value for r in t.rows[start:end]]
+        assert ns == sorted(ns, reverse=True) and len(ns) <= report.TOP_PER_FAMILY
+    hidden_rows = df.filter(pl.col("n_suppressed") & pl.col("prevalence_suppressed")).height
+    assert hidden_rows and f"행 {hidden_rows}개는 싣지 않았습니다" in t.note
+
+
+def test_a_mostly_suppressed_table_is_one_line_in_the_brief() -> None:
+    emp = pl.DataFrame({"employer_type": ["LARGE", "SME", "UNIV", "GRI"], "people": [30, 3, 2, 4]})
+    df = privacy.disclose(emp, count="people", rows="employer_type", rules=RULES).table
+    t = report.brief_table("destination_employer_type_12m", df)
+    n, hidden = report.value_cells(report.display_table("destination_employer_type_12m", df))
+    assert hidden / n >= report.MOSTLY_SUPPRESSED
+    assert t.omitted == (
+        f"셀 {n}개 중 {hidden}개가 공개 기준 미만이라 싣지 않았습니다. 전체 표는 tables.xlsx에 있습니다."
+    )
+    page = report.brief.html_table(t, "t-x")
+    assert "<table" not in page and 'id="t-x"' in page and "종료 12개월 후 취업 기관 유형" in page
+    # below the threshold the table is printed as it is
+    ok = privacy.disclose(emp.with_columns(pl.lit(20).alias("people")), count="people",
+                          rows="employer_type", rules=RULES).table  # fmt: skip
+    assert not report.brief_table("destination_employer_type_12m", ok).omitted
+
+
+def test_the_brief_shows_shapes_and_the_workbook_keeps_the_full_tables(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "run" / "BATT"
+    report.save_tables(_tables(), out, notebook="03_career_flow")
+    report.save_tables(
+        {"cooccurrence": _cooccurrence(), "competencies_by_job_family": _by_job_family()},
+        out,
+        notebook="02_job_analysis",
+    )
+    emp = pl.DataFrame({"employer_type": ["LARGE", "SME", "UNIV", "GRI"], "people": [30, 3, 2, 4]})
+    mostly = privacy.disclose(emp, count="people", rows="employer_type", rules=RULES)
+    report.save_tables({"destination_firm_size_12m": mostly}, out, notebook="03_career_flow")
+    page = report.publish_field(out, "BATT", rules=RULES, run_id="r1").read_text(encoding="utf-8")
+    co = page.split('id="t-cooccurrence"')[1].split("</section>")[0]
+    assert "순위" in co and "전기화학 분석" in co and "비공개</td>" not in co
+    assert page.count('<tr class="grp">') == 2  # two job families
+    assert "셀 5개 중 3개가 공개 기준 미만이라 싣지 않았습니다" in page  # 합계 is a cell too
+    visible = _visible_text(page)
+    raw = re.findall(r"\b[A-Z]{2,}-[A-Z0-9]{2,}\b|\b[a-z]+_[a-z0-9_]+\b|\b[A-Z]+_[A-Z_]+\b", visible)
+    assert not raw, raw[:10]
+    wb = load_workbook(out / "tables.xlsx")
+    grid = wb["함께 요구되는 역량 쌍"]
+    assert grid.max_row - 3 == _cooccurrence().table.height  # every ordered pair, 비공개 too
+    assert "비공개" in [c.value for row in grid.iter_rows(min_row=4) for c in row]
+    jobs = wb["직무별 요구 역량"]
+    assert jobs.max_row - 3 == _by_job_family().table.height
+    assert labels.table_title("destination_firm_size_12m")[:31] in wb.sheetnames
