@@ -300,6 +300,15 @@ def first_job_steps(
         else:
             row["at_risk"] -= row["at_risk"] % t
         out.append(row)
+    if cell_key:
+        # the shares from the published counts (a life table over the steps: the people at risk
+        # at each step's start, perturbed as disclose will, and the perturbed first jobs); of the
+        # true curve they gave the noise of both counts back
+        surv = 1.0
+        for row in out:
+            n = row["at_risk"] + cellkey.perturbation([row["at_risk"]], [row["cell_key"]], t)[0]
+            surv *= 1.0 - min(row["first_jobs"] / n, 1.0) if n > 0 else 1.0
+            row["share_with_first_job"] = round(1.0 - surv, SHARE_DIGITS)
     return pl.DataFrame(out).with_columns(
         pl.col("at_risk").cast(pl.Int64),
         pl.col("first_jobs").cast(pl.Int64),
@@ -806,7 +815,7 @@ def _career_tables(
     g = d.growth
     if g is not None:
         growth = g.group_by("degree").agg(
-            pl.col("wage_growth_12_36m").median().alias("wage_growth_median")
+            pl.col("wage_growth_12_36m").median().round(2).alias("wage_growth_median")
         )
         name = "wage_growth_12_36m_by_degree"
         t[name] = _wages(

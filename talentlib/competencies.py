@@ -565,8 +565,7 @@ def common_specific_table(
         # 12-field statistics are rounded so that no one field's count can be solved from them
         .with_columns(
             pl.coalesce("_published", "prevalence").alias("prevalence"),
-            pl.col("z").round(1),
-            pl.col("lift").round(1),
+            pl.col("z").round(0),  # of true counts: to whole units, it ranks and tells little
             pl.col("mean_prevalence").round(2),
         )
         .drop("_published")
@@ -581,7 +580,9 @@ def common_specific_table(
     )
     out = {}
     for name, t, mags in (
-        ("specific_competencies", spec, ["prevalence", "lift", "z"]),
+        # lift is not published: for a code found in one field it is all postings over the
+        # field's postings — of true counts it gave the field's true total back
+        ("specific_competencies", spec, ["prevalence", "z"]),
         ("common_competencies", common, ["prevalence", "mean_prevalence", "field_share"]),
     ):
         out[name] = _disclose(

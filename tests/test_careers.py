@@ -220,6 +220,17 @@ def test_time_to_first_job_is_pooled_and_the_number_at_risk_protected(
         assert (at_risk % rules.min_count == 0).all()  # rounded down to a multiple of 5
     else:
         assert km.max_perturbation == 2
+        # the shares are a life table of the published counts: of the true curve they would
+        # give the noise of both counts back
+        surv, checked = 1.0, 0
+        for n, d, sh in df.select("at_risk", "first_jobs", "share_with_first_job").iter_rows():
+            if n is None or d is None:
+                break
+            surv *= 1.0 - min(d / n, 1.0)
+            if sh is not None:
+                assert sh == pytest.approx(round(1.0 - surv, 2))
+                checked += 1
+        assert checked >= 2
     assert at_risk.is_sorted(descending=True)
 
 
