@@ -193,6 +193,46 @@ def _disclose(t: pl.DataFrame, **kw: Any) -> privacy.DisclosedTable:
     return privacy.disclose(t, cell_key="cell_key", **kw)
 
 
+def _hidden(t: privacy.DisclosedTable, dims: list[str]) -> pl.DataFrame:
+    """The cells a table hides (its count column), as dimension values (TOTAL for a margin)."""
+    flag = next(c for c in t.table.columns if c.endswith("_suppressed"))
+    return t.table.filter(pl.col(flag)).select(pl.col(d).cast(pl.String) for d in dims)
+
+
+def _linked_demand(
+    f: pl.DataFrame, rules: privacy.DisclosureRules
+) -> tuple[privacy.DisclosedTable, privacy.DisclosedTable, privacy.DisclosedTable]:
+    """Postings by job family, by company size and by both, as one family: a job family's (or a
+    size's) count is the cross table's margin, so what one of them hides the other hides too
+    (``disclose(hide=...)``), the patterns completed again until nothing changes. Otherwise a
+    margin hidden as a complement in the cross table would be printed in the 1-D table."""
+    jf, ct = "job_family", "company_type"
+    n_jobs, n_types, n_cross = (
+        _count(f, [jf], rules), _count(f, [ct], rules), _count(f, [jf, ct], rules)
+    )  # fmt: skip
+    hide_jobs = pl.DataFrame(schema={jf: pl.String})
+    hide_types = pl.DataFrame(schema={ct: pl.String})
+    for _ in range(5):
+        jobs = _disclose(n_jobs, count="postings", rows=jf, rules=rules, hide=hide_jobs)
+        types = _disclose(n_types, count="postings", rows=ct, rules=rules, hide=hide_types)
+        hide_cross = pl.concat(
+            [
+                _hidden(jobs, [jf]).with_columns(pl.lit(privacy.TOTAL).alias(ct)),
+                _hidden(types, [ct]).with_columns(pl.lit(privacy.TOTAL).alias(jf)).select(jf, ct),
+            ]
+        )
+        cross = _disclose(n_cross, count="postings", rows=jf, cols=ct, rules=rules, hide=hide_cross)
+        hidden = _hidden(cross, [jf, ct])
+        new_jobs = hidden.filter(pl.col(ct) == privacy.TOTAL).select(jf)
+        new_types = hidden.filter(pl.col(jf) == privacy.TOTAL).select(ct)
+        if new_jobs.sort(jf).equals(_hidden(jobs, [jf]).sort(jf)) and new_types.sort(ct).equals(
+            _hidden(types, [ct]).sort(ct)
+        ):
+            break
+        hide_jobs, hide_types = new_jobs, new_types
+    return jobs, types, cross
+
+
 def demand_tables(
     df: pl.DataFrame,
     field: str,
@@ -209,13 +249,10 @@ def demand_tables(
         .with_columns(pl.col("majors").fill_null("NONE").alias("major"))
     )
     companies = f.select("company_id", "company_type").unique()
+    jobs, types, cross = _linked_demand(f, rules)
     out = {
-        "postings_by_job_family": _disclose(
-            _count(f, ["job_family"], rules), count="postings", rows="job_family", rules=rules
-        ),
-        "postings_by_company_type": _disclose(
-            _count(f, ["company_type"], rules), count="postings", rows="company_type", rules=rules
-        ),
+        "postings_by_job_family": jobs,
+        "postings_by_company_type": types,
         "companies_by_company_type": _disclose(
             _count(companies, ["company_type"], rules, "companies", ids="company_id"),
             count="companies",
@@ -230,13 +267,7 @@ def demand_tables(
             rows=["company_type", "company_id"],
             rules=rules,
         ).published_rows(),
-        "postings_by_job_family_company_type": _disclose(
-            _count(f, ["job_family", "company_type"], rules),
-            count="postings",
-            rows="job_family",
-            cols="company_type",
-            rules=rules,
-        ),
+        "postings_by_job_family_company_type": cross,
         "postings_by_education": _disclose(
             _count(f, ["education"], rules), count="postings", rows="education", rules=rules
         ),
