@@ -298,10 +298,7 @@ class PublishedTable:
 
     @property
     def dims(self) -> list[str]:
-        values = {
-            c.removesuffix("_suppressed") for c in self.frame.columns if c.endswith("_suppressed")
-        }
-        return [c for c in self.frame.columns if c not in values and not c.endswith("_suppressed")]
+        return privacy.layout(self.frame).dims
 
     @classmethod
     def from_disclosed(
@@ -317,13 +314,12 @@ class PublishedTable:
     ) -> PublishedTable:
         """Wrap a DisclosedTable (tests, notebooks) as if it had been read from a run folder;
         the population and the noise default to what the table itself records."""
-        flags = [c for c in table.table.columns if c.endswith("_suppressed")]
         if population is None and table.population is not None:
             population = Population.from_json(_with_data(table.population, "data:test"))
         return cls(
             name=name,
             frame=table.table,
-            count=flags[0].removesuffix("_suppressed"),
+            count=privacy.layout(table.table).count or "",
             brief=brief,
             release=release,
             threshold=table.rules.min_count,
@@ -413,10 +409,7 @@ def load_release(
                 continue
             name, entry = by_file.get(rel, (path.stem, {}))
             df = pl.read_parquet(path)
-            flags = [c for c in df.columns if c.endswith("_suppressed")]
-            count = entry.get("count_column") or (
-                flags[0].removesuffix("_suppressed") if flags else None
-            )
+            count = entry.get("count_column") or privacy.layout(df).count
             where = f"{bdir.name}/{rel}"
             if not count or count not in df.columns or not df.schema[count].is_numeric():
                 skipped.append(
@@ -600,14 +593,14 @@ def same_cells(tables: Sequence[PublishedTable]) -> list[list[tuple[int, int]]]:
     return [g for g in by_sig.values() if len(g) > 1]
 
 
-def secondary_cells(
-    result: AuditResult, tables: Sequence[PublishedTable]
-) -> dict[str, list[dict[str, str]]]:
+def secondary_cells(result: AuditResult) -> dict[str, list[dict[str, str]]]:
     """Secondary suppression after a failed audit: for every failing cell, the smallest published
     non-zero cell of its table that shares a line with it (a value of one of its dimensions; in a
     1-D table any other cell), and every cell elsewhere in the release that counts exactly the
     same units (``same_cells``) — hiding them widens the failing cell's interval, and hiding
-    only removes information. Returns table uid → cells (dimension → value) to hide."""
+    only removes information. Returns table uid → cells (dimension → value) to hide (of this
+    release: the earlier ones it was audited with only link cells)."""
+    tables = result.published
     by_uid = {t.uid: i for i, t in enumerate(tables)}
     cells = [_cells(t) for t in tables]
     group_of: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -881,6 +874,8 @@ class AuditResult:
     seconds: float
     run_dir: str = ""
     previous: list[str] = field(default_factory=list)
+    # the tables audited, for secondary_cells (not in the reports)
+    published: list[PublishedTable] = field(default_factory=list, repr=False)
 
     @property
     def status(self) -> str:
@@ -1521,6 +1516,7 @@ def audit(
         inconsistencies=inconsistencies,
         protection=protection,
         seconds=time.perf_counter() - t0,
+        published=list(tables),
     )
 
 

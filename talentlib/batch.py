@@ -1383,8 +1383,7 @@ def check_release_gate(
     result = audit.check_release(run_dir, previous=list(previous), out=out)
     rounds, secondary = 0, 0
     while result.status == "fail" and repair is not None and rounds < REPAIR_ROUNDS:
-        tables, _ = audit.load_release(run_dir, "current")
-        extra = audit.secondary_cells(result, tables)
+        extra = audit.secondary_cells(result)
         if not extra:
             break
         n_fail = result.counts("current")["cells_fail"]

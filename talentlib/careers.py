@@ -509,10 +509,10 @@ def _wages(
     if forced and name in forced:
         hidden.append(forced[name].select(dim))
     if counts is not None:
-        df = counts.table.filter(pl.col("people_suppressed"))
+        df = counts.hidden()
         if employed is not None:
             df = df.filter(pl.col(employed) == "employed")
-        hidden.append(df.select(pl.col(dim).cast(pl.String)))
+        hidden.append(df.select(dim))
     hide = pl.concat(hidden, how="vertical_relaxed") if hidden else None
     return privacy.disclose(
         cells,

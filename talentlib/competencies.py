@@ -193,12 +193,6 @@ def _disclose(t: pl.DataFrame, **kw: Any) -> privacy.DisclosedTable:
     return privacy.disclose(t, cell_key="cell_key", **kw)
 
 
-def _hidden(t: privacy.DisclosedTable, dims: list[str]) -> pl.DataFrame:
-    """The cells a table hides (its count column), as dimension values (TOTAL for a margin)."""
-    flag = next(c for c in t.table.columns if c.endswith("_suppressed"))
-    return t.table.filter(pl.col(flag)).select(pl.col(d).cast(pl.String) for d in dims)
-
-
 def _linked_demand(
     f: pl.DataFrame, rules: privacy.DisclosureRules
 ) -> tuple[privacy.DisclosedTable, privacy.DisclosedTable, privacy.DisclosedTable]:
@@ -217,16 +211,16 @@ def _linked_demand(
         types = _disclose(n_types, count="postings", rows=ct, rules=rules, hide=hide_types)
         hide_cross = pl.concat(
             [
-                _hidden(jobs, [jf]).with_columns(pl.lit(privacy.TOTAL).alias(ct)),
-                _hidden(types, [ct]).with_columns(pl.lit(privacy.TOTAL).alias(jf)).select(jf, ct),
+                jobs.hidden().with_columns(pl.lit(privacy.TOTAL).alias(ct)),
+                types.hidden().with_columns(pl.lit(privacy.TOTAL).alias(jf)).select(jf, ct),
             ]
         )
         cross = _disclose(n_cross, count="postings", rows=jf, cols=ct, rules=rules, hide=hide_cross)
-        hidden = _hidden(cross, [jf, ct])
+        hidden = cross.hidden()
         new_jobs = hidden.filter(pl.col(ct) == privacy.TOTAL).select(jf)
         new_types = hidden.filter(pl.col(jf) == privacy.TOTAL).select(ct)
-        if new_jobs.sort(jf).equals(_hidden(jobs, [jf]).sort(jf)) and new_types.sort(ct).equals(
-            _hidden(types, [ct]).sort(ct)
+        if new_jobs.sort(jf).equals(jobs.hidden().sort(jf)) and new_types.sort(ct).equals(
+            types.hidden().sort(ct)
         ):
             break
         hide_jobs, hide_types = new_jobs, new_types
@@ -347,7 +341,8 @@ def prevalence(
     rules: privacy.DisclosureRules | None = None,
 ) -> pl.DataFrame:
     """Per group of ``by`` and competency: n (postings mentioning it), n_total (postings of the
-    group), prevalence = n / n_total, top2_company_share (of the n postings). With ``rules``
+    group), prevalence = n / n_total, top2_company_share (of the n postings), n_companies
+    (companies among them). With ``rules``
     also each cell's key over its postings (``cellkey``), and under cell_key the prevalence is
     the ratio of the *published* counts (each perturbed on its own key, as every table of the
     release shows it): a share of true counts printed beside perturbed ones would give the
@@ -365,6 +360,7 @@ def prevalence(
     top2 = per_company.group_by([*by, "code"]).agg(
         pl.col("_c").sum().cast(pl.Int64).alias("n"),
         pl.col("_c").sort(descending=True).head(2).sum().alias("_top2"),
+        pl.len().cast(pl.Int64).alias("n_companies"),
     )
     share = pl.col("n") / pl.col("n_total")
     if salt is not None:
@@ -432,16 +428,11 @@ def unmapped_mentions_table(
     holds no text that could identify a person; a mention written by fewer than
     MENTION_MIN_COMPANIES companies (a company's own name or products) is left out too."""
     by = list(by)
-    p = prevalence(df, by, "unmapped", rules=rules)
     # free text that only one or two companies write (their own name, products, boilerplate)
     # is not a demand of the field and could name the company: not published
-    spread = (
-        _mentions(_fill(df, by), "unmapped", by)
-        .group_by([*by, "code"])
-        .agg(pl.col("company_id").n_unique().alias("_companies"))
-        .filter(pl.col("_companies") >= MENTION_MIN_COMPANIES)
+    p = prevalence(df, by, "unmapped", rules=rules).filter(
+        pl.col("n_companies") >= MENTION_MIN_COMPANIES
     )
-    p = p.join(spread.select(*by, "code"), on=[*by, "code"], how="semi", nulls_equal=True)
     if top is not None:
         p = p.with_columns(pl.col("n").rank("ordinal", descending=True).over(by).alias("_r"))
         p = p.filter(pl.col("_r") <= top).drop("_r")

@@ -600,8 +600,9 @@ def _date_text(t: pl.Expr) -> pl.Expr:
     return t.str.replace_all(r"\s+", "").str.strip_chars_end(".")
 
 
-def _date_from_text(t: pl.Expr) -> pl.Expr:
-    """Parse date text in one of _DATE_FORMATS (one separator style per value)."""
+def parse_date_text(t: pl.Expr) -> pl.Expr:
+    """Parse date text in one of _DATE_FORMATS (one separator style per value; spaces, a
+    trailing dot and a midnight time tolerated): the forms every reader of dates accepts."""
     t = _date_text(t)
     iso = (
         pl.when(t.str.contains(r"^\d{8}$"))
@@ -616,7 +617,7 @@ def _date_from_text(t: pl.Expr) -> pl.Expr:
 def _slow_parse(t: pl.Expr, typ: str) -> pl.Expr:
     """The lenient parse, for the few values the fast one left null."""
     if typ == "date":
-        return _date_from_text(t)
+        return parse_date_text(t)
     t = _number_text(t)
     if typ == "int":
         return pl.coalesce(t.cast(pl.Int64, strict=False),

@@ -491,13 +491,11 @@ _CODES_SCHEMA = {"column": pl.String, "vintage": pl.String, "code": pl.String,
 
 
 def _as_date(t: pl.Expr, formats: Sequence[str]) -> pl.Expr:
-    """Date text in the given formats, else in the forms the contracts read (ISO, YYYYMMDD,
-    YYYY.MM.DD, YYYY/MM/DD, spaces and a trailing dot tolerated)."""
+    """Date text in the given formats, else in the forms the contracts read
+    (``contracts.parse_date_text``)."""
     if formats:
         return pl.coalesce([t.str.to_date(f, strict=False) for f in formats])
-    t = t.str.replace_all(r"\s+", "").str.strip_chars_end(".")
-    return pl.coalesce([t.str.to_date(f, strict=False)
-                        for f in ("%Y-%m-%d", "%Y%m%d", "%Y.%m.%d", "%Y/%m/%d")])
+    return contracts.parse_date_text(t)
 
 
 def apply(raw: pl.DataFrame, mapping: IntakeMapping | str | Path, *, source: str | None = None,

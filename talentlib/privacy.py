@@ -29,9 +29,11 @@ __all__ = [
     "TOTAL",
     "DisclosedTable",
     "DisclosureRules",
+    "Layout",
     "PseudonymizationKeyError",
     "disclose",
     "is_disclosed",
+    "layout",
     "magnitude_stats",
     "pseudonymize",
     "pseudonymize_frame",
@@ -198,7 +200,9 @@ class DisclosureRules:
         """The keyword arguments that make these rules again: a salt nobody gave is left out,
         so that a plan, a pipeline record or an executed notebook never holds the
         installation's secret (each process reads it itself)."""
-        return {k: getattr(self, k) for k in self.names() if k != "cell_key_salt" or self._salt_given}
+        return {
+            k: getattr(self, k) for k in self.names() if k != "cell_key_salt" or self._salt_given
+        }
 
     def as_parameters(self) -> dict[str, Any]:
         """The rules as notebook parameters (``method`` is declared as ``disclosure_method``)."""
@@ -246,6 +250,36 @@ def disclosure_presets() -> dict[str, dict[str, Any]]:
         return dict(yaml.safe_load(fh)["presets"])
 
 
+SUPPRESSED_SUFFIX = "_suppressed"  # a value column's flag: True where the value is hidden
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a published table is laid out: dimension columns (TOTAL in a margin), then value
+    columns, each with a ``{value}_suppressed`` flag; ``disclose`` writes the count first."""
+
+    dims: list[str]
+    values: list[str]
+
+    @property
+    def count(self) -> str | None:
+        return self.values[0] if self.values else None
+
+    @property
+    def flags(self) -> list[str]:
+        return [f"{v}{SUPPRESSED_SUFFIX}" for v in self.values]
+
+
+def layout(df: pl.DataFrame) -> Layout:
+    """The layout of a published table (a ``DisclosedTable.table`` or a file read back): the one
+    place that knows how dimensions, values and their flags are told apart."""
+    values = [
+        c.removesuffix(SUPPRESSED_SUFFIX) for c in df.columns if c.endswith(SUPPRESSED_SUFFIX)
+    ]
+    flags = {f"{v}{SUPPRESSED_SUFFIX}" for v in values}
+    return Layout([c for c in df.columns if c not in flags and c not in values], values)
+
+
 @dataclass(frozen=True, eq=False)
 class DisclosedTable:
     """A table that passed ``disclose``: published cells, the suppression log and the rules.
@@ -276,8 +310,8 @@ class DisclosedTable:
         hidden, total = (
             (labels.SUPPRESSED_KO, labels.TOTAL_KO) if lang == "ko" else ("suppressed", "Total")
         )
-        flags = [c for c in self.table.columns if c.endswith("_suppressed")]
-        values = {f.removesuffix("_suppressed") for f in flags}
+        lay = layout(self.table)
+        flags, values = set(lay.flags), set(lay.values)
         exprs = []
         for c, dt in self.table.schema.items():
             if c in flags:
@@ -299,8 +333,7 @@ class DisclosedTable:
         """The table without its rows whose count is suppressed (a list of, say, companies with
         at least the threshold of postings): a reader no longer learns how many small ones
         there are. Dropping rows reveals nothing, so the result is still disclosed."""
-        flag = next(c for c in self.table.columns if c.endswith("_suppressed"))
-        keep = self.table.filter(~pl.col(flag))
+        keep = self.table.filter(~pl.col(layout(self.table).flags[0]))
         dims = [c for c in self.log.columns if c not in ("column", "rule", "message")]
         log = self.log.join(keep.select(dims).with_columns(pl.col(dims).cast(pl.String)),
                             on=dims, how="semi", nulls_equal=True)  # fmt: skip
@@ -308,6 +341,14 @@ class DisclosedTable:
         object.__setattr__(out, "_token", _DISCLOSE_TOKEN)
         object.__setattr__(out, "_fingerprint", _fingerprint(keep))
         return out
+
+    def hidden(self) -> pl.DataFrame:
+        """The cells whose count this table hides, as their dimension values (text; TOTAL for
+        a margin): what another table of the same people must hide too (``disclose(hide=)``)."""
+        lay = layout(self.table)
+        return self.table.filter(pl.col(lay.flags[0])).select(
+            pl.col(d).cast(pl.String) for d in lay.dims
+        )
 
     def public_log(self) -> pl.DataFrame:
         """Which cells are suppressed, without the rule (the rule would narrow a hidden value)."""

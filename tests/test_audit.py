@@ -413,6 +413,16 @@ def test_check_release_on_a_batch_run(
     assert not r.inconsistencies  # the tables' population metadata holds on real tables
     linked = {t.uid for t in r.tables if t.checks["differencing"]["linked_tables"]}
     assert "BATT/status_12m_by_exit_role" in linked and "BATT/fields_status_12m" in linked
+    # a checker holding only release/ (no ledger, no internal/) audits the same: the manifests
+    # say what each table counts and how it was protected
+    import shutil
+
+    alone = tmp_path / "checker" / "release"
+    shutil.copytree(run / "release", alone)
+    r2 = audit.check_release(alone.parent, out=tmp_path / "checker_report")
+    assert r2.counts() == r.counts()
+    assert not [t.uid for t in r2.tables if any("not in the ledger" in n for n in t.notes)]
+    assert all(t.population is not None for t in r2.tables if t.uid in linked)
 
     # soundness against the truth: the same tables without suppression
     open_rules = privacy.DisclosureRules(min_count=1, min_count_magnitude=1)

@@ -77,6 +77,39 @@ def test_default_pipeline_lists_notebooks_fields_and_rules() -> None:
         ("notebooks: [a.ipynb]\ndisclosure: {preset: acr}\n", "unknown disclosure preset 'acr'"),
         ("notebooks: [a.ipynb]\ndisclosure: {method: noise}\n", "method must be one of"),
         ("notebooks: [a.ipynb\nfields: all\n", r"p.yaml:2: not valid YAML"),
+        # the two datasets (registers, bibliometrics) and the folders only the batch sets
+        (
+            "notebooks: [a.ipynb]\ndataset:\n  bibliometrics: 3\n",
+            r"p.yaml:3: dataset.bibliometrics must be a folder path, got '3'",
+        ),
+        (
+            "notebooks: [a.ipynb]\ndataset:\n  registers: [a, b]\n",
+            r"p.yaml:3: dataset.registers must be a folder path",
+        ),
+        (
+            "notebooks: [a.ipynb]\ndataset:\n  path: data/a\n  registers: data/b\n",
+            r"p.yaml:4: dataset: registers and path name the same folder",
+        ),
+        (
+            "notebooks: [a.ipynb]\ndataset:\n  scale: tiny\n  bibliometric: data/oa\n",
+            r"p.yaml:4: dataset: unknown key 'bibliometric' \(did you mean 'bibliometrics'\?\)",
+        ),
+        (
+            "notebooks: [a.ipynb]\ndataset: data/oa\n",
+            r"p.yaml:2: dataset must be a mapping \(registers, bibliometrics",
+        ),
+        (
+            "notebooks: [a.ipynb]\nparameters:\n  bibliometrics_dir: data/oa\n",
+            r"p.yaml:3: parameters: 'bibliometrics_dir' is set by the batch itself",
+        ),
+        (
+            "notebooks: [a.ipynb]\nfield_parameters:\n  SEMI:\n    data_dir: x\n",
+            r"p.yaml:4: field_parameters.SEMI: 'data_dir' is set by the batch itself",
+        ),
+        (
+            "notebooks:\n  - path: a.ipynb\n    parameters: {bibliometrics_dir: x}\n",
+            r"p.yaml:3: a: \['bibliometrics_dir'\] are set by the batch itself",
+        ),
     ],
 )
 def test_pipeline_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:

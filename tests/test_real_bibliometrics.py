@@ -38,55 +38,6 @@ TOPIC = "Conservation, Biodiversity, and Resource Management"
 needs_pages = pytest.mark.skipif(not PAGES.is_dir(), reason=f"real pages not found at {PAGES}")
 
 
-# ---------------------------------------------------------------------------------------------
-# Pipeline parsing (fast)
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "notebooks: [a.ipynb]\ndataset:\n  bibliometrics: 3\n",
-            r"p.yaml:3: dataset.bibliometrics must be a folder path, got '3'",
-        ),
-        (
-            "notebooks: [a.ipynb]\ndataset:\n  registers: [a, b]\n",
-            r"p.yaml:3: dataset.registers must be a folder path",
-        ),
-        (
-            "notebooks: [a.ipynb]\ndataset:\n  path: data/a\n  registers: data/b\n",
-            r"p.yaml:4: dataset: registers and path name the same folder",
-        ),
-        (
-            "notebooks: [a.ipynb]\ndataset:\n  scale: tiny\n  bibliometric: data/oa\n",
-            r"p.yaml:4: dataset: unknown key 'bibliometric' \(did you mean 'bibliometrics'\?\)",
-        ),
-        (
-            "notebooks: [a.ipynb]\ndataset: data/oa\n",
-            r"p.yaml:2: dataset must be a mapping \(registers, bibliometrics",
-        ),
-        (
-            "notebooks: [a.ipynb]\nparameters:\n  bibliometrics_dir: data/oa\n",
-            r"p.yaml:3: parameters: 'bibliometrics_dir' is set by the batch itself",
-        ),
-        (
-            "notebooks: [a.ipynb]\nfield_parameters:\n  SEMI:\n    data_dir: x\n",
-            r"p.yaml:4: field_parameters.SEMI: 'data_dir' is set by the batch itself",
-        ),
-        (
-            "notebooks:\n  - path: a.ipynb\n    parameters: {bibliometrics_dir: x}\n",
-            r"p.yaml:3: a: \['bibliometrics_dir'\] are set by the batch itself",
-        ),
-    ],
-)
-def test_dataset_errors_name_file_key_and_line(tmp_path: Path, text: str, message: str) -> None:
-    p = tmp_path / "p.yaml"
-    p.write_text(text, encoding="utf-8")
-    with pytest.raises(batch.PipelineError, match=message):
-        batch.load_pipeline(p)
-
-
 @pytest.mark.parametrize(
     ("dataset", "path", "bibliometrics"),
     [

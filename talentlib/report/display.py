@@ -152,9 +152,8 @@ def labels_for(col: str, values: list[str]) -> dict[str, str]:
 def display_table(name: str, df: pl.DataFrame, notebook: str | None = None) -> DisplayTable:
     """A disclosed table as people read it: 2-D count tables as a cross-tab, Korean labels and
     headers, suppressed cells as 비공개, totals as 합계 and last."""
-    flags = [c for c in df.columns if c.endswith("_suppressed")]
-    values = [f.removesuffix("_suppressed") for f in flags]
-    dims = [c for c in df.columns if c not in flags and c not in values]
+    lay = privacy.layout(df)
+    flags, values, dims = lay.flags, lay.values, lay.dims
     title = labels.table_title(name)
     n_sup = int(sum(df[f].sum() for f in flags))
 
@@ -277,8 +276,8 @@ def _top_pairs(name: str, df: pl.DataFrame, notebook: str | None) -> DisplayTabl
 def _by_family(name: str, df: pl.DataFrame, notebook: str | None) -> DisplayTable:
     """Competencies per job family, grouped: the family named once, its competencies by number
     of postings, rows whose every cell is 비공개 left out."""
-    flags = [c for c in df.columns if c.endswith("_suppressed")]
-    values = [f.removesuffix("_suppressed") for f in flags]
+    lay = privacy.layout(df)
+    flags, values = lay.flags, lay.values
     if "field_code" in df.columns and df["field_code"].n_unique() > 1:
         return display_table(name, df, notebook)  # several fields: the plain long table
     kept = df.filter(~pl.all_horizontal(flags))

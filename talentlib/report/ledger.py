@@ -88,8 +88,7 @@ def input_digests(inputs: dict[str, str]) -> dict[str, Any]:
 
 def count_column(df: pl.DataFrame) -> str | None:
     """The count column of a disclosed table: disclose writes its flag first."""
-    flags = [c for c in df.columns if c.endswith("_suppressed")]
-    return flags[0].removesuffix("_suppressed") if flags else None
+    return privacy.layout(df).count
 
 
 def save_tables(
@@ -143,9 +142,8 @@ def hide_cells(out: str | Path, name: str, cells: list[dict[str, str]]) -> int:
     entry = ledger["tables"][name]
     path = out / entry["file"]
     df = pl.read_parquet(path)
-    flags = [c for c in df.columns if c.endswith("_suppressed")]
-    values = [f.removesuffix("_suppressed") for f in flags]
-    dims = [c for c in df.columns if c not in flags and c not in values]
+    lay = privacy.layout(df)
+    dims, values, flags = lay.dims, lay.values, lay.flags
     wanted = {tuple(str(cell.get(d, "")) for d in dims) for cell in cells}
     mask = pl.Series(
         [tuple(r) in wanted for r in df.select(pl.col(d).cast(pl.String) for d in dims).iter_rows()]
