@@ -877,6 +877,7 @@ def _career_tables(
                 top_share="top_share",
                 rules=rules,
                 margins=False,
+                partition=False,  # the same students at risk month after month
                 **({"cell_key": "cell_key"} if "cell_key" in steps.columns else {}),
             )
     return out

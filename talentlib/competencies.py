@@ -271,6 +271,7 @@ def demand_tables(
             rows="major",
             rules=rules,
             margins=False,  # a posting names several majors: the sum is not a total
+            partition=False,
         ),  # fmt: skip
         "postings_by_experience": _disclose(
             _count(f, ["experience_band"], rules),
@@ -408,6 +409,7 @@ def prevalence_table(
         top_share="top2_company_share",
         rules=rules,
         margins=False,  # a posting has many competencies: sums over codes are not totals
+        partition=False,
     )
 
 
@@ -446,6 +448,7 @@ def unmapped_mentions_table(
         top_share="top2_company_share",
         rules=rules,
         margins=False,  # a posting has many mentions: sums over mentions are not totals
+        partition=False,
     )
 
 
@@ -615,6 +618,7 @@ def common_specific_table(
             top_share="top2_company_share",
             rules=rules,
             margins=False,
+            partition=False,  # a posting has many competencies: the codes' sum is no total
         )
     return out
 
@@ -721,6 +725,7 @@ def cooccurrence(
         top_share="top2",
         rules=rules,
         margins=False,  # a posting counts in many pairs: row sums are not totals
+        partition=False,
     )
 
 

@@ -688,6 +688,26 @@ def _extend(interior: pl.DataFrame, count: str, row_dims: list[str], cols: str |
     return _Extended(row_dims, cols, n, values, labels, contributors, lines, margin_of, rc)
 
 
+def _real_totals(ext: _Extended, partition: bool | str) -> _Extended:
+    """``ext`` with only the additive lines whose margin is a real total (see ``disclose``'s
+    ``partition``); the rectangle step needs both directions, so it goes with any restriction."""
+    if partition is True:
+        return ext
+    keep = [
+        li
+        for li, m in enumerate(ext.margin_of)
+        if partition == "rows"
+        and ext.labels[m - ext.n_cells][0] is not None
+        and ext.labels[m - ext.n_cells][1] is None
+    ]
+    return dataclasses.replace(
+        ext,
+        lines=[ext.lines[li] for li in keep],
+        margin_of=[ext.margin_of[li] for li in keep],
+        cell_rc=None,
+    )
+
+
 # Cell-key tables still get complementary suppression on top of the perturbation (belt and
 # braces). Measured with talentlib.audit on the small synthetic release (notebook 03, 12 fields,
 # threshold 5, 6,906 count cells): perturbation alone hides 1,154 cells but 160 of them fail,
@@ -891,6 +911,7 @@ def disclose(
     cell_key: str | None = None,
     population: dict[str, Any] | None = None,
     hide: pl.DataFrame | None = None,
+    partition: bool | str = True,
 ) -> DisclosedTable:
     """Apply disclosure control to a long-format aggregate table (one row per cell).
 
@@ -917,8 +938,16 @@ def disclose(
     hidden cells are small, and the noise — the same for the same people in every table — stops
     the differencing across tables that suppression alone cannot (``audit`` measures both).
     Magnitude rules use the true counts. Tables in which one person can
-    sit in several cells must not publish margins (``margins=False``). ``population`` says what
+    sit in several cells must not publish margins (``margins=False``) and say so
+    (``partition=False`` or ``"rows"``). ``population`` says what
     the table counts (``audit.Population.to_json``) and goes into the ledger stamp.
+
+    ``partition`` says which sums of cells count anyone: True (the cells partition the table's
+    people, every margin is a real total), ``"rows"`` (each row's cells partition the row, but
+    rows count the same people again, e.g. years: only row totals are real) or False (one
+    person sits in several cells, e.g. competencies of a posting: no sum is a total). Only real
+    totals are protected by complementary suppression: hiding a cell to protect a sum that no
+    table can publish would hide in one table a count that another table prints.
 
     ``hide`` lists cells (values of the dimension columns, TOTAL for a margin) whose count
     another table of the same people hides (e.g. a wage table's head counts are a status table's
@@ -927,6 +956,16 @@ def disclose(
     """
     if margins not in (True, False, "rows"):
         raise ValueError(f"disclose: margins is True, False or 'rows', not {margins!r}")
+    if partition not in (True, False, "rows"):
+        raise ValueError(f"disclose: partition is True, False or 'rows', not {partition!r}")
+    if (partition is False and margins is not False) or (partition == "rows" and margins is True):
+        raise ValueError(
+            "disclose: a table whose cells do not partition its people cannot publish sums that "
+            "are no totals (partition=False needs margins=False; partition='rows' allows "
+            "margins='rows' or False)"
+        )
+    if partition == "rows" and not cols:
+        raise ValueError("disclose: partition='rows' needs a 2-D table (cols=...)")
     row_dims = [rows] if isinstance(rows, str) else list(rows)
     if not row_dims:
         raise ValueError("disclose: rows must name at least one column")
@@ -960,6 +999,7 @@ def disclose(
     interior = table.filter(~any_total).sort(dims, nulls_last=True, maintain_order=True)
     ext = _extend(interior, count, row_dims, cols)
     given = _given_margins(table.filter(any_total), ext, count)
+    protected = _real_totals(ext, partition)
 
     # Counts: threshold rule on the true values, then complementary suppression or perturbation.
     suppressed = [0 < v < rules.min_count for v in ext.values]
@@ -976,12 +1016,18 @@ def disclose(
             suppressed[e] = True
             count_rule[e] = "linked"
     perturb = rules.method == "cell_key"
-    complementary = not perturb or CELL_KEY_COMPLEMENTARY
+    # no real total, no complement: the ledger then says every hidden count is a small one
+    # (or one another table hides, which keeps the flag on)
+    complementary = (not perturb or CELL_KEY_COMPLEMENTARY) and (
+        bool(protected.lines) or "linked" in count_rule.values()
+    )
     if complementary:
-        for e in _protect_rectangles(ext, suppressed):
+        for e in _protect_rectangles(protected, suppressed):
             count_rule[e] = "complementary"
             hidden_for_magnitudes[e] = True
-        for e in _protect_lines(ext.values, suppressed, ext.lines, ext.margin_of, rules.min_count):
+        for e in _protect_lines(
+            ext.values, suppressed, protected.lines, protected.margin_of, rules.min_count
+        ):
             count_rule[e] = "complementary"
             hidden_for_magnitudes[e] = True
     published_counts: list[int] = ext.values
@@ -995,7 +1041,7 @@ def disclose(
     patterns: dict[str, tuple[list[Any], dict[int, str]]] = {count: (published_counts, count_rule)}
     for m in mags:
         patterns[m] = _magnitude_pattern(
-            m, interior, ext, given, hidden_for_magnitudes, top_share, m in additive, rules
+            m, interior, protected, given, hidden_for_magnitudes, top_share, m in additive, rules
         )
 
     # The published table: interior cells in key order, then the margins.

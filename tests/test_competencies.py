@@ -353,3 +353,42 @@ def test_a_count_hidden_in_one_demand_table_is_hidden_in_every_other(method: str
         d["postings_by_company_type"].table, "company_type"
     )
     assert hidden(cols, "company_type") | hidden(rows, "job_family")  # the case arises
+
+
+def _with_codes(df: pl.DataFrame, code: str, per_field: dict[str, int]) -> pl.DataFrame:
+    """``code`` added to the first ``n`` postings of each field named."""
+    k = pl.col("posting_id").str.slice(-4).cast(pl.Int64)
+    cond = pl.lit(False)
+    for f, n in per_field.items():
+        cond = cond | ((pl.col("field_code") == f) & (k < n))
+    return df.with_columns(
+        pl.when(cond)
+        .then(pl.col("competencies").list.concat(pl.lit([code])))
+        .otherwise(pl.col("competencies"))
+        .alias("competencies")
+    )
+
+
+@pytest.mark.parametrize("method", ["suppression", "cell_key"])
+def test_a_competency_count_is_hidden_in_every_table_or_in_none(method: str) -> None:
+    """The field's prevalence, its common and its specific competencies count the same postings
+    per code; their codes overlap (a posting has many), so no sum of them is a total and none is
+    hidden as a complement. The release audit once found C-COMM printed as 5 in one table and
+    hidden in another (a complement for the meaningless sum of the common competencies)."""
+    df = _with_codes(_constructed(), "C-COMM", {"BATT": 6, "AI": 6, "SEMI": 6})
+    df = _with_codes(df, "C-PROB", {"BATT": 4, "AI": 6, "SEMI": 6})  # common, 4 in BATT
+    df = _with_codes(df, "C-PPT", {"BATT": 5})
+    rules = privacy.DisclosureRules(method=method, cell_key_salt="one-count-salt")
+    prev = comp.prevalence_table(df, ["field_code"], rules=rules)
+    views = comp.common_specific_table(comp.common_vs_specific(df), "BATT", df, rules=rules)
+    state = dict(
+        prev.table.filter(pl.col("field_code") == "BATT").select("code", "n_suppressed").iter_rows()
+    )
+    assert state["C-PROB"] and not state["C-COMM"] and not state["C-PPT"]
+    assert not prev.complementary
+    common = views["common_competencies"].table
+    assert set(common["code"]) == {"C-ENG", "C-COMM", "C-PROB"}
+    for v in views.values():
+        assert not v.complementary  # the ledger says: every hidden count is a small one
+        for code, hidden in v.table.select("code", "n_suppressed").iter_rows():
+            assert state[code] == hidden, code

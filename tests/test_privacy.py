@@ -572,3 +572,51 @@ def test_hide_carries_another_tables_pattern_and_margins_rows() -> None:
     assert rows_only.filter(pl.col("m") == TOTAL).height == 0  # no totals over months
     with pytest.raises(ValueError, match="margins"):
         disclose(grid, count="n", rows="m", cols="s", margins="cols")
+
+
+def test_partition_false_hides_only_small_cells() -> None:
+    """Cells that overlap (competencies of one posting) have no real total: nothing is hidden to
+    protect their sum, so a count one table prints is never a complement in another, and the
+    ledger says every hidden count is a small one."""
+    table = pl.DataFrame({"code": ["a", "b", "c", "d"], "n": [3, 6, 40, 7]})
+    rules = DisclosureRules(min_count=5, method="suppression")
+    summed = disclose(table, count="n", rows="code", rules=rules, margins=False)
+    assert summed.table["n_suppressed"].to_list() == [True, True, False, False]  # b protects a
+    assert summed.complementary
+    alone = disclose(table, count="n", rows="code", rules=rules, margins=False, partition=False)
+    assert alone.table["n_suppressed"].to_list() == [True, False, False, False]
+    assert alone.table["n"].to_list()[1:] == [6, 40, 7]
+    assert not alone.complementary
+    # a cell another table hides is still hidden, and then the flag stays on (it may be large)
+    linked = disclose(
+        table, count="n", rows="code", rules=rules, margins=False, partition=False,
+        hide=pl.DataFrame({"code": ["c"]}),
+    )  # fmt: skip
+    assert linked.table["n_suppressed"].to_list() == [True, False, True, False]
+    assert linked.complementary
+    with pytest.raises(ValueError, match="partition=False needs margins=False"):
+        disclose(table, count="n", rows="code", rules=rules, partition=False)
+    with pytest.raises(ValueError, match="needs a 2-D table"):
+        disclose(table, count="n", rows="code", rules=rules, margins=False, partition="rows")
+
+
+def test_partition_rows_protects_row_totals_only() -> None:
+    """Years × degree: each year's cells partition that year's people (its total is published
+    elsewhere), but a column summed over years counts person-years and protects nothing."""
+    table = pl.DataFrame(
+        {
+            "year": ["2022", "2022", "2023", "2023"],
+            "deg": ["phd", "ms", "phd", "ms"],
+            "n": [30, 3, 35, 40],
+        }
+    )
+    rules = DisclosureRules(min_count=5, method="suppression")
+    full = disclose(table, count="n", rows="year", cols="deg", rules=rules, margins=False)
+    rows = disclose(
+        table, count="n", rows="year", cols="deg", rules=rules, margins=False, partition="rows"
+    )
+    # both protect 2022's total (two hidden cells in its row) ...
+    assert rows.table.filter(pl.col("year") == "2022")["n_suppressed"].to_list() == [True, True]
+    # ... but only the full pattern hides a 2023 cell for the meaningless column sums
+    assert full.table.filter(pl.col("year") == "2023")["n_suppressed"].any()
+    assert not rows.table.filter(pl.col("year") == "2023")["n_suppressed"].any()

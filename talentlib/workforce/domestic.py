@@ -382,6 +382,7 @@ def disclosed_headcount(
         cols=dim,
         rules=rules,
         margins=False,
+        partition="rows",  # a year's people, but every year again
         cell_key="cell_key",
         population=population,
     )

@@ -196,9 +196,10 @@ def _disclosed(
     rows: str,
     cols: str | None = None,
     margins: bool = True,
+    partition: bool | str = True,
 ) -> privacy.DisclosedTable:
     """A people count of the map (with its cell keys) through disclosure control, stamped with
-    what it counts (``population``)."""
+    what it counts (``population``); ``partition`` as in ``privacy.disclose``."""
     return privacy.disclose(
         counts,
         count="researchers",
@@ -206,6 +207,7 @@ def _disclosed(
         cols=cols,
         rules=rules,
         margins=margins,
+        partition=partition,
         cell_key="cell_key",
         population=population(name, spec),
     )
@@ -221,7 +223,7 @@ def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> 
     # margins off where one person is counted in several cells (every year, entrant and leaver)
     t["headcount_by_year"] = _disclosed(
         "headcount_by_year", headcount(panel, ["year"], salt=salt), spec, rules, rows="year",
-        margins=False,
+        margins=False, partition=False,  # the same people every year
     )  # fmt: skip
     mt.frames["headcount_growth"] = growth(
         t["headcount_by_year"].table.drop_nulls("researchers"), value="researchers"
@@ -250,6 +252,7 @@ def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> 
         "field_overlap",
         overlap.filter(pl.col("field_a") == spec.field).select("field_b", "researchers", "cell_key"),
         spec, rules, rows="field_b", margins=False,
+        partition=False,  # a researcher active in several other fields counts in each
     )  # fmt: skip
 
 
