@@ -55,7 +55,7 @@ import polars as pl
 from IPython.display import display
 
 from talentlib import competencies as comp
-from talentlib import datasets, labels, postings, privacy, report, taxonomy, viz
+from talentlib import datasets, labels, privacy, report, taxonomy, viz
 from talentlib.postings import tagger as tg
 
 rules = privacy.DisclosureRules.from_parameters(globals())  # the disclosure parameters above
@@ -70,18 +70,11 @@ print(f"분야: {field_ko} ({field}) · 데이터: {data} · 공고 {index.heigh
 # 읽지 못한 파일은 사유와 함께 격리됩니다(입력 = 읽은 공고 + 격리).
 
 # %%
-ingested = postings.ingest_folder(
-    comp.posting_files(data, index), posting_ids=index["posting_id"].to_list(),
-    cache_dir=cache / "ingest", quiet=True,
-)  # fmt: skip
-tagger = tg.load_or_fit(cache, llm=llm if use_llm else None, llm_cache_dir=cache / "llm")
-# the posting's field decides homonyms (ADC in a chip posting is a converter, not an antibody)
-extracted = tg.extract(
-    ingested.postings.join(index.select("posting_id", "field_code"), on="posting_id", how="left"),
-    tagger, cache_dir=cache / "extract",
-)  # fmt: skip
-families = comp.assign_job_families(index, extracted)
-df = comp.posting_frame(index, extracted, families, period=period)
+# ingest → tags and rules (in the posting's field: ADC in a chip posting is a converter, not an
+# antibody) → job family; in a batch run the first field reads all postings, the others reuse it
+read = comp.read_postings(data, index, cache_dir=cache, llm=llm if use_llm else None)
+ingested, extracted, tagger = read.ingested, read.extracted, read.tagger
+df = comp.posting_frame(index, extracted, read.families, period=period)
 pl.DataFrame([ingested.summary() | {"by_method": str(ingested.summary()["by_method"])}]).rename(
     {"files": "파일", "postings": "읽은 공고", "quarantined": "격리", "cached": "캐시",
      "seconds": "초", "by_method": "읽은 방식"}

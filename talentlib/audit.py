@@ -75,12 +75,13 @@ named above.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1281,8 +1282,13 @@ def audit(
     *,
     protection: int | None = None,
     skipped: Sequence[Skipped] = (),
+    workers: int | None = None,
 ) -> AuditResult:
     """Intervals and verdicts for every suppressed count cell of ``tables`` taken together.
+
+    The independent pieces of the constraint system are solved by ``workers`` processes
+    (default: up to 2, the cores of the machine this was sized on; 1 = in this process). The
+    intervals do not depend on how the pieces are shared out.
 
     Only tables with ``release == "current"`` get a table verdict; cells of earlier releases are
     audited too (the new release must not break them) and count in the overall status.
@@ -1389,9 +1395,15 @@ def audit(
     interval: dict[int, tuple[int | None, int | None, str]] = {}
     targets = frozenset(v for v in unknown if values[v] is None)  # the suppressed cells
     review: dict[int, str] = {}
+    with _workers(workers) as pool:
+        solved = {
+            root: _solve_component(
+                vs, [(u, s, r) for u, s, r, _ in comp_cons.get(root, [])], bounds, targets, pool
+            )
+            for root, vs in comp_vars.items()
+        }
     for root, vs in comp_vars.items():
-        cons = [(u, s, r) for u, s, r, _ in comp_cons.get(root, [])]
-        res, status = _solve_component(vs, cons, bounds, targets)
+        res, status = solved[root]
         if status == "infeasible":
             tabs = sorted({tables[owner[v]].uid for v in vs})
             inconsistencies.append(
@@ -1520,13 +1532,70 @@ def audit(
     )
 
 
+# A piece of the constraint system with at least this many unknowns and constraints has its
+# cells' bounds shared out over the worker processes (each builds the same LP and bounds its
+# share of the cells); smaller pieces are solved here, where a worker's start (~1 s) costs more.
+PARALLEL_MIN_SIZE = 5_000
+
+_Solved = tuple[dict[int, tuple[int | None, int | None, str]], str]
+
+
+@contextlib.contextmanager
+def _workers(n: int | None) -> Iterator[Any]:
+    """(pool, n): a pool of ``n`` spawned processes (default: up to 2), or None for one."""
+    import os
+
+    n = max(1, min(n or 2, os.cpu_count() or 1))
+    if n == 1:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawned, not forked: the batch that calls this runs threads (progress, polars)
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool, n
+
+
+def _solve_pieces(
+    pieces: list[
+        tuple[list[int], list[tuple[dict[int, float], str, float]], frozenset[int] | None]
+    ],
+    bounds: Mapping[int, tuple[float, float]],
+    pool: Any,
+) -> list[_Solved]:
+    """``_solve`` for each piece; a large one is bounded in parallel, its cells split in turn
+    (round robin over the sorted cells, so each share has small and large ones)."""
+    out: list[_Solved] = []
+    for vs, cons, need in pieces:
+        if pool is None or len(vs) + len(cons) < PARALLEL_MIN_SIZE:
+            out.append(_solve(vs, cons, bounds, need))
+            continue
+        executor, n = pool
+        wanted = sorted(v for v in vs if need is None or v in need)
+        mine = {v: bounds[v] for v in vs}
+        futures = [
+            executor.submit(_solve, vs, cons, mine, frozenset(wanted[k::n])) for k in range(n)
+        ]
+        res: dict[int, tuple[int | None, int | None, str]] = {}
+        status = "ok"
+        for f in futures:
+            r, st = f.result()
+            res.update(r)
+            status = st if status == "ok" else status
+        out.append((res, status))
+    return out
+
+
 def _solve_component(
     vs: list[int],
     cons: list[tuple[dict[int, float], str, float]],
     bounds: Mapping[int, tuple[float, float]],
     targets: frozenset[int] | None = None,
+    pool: Any = None,
 ) -> tuple[dict[int, tuple[int | None, int | None, str]], str]:
-    """Presolve (differencing), then LP bounds for what is left, piece by piece."""
+    """Presolve (differencing), then LP bounds for what is left, piece by piece (large pieces
+    over ``pool``'s processes)."""
     bounds = {v: bounds[v] for v in vs}  # presolve narrows merged aliases: a private copy
     pre = _presolve(vs, cons, bounds)
     if pre.conflict:
@@ -1535,10 +1604,12 @@ def _solve_component(
         v: (x, x, "differencing") for v, x in pre.fixed.items()
     }
     need = None if targets is None else frozenset(pre.alias.get(v, v) for v in targets)
-    for sub_vs, sub_cons in _split(pre.free, pre.cons):
-        if need is not None and need.isdisjoint(sub_vs):
-            continue
-        res, st = _solve(sub_vs, sub_cons, bounds, need)
+    pieces = [
+        (sub_vs, sub_cons, need)
+        for sub_vs, sub_cons in _split(pre.free, pre.cons)
+        if need is None or not need.isdisjoint(sub_vs)
+    ]
+    for res, st in _solve_pieces(pieces, bounds, pool):
         if st != "ok":
             return {}, st
         out.update(res)
@@ -1659,6 +1730,7 @@ def check_release(
     previous: Sequence[str | Path] = (),
     protection: int | None = None,
     out: str | Path | None = None,
+    workers: int | None = None,
 ) -> AuditResult:
     """Audit a run folder (with earlier releases as extra constraints) and write
     check_report.json and check_report.md into ``out`` (default RUN_DIR/check/)."""
@@ -1667,7 +1739,7 @@ def check_release(
     for k, prev in enumerate(previous, start=1):
         t2, s2 = load_release(prev, f"previous{k}")
         tables += t2
-    result = audit(tables, protection=protection, skipped=skipped)
+    result = audit(tables, protection=protection, skipped=skipped, workers=workers)
     result.run_dir = str(run_dir)
     result.previous = [str(p) for p in previous]
     out = Path(out) if out else run_dir / "check"

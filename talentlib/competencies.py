@@ -869,6 +869,120 @@ def assign_job_families(index: pl.DataFrame, extracted: pl.DataFrame) -> pl.Data
     return pl.DataFrame({"posting_id": df["posting_id"], "job_family": fam})
 
 
+@dataclass(frozen=True)
+class ReadPostings:
+    """What notebook 02 reads from the posting files: the ingest result (postings read, files
+    quarantined: n_in = read + quarantined), the extracted tags and rules, and each posting's
+    job family; ``tagger`` only when it was loaded (an LLM run needs it for its candidates)."""
+
+    ingested: Any  # postings.IngestResult
+    extracted: pl.DataFrame
+    families: pl.DataFrame
+    tagger: Any | None = None
+    reused: bool = False  # read from the run's prepared folder (another field computed it)
+
+
+def _read_key(files: Sequence[Path], index: pl.DataFrame) -> str:
+    """What a read depends on: the files (path, size, time), their posting ids, the tagger's and
+    the taxonomy's versions (the prepared folder belongs to one run, so code does not change)."""
+    import hashlib
+    import json
+
+    from talentlib.postings import tagger as tg
+
+    stats = [
+        (str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()
+    ]
+    text = json.dumps(
+        [
+            stats,
+            index["posting_id"].to_list(),
+            tg.CompetencyTagger().fingerprint(),
+            taxonomy.versions(),
+        ],
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def read_postings(
+    data: str | Path,
+    index: pl.DataFrame,
+    *,
+    cache_dir: str | Path | None = None,
+    llm: Any | None = None,
+    quiet: bool = True,
+) -> ReadPostings:
+    """Read the postings of ``index``: ingest (text, HTML, PDF, OCR; masked) → tags and rules
+    (``tagger.extract``, in the posting's field) → job family (``assign_job_families``).
+
+    Every field's notebook 02 reads all fields' postings (the common / field-specific split
+    compares them), so inside a batch run (``TALENTLIB_PREPARED``, the run's prepared folder)
+    the first field to ask computes the result and the others read it: a file lock makes them
+    wait instead of computing it again. Without an LLM only; an LLM run computes its own."""
+    from talentlib import config, io
+    from talentlib.postings import IngestResult, ingest_folder
+    from talentlib.postings import tagger as tg
+
+    cache = Path(cache_dir) if cache_dir else tg.default_cache_dir()
+    files = posting_files(data, index)
+    prepared = config.get("TALENTLIB_PREPARED")
+
+    def compute() -> ReadPostings:
+        ingested = ingest_folder(
+            files, posting_ids=index["posting_id"].to_list(), cache_dir=cache / "ingest",
+            quiet=quiet,
+        )  # fmt: skip
+        tagger = tg.load_or_fit(cache, llm=llm, llm_cache_dir=cache / "llm")
+        extracted = tg.extract(
+            ingested.postings.join(
+                index.select("posting_id", "field_code"), on="posting_id", how="left"
+            ),
+            tagger,
+            cache_dir=cache / "extract",
+        )
+        return ReadPostings(ingested, extracted, assign_job_families(index, extracted), tagger)
+
+    if llm is not None or not prepared:
+        return compute()
+    import fcntl
+    import json
+
+    root = Path(prepared) / "postings"
+    root.mkdir(parents=True, exist_ok=True)
+    key = _read_key(files, index)
+    parts = {
+        n: root / f"{n}-{key}.parquet" for n in ("read", "quarantine", "extracted", "families")
+    }
+    meta_path = root / f"meta-{key}.json"
+    with open(root / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one field computes, the others wait and read
+        if meta_path.exists():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                got = {n: pl.read_parquet(p) for n, p in parts.items()}
+                ingested = IngestResult(
+                    got["read"], got["quarantine"], int(meta["n_in"]), int(meta["n_cached"]),
+                    float(meta["seconds"]),
+                )  # fmt: skip
+                return ReadPostings(ingested, got["extracted"], got["families"], reused=True)
+            except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+                pass  # unreadable: read again
+        out = compute()
+        for n, frame in (("read", out.ingested.postings), ("quarantine", out.ingested.quarantine),
+                         ("extracted", out.extracted), ("families", out.families)):  # fmt: skip
+            io.write_parquet_atomic(frame, parts[n])
+        io.write_json_atomic(
+            {
+                "n_in": out.ingested.n_in,
+                "n_cached": out.ingested.n_cached,
+                "seconds": out.ingested.seconds,
+            },
+            meta_path,
+        )  # last: marks the entry complete
+        return out
+
+
 def education_order() -> list[str]:
     """Korean education labels from the lowest requirement to the highest (chart order)."""
     lab = labels.values("education")

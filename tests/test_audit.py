@@ -186,6 +186,36 @@ def test_linprog_fallback_gives_the_same_intervals(monkeypatch: pytest.MonkeyPat
     assert [(c.lower, c.upper) for c in audit.audit([t]).cells] == fast
 
 
+def test_workers_give_the_same_intervals_as_one_process(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release's large piece is bounded by two spawned processes, each for half its cells:
+    the intervals are the same as from one process (the gate's verdict cannot depend on it)."""
+    from talentlib import taxonomy
+    from talentlib.linkage import link_folder
+
+    fields = taxonomy.fields()["code"].to_list()[:4]
+    root = _write_release(
+        link_folder(tiny_data), privacy.DisclosureRules(method="suppression"), tmp_path, fields
+    )
+    tables = audit.load_release(root)[0]
+    one = audit.audit(tables, workers=1)
+    monkeypatch.setattr(audit, "PARALLEL_MIN_SIZE", 50)  # the tiny release's pieces are small
+    shared = []
+    solve_pieces = audit._solve_pieces
+
+    def spy(pieces, bounds, pool):  # type: ignore[no-untyped-def]
+        shared.extend(len(vs) + len(c) >= 50 for vs, c, _ in pieces if pool is not None)
+        return solve_pieces(pieces, bounds, pool)
+
+    monkeypatch.setattr(audit, "_solve_pieces", spy)
+    two = audit.audit(tables, workers=2)
+    assert any(shared) and len(one.cells) > 100
+    assert [(c.table, c.keys, c.lower, c.upper) for c in two.cells] == [
+        (c.table, c.keys, c.lower, c.upper) for c in one.cells
+    ]
+
+
 def test_published_small_count_fails_the_threshold_check() -> None:
     df = published(["role"], ROLES, set())  # B = 3 printed
     r = audit.audit([PublishedTable("by_role", df, "people")])

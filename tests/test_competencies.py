@@ -392,3 +392,46 @@ def test_a_competency_count_is_hidden_in_every_table_or_in_none(method: str) -> 
         assert not v.complementary  # the ledger says: every hidden count is a small one
         for code, hidden in v.table.select("code", "n_suppressed").iter_rows():
             assert state[code] == hidden, code
+
+
+def test_a_batch_run_reads_the_postings_once_for_all_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every field's notebook 02 reads all postings; in a batch run (TALENTLIB_PREPARED) the
+    first computes, the others read the same frames back, and a changed file is read again."""
+    raw = tmp_path / "data" / "postings" / "raw"
+    raw.mkdir(parents=True)
+    posts = {
+        "P1": ("BATT", "배터리 셀 개발", "[자격요건]\n- 이차전지 셀 설계 경력 3년 이상\n- Python"),
+        "P2": ("SEMI", "반도체 공정 엔지니어", "[자격요건]\n- 반도체 공정 개발\n- 석사 이상"),
+        "P3": ("AI", "머신러닝 엔지니어", "[자격요건]\n- PyTorch 딥러닝 모델 개발\n- 영어 가능"),
+    }
+    for pid, (_, _, text) in posts.items():
+        (raw / f"{pid}.txt").write_text(text, encoding="utf-8")
+    (raw / "P4.png").write_bytes(b"not an image")  # read fails: quarantined, still counted
+    index = pl.DataFrame(
+        {
+            "posting_id": [*posts, "P4"],
+            "file_path": [f"raw/{p}.txt" for p in posts] + ["raw/P4.png"],
+            "field_code": [f for f, _, _ in posts.values()] + ["AI"],
+            "title": [t for _, t, _ in posts.values()] + ["데이터 엔지니어"],
+        }
+    )
+    from talentlib.postings import tagger as tg
+
+    cache = tg.default_cache_dir()  # the trained tagger the notebook tests use too
+    data = tmp_path / "data"
+    alone = comp.read_postings(data, index, cache_dir=cache)  # outside a batch: computed
+    assert not alone.reused and alone.tagger is not None
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path / "prepared"))
+    first = comp.read_postings(data, index, cache_dir=cache)
+    second = comp.read_postings(data, index, cache_dir=cache)
+    assert not first.reused and second.reused and second.tagger is None
+    assert second.extracted.equals(first.extracted) and second.families.equals(first.families)
+    assert second.ingested.postings.equals(first.ingested.postings)
+    got = second.ingested
+    assert (got.n_in, got.n_ok, got.n_quarantined) == (4, 3, 1)  # in = read + quarantined
+    assert set(first.families["posting_id"]) == set(posts)
+    (raw / "P1.txt").write_text(posts["P1"][2] + "\n- 전기화학 분석", encoding="utf-8")
+    again = comp.read_postings(data, index, cache_dir=cache)
+    assert not again.reused
