@@ -20,15 +20,18 @@ release auditor.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
 
-from . import cellkey, privacy, taxonomy
+from . import cellkey, config, io, privacy, taxonomy
 from .linkage import LinkedData
 
 HORIZONS = (6, 12, 36)
@@ -934,23 +937,145 @@ def release_family(
     exit_years: tuple[int, int] = (2013, 2023),
     rules: privacy.DisclosureRules | None = None,
     data_end: date = CohortSpec.data_end,
-) -> tuple[dict[str, CareerTables], dict[str, privacy.DisclosedTable]]:
+) -> tuple[Mapping[str, CareerTables], dict[str, privacy.DisclosedTable]]:
     """Every field's career tables and the 12-field comparison as one family: a cell that
     counts the same people as a cell hidden in another table of the family (the comparison's
     row and the field's own total, a flow's column total and a destination, a wage table's head
     count) is hidden too, and the patterns are completed again, until nothing changes. So what
     one brief hides no other brief prints; every notebook run computes the same family and
-    publishes its own field's part. Identical cells are found by ``audit.same_cells`` from the
+    publishes its own field's part (in a batch run the first one finds the pattern and the
+    others reuse it: ``_shared_family``). Identical cells are found by ``audit.same_cells`` from the
     tables' populations. The frames and counts are made once; a round recomputes only the
     briefs whose hidden cells changed.
     """
-    from talentlib import audit
-
     rules = rules or privacy.DisclosureRules()
     key = (id(linked), tuple(exit_years), data_end, rules)
     hit = _FAMILIES.get(key)
     if hit is not None and hit[0] is linked:
         return hit[1]
+    prepared = config.get("TALENTLIB_PREPARED")
+    if prepared:
+        result = _shared_family(linked, tuple(exit_years), rules, data_end, Path(prepared))
+    else:
+        result = _solve_family(linked, tuple(exit_years), rules, data_end)[:2]
+    if len(_FAMILIES) > 4:
+        _FAMILIES.clear()
+    _FAMILIES[key] = (linked, result)
+    return result
+
+
+_Forced = dict[str | None, dict[str, set[tuple[str, ...]]]]
+
+
+def _linked_fingerprint(linked: LinkedData) -> str:
+    """The linked data's content (row hashes summed: the order of rows does not matter)."""
+    parts = []
+    for name in ("researchers", "participations", "spells", "links", "annual_wages"):
+        df = getattr(linked, name)
+        if df is not None:
+            parts.append([name, df.columns, df.height, int(df.hash_rows(seed=7).sum())])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
+
+
+class _FieldsOnDemand(Mapping[str, "CareerTables"]):
+    """Every field's tables of a family whose hidden cells are known, each made when asked."""
+
+    def __init__(self, fields: list[str], make: Callable[[str], CareerTables]) -> None:
+        self._fields, self._make, self._made = fields, make, {}
+
+    def __getitem__(self, f: str) -> CareerTables:
+        if f not in self._fields:
+            raise KeyError(f)
+        if f not in self._made:
+            self._made[f] = self._make(f)
+        return self._made[f]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
+def _shared_family(
+    linked: LinkedData,
+    exit_years: tuple[int, int],
+    rules: privacy.DisclosureRules,
+    data_end: date,
+    prepared: Path,
+) -> tuple[Mapping[str, CareerTables], dict[str, privacy.DisclosedTable]]:
+    """The family as a batch run shares it: the first field's notebook finds the consistent
+    pattern (all fields, rounds until nothing changes) and keeps the cells it had to hide in
+    the run's prepared folder; every other field waits on the lock, reads them and makes only
+    its own tables and the comparison with them: the same tables, without solving again."""
+    import fcntl
+
+    fields = taxonomy.fields()["code"].to_list()
+    text = json.dumps(
+        [
+            _linked_fingerprint(linked),
+            list(exit_years),
+            str(data_end),
+            rules.public(),
+            FAMILY_VERSION,
+        ],
+        default=str,
+    )
+    root = prepared / "careers"
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"family-{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            family, comparison, forced, dims_of = _solve_family(linked, exit_years, rules, data_end)
+            io.write_json_atomic(
+                {
+                    "dims": dims_of,
+                    "hidden": [
+                        [owner, name, sorted(list(c) for c in cells)]
+                        for owner, tables in sorted(forced.items(), key=lambda x: str(x[0]))
+                        for name, cells in sorted(tables.items())
+                    ],
+                },
+                path,
+            )
+            return family, comparison
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    dims_of = {k: list(v) for k, v in saved["dims"].items()}
+    forced: _Forced = {}
+    for owner, name, cells in saved["hidden"]:
+        forced.setdefault(owner, {})[name] = {tuple(c) for c in cells}
+
+    def frames(owner: str | None) -> dict[str, pl.DataFrame]:
+        return {
+            name: pl.DataFrame(sorted(cells), schema=dims_of[name], orient="row")
+            for name, cells in forced.get(owner, {}).items()
+        }
+
+    def own(f: str) -> CareerTables:
+        spec = CohortSpec(field=f, exit_years=exit_years, data_end=data_end)
+        return _career_tables(linked, spec, rules, frames(f))
+
+    comparison = _comparison(linked, fields, exit_years, rules, frames(None), None, {})
+    return _FieldsOnDemand(fields, own), comparison
+
+
+# Changes when what the family hides for the same data and rules changes (a saved pattern of an
+# earlier version is then not reused by a resumed run).
+FAMILY_VERSION = 1
+
+
+def _solve_family(
+    linked: LinkedData,
+    exit_years: tuple[int, int],
+    rules: privacy.DisclosureRules,
+    data_end: date,
+) -> tuple[
+    dict[str, CareerTables], dict[str, privacy.DisclosedTable], _Forced, dict[str, list[str]]
+]:
+    """The rounds of ``release_family``: tables, comparison, the cells hidden to match, dims."""
+    from talentlib import audit
+
     fields = taxonomy.fields()["code"].to_list()
     # what no hidden cell changes is made once: each field's frames and counted cells
     specs = {
@@ -964,7 +1089,7 @@ def release_family(
     )
     comparison_memo: dict[Any, Any] = {}
     # per owner (a field, None for the comparison) and table: the cells hidden to match
-    forced: dict[str | None, dict[str, set[tuple[str, ...]]]] = {}
+    forced: _Forced = {}
     dims_of: dict[str, list[str]] = {}
     # per owner: the cells it was last computed with and its tables then (an owner whose
     # hidden cells did not change in a round gives the same tables: not computed again)
@@ -1026,11 +1151,7 @@ def release_family(
             break
     else:
         raise RuntimeError(f"release_family: no consistent pattern after {FAMILY_ROUNDS} rounds")
-    result = (family, comparison)
-    if len(_FAMILIES) > 4:
-        _FAMILIES.clear()
-    _FAMILIES[key] = (linked, result)
-    return result
+    return family, comparison, forced, dims_of
 
 
 def _comparison(

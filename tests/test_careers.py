@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -321,3 +322,43 @@ def test_the_main_job_is_the_best_paid_then_the_smallest_spell_id() -> None:
             5_000_000,
             "employed",
         )
+
+
+def test_a_batch_run_finds_the_release_family_once_and_every_field_reuses_it(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a batch run (TALENTLIB_PREPARED) the first field's notebook solves the family and keeps
+    the cells it hid; another field's kernel reads them and makes only its own tables: the same
+    published tables, every field and the comparison, without the rounds."""
+    linked = link_folder(tiny_data)
+    rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="shared-family-salt")
+    alone, alone_cmp = careers.release_family(linked, rules=rules)
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path))
+    careers._FAMILIES.clear()  # as in a new kernel
+    first, _ = careers.release_family(linked, rules=rules)
+    (saved,) = (tmp_path / "careers").glob("family-*.json")
+    assert json.loads(saved.read_text())["hidden"]  # cells hidden to match: what is reused
+    careers._FAMILIES.clear()
+    solved = []
+    monkeypatch.setattr(careers, "_solve_family", lambda *a: solved.append(a))  # must not run
+    again, again_cmp = careers.release_family(linked, rules=rules)
+    assert not solved and saved.exists()
+    assert sorted(alone_cmp) == sorted(again_cmp)
+    for name, t in alone_cmp.items():
+        assert t.table.equals(again_cmp[name].table), name
+    hidden = 0
+    for f in alone:
+        assert sorted(again[f].tables) == sorted(alone[f].tables)
+        for name, t in alone[f].tables.items():
+            assert t.table.equals(again[f].tables[name].table), (f, name)
+            assert t.table.equals(first[f].tables[name].table), (f, name)
+            hidden += t.log.height
+    assert hidden  # the family hides cells, so reusing the pattern matters
+    # other rules (a new salt): another pattern, solved again
+    careers._FAMILIES.clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path))
+    careers.release_family(
+        linked, rules=privacy.DisclosureRules(method="cell_key", cell_key_salt="another-salt-1234")
+    )
+    assert len(list((tmp_path / "careers").glob("family-*.json"))) == 2
