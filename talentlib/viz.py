@@ -171,7 +171,24 @@ def stacked_share(
     import altair as alt
 
     enable()
-    data = df.drop_nulls(value)
+    keep = [f"{color}_order"] if f"{color}_order" in df.columns else []
+    data = (  # one mark per (x, colour), described in Korean by its share: a mark's ARIA text
+        # (in the SVG) never prints a count, nor the frame's column names
+        df.drop_nulls(value)
+        .group_by(x, color, maintain_order=True)
+        .agg(pl.col(value).sum(), *(pl.col(k).first() for k in keep))
+        .with_columns((pl.col(value) / pl.col(value).sum().over(x)).alias("_share"))
+        .with_columns(
+            pl.format(
+                "{}: {}; {}: {}; 비율: {}%",
+                pl.lit(x_title),
+                pl.col(x).cast(pl.String),
+                pl.lit(color_title),
+                pl.col(color).cast(pl.String),
+                (pl.col("_share") * 100).round(1),
+            ).alias("_description")
+        )
+    )
     if order:
         present = set(data[color].to_list())
         order = [o for o in order if o in present] + sorted(present - set(order))
@@ -207,7 +224,12 @@ def stacked_share(
             order=alt.Order(f"{color}_order:Q")
             if f"{color}_order" in df.columns
             else alt.Undefined,
-            tooltip=[x, color, alt.Tooltip(f"sum({value}):Q", format=",.0f", title="인원")],
+            tooltip=[
+                alt.Tooltip(f"{x}:N", title=x_title),
+                alt.Tooltip(f"{color}:N", title=color_title),
+                alt.Tooltip("_share:Q", format=".1%", title="비율"),
+            ],
+            description=alt.Description("_description:N"),
         )
         .properties(title=title, width=520, height=alt.Step(22) if horizontal else 280)
     )
@@ -886,8 +908,9 @@ def workforce_charts(mt: Any, field_ko: str) -> dict[str, tuple[Any, list[str]]]
         group = labels.values("group")
         out["institution_concentration"] = (
             share_stack(
-                conc.filter(pl.col("year") != privacy.TOTAL, pl.col("group") != privacy.TOTAL)
-                .with_columns(pl.col("group").replace(group)),
+                conc.filter(
+                    pl.col("year") != privacy.TOTAL, pl.col("group") != privacy.TOTAL
+                ).with_columns(pl.col("group").replace(group)),
                 "year",
                 "group",
                 "researchers",

@@ -330,6 +330,15 @@ def test_small_bookkeeping_counts_read_under_the_threshold() -> None:
     assert report.brief.hide_small(numbers, 5, keys=("quarantine",)) == {
         "01_workforce_map": {"papers": 3, "quarantine": {"publications": {"n": "<5"}}}
     }
+    # the outside attack's case: "<5" quarantined next to 8000 in and 7998 valid is exactly 2
+    counts = {"quarantine": {"researchers": {"n_in": 8000, "n_valid": 7998, "n_quarantined": 2},
+                             "spells": {"n_in": 100, "n_valid": 80, "n_quarantined": 20}}}  # fmt: skip
+    assert report.brief.hide_small(counts, 5, keys=("quarantine",)) == {
+        "quarantine": {
+            "researchers": {"n_in": 8000, "n_valid": ">7995", "n_quarantined": "<5"},
+            "spells": {"n_in": 100, "n_valid": 80, "n_quarantined": 20},
+        }
+    }
 
 
 def _visible_text(page: str) -> str:
@@ -516,3 +525,31 @@ def test_the_brief_shows_shapes_and_the_workbook_keeps_the_full_tables(tmp_path:
     jobs = wb["직무별 요구 역량"]
     assert jobs.max_row - 3 == _by_job_family().table.height
     assert labels.table_title("destination_firm_size_12m")[:31] in wb.sheetnames
+
+
+def test_a_stacked_chart_describes_its_marks_in_korean_by_share_never_by_count() -> None:
+    """The SVG's ARIA text of each mark is read by screen readers and by anyone who opens the
+    file: the hidden cells' combined remainder (here 2 people) must not be printed as a count,
+    and the frame's column names must not appear."""
+    from talentlib import viz
+    from talentlib.report.ledger import to_svg
+
+    t = privacy.disclose(
+        pl.DataFrame(
+            {
+                "months": ["0", "0", "0", "12", "12", "12"],
+                "status": ["employed", "no_insured_job", "not_observed"] * 2,
+                "people": [40, 2, 30, 50, 20, 9],
+            }
+        ),
+        count="people",
+        rows="months",
+        cols="status",
+        rules=privacy.DisclosureRules(method="suppression"),
+    )
+    assert t.table["people_suppressed"].sum() >= 2  # 2 hidden, with its complement
+    svg = to_svg(viz.career_status_over_time(t.table, "이차전지"))
+    marks = re.findall(r'aria-label="([^"]*비율: [^"]*)"', svg)
+    assert any(viz.SUPPRESSED_REST in m for m in marks)
+    assert all(m.startswith("종료 후 개월: ") and "인원" not in m for m in marks)
+    assert not re.search(r"\b(months|status|people):", svg)

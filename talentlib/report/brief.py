@@ -175,11 +175,17 @@ def _kv_rows(items: list[tuple[str, str]]) -> str:
 
 def hide_small(obj: Any, threshold: int, keys: tuple[str, ...] | None = None) -> Any:
     """A copy where counts 1..threshold-1 read "<threshold" — everywhere, or (``keys``) only
-    under those keys. For bookkeeping counts that are not disclosed tables (quarantined rows)."""
+    under those keys. For bookkeeping counts that are not disclosed tables (quarantined rows).
+    Beside a hidden ``n_quarantined`` its ``n_valid`` reads ">n_in - threshold" (otherwise
+    n_in - n_valid would give the hidden count back)."""
 
     def walk(x: Any, inside: bool) -> Any:
         if isinstance(x, dict):
-            return {k: walk(v, inside or keys is None or k in keys) for k, v in x.items()}
+            out = {k: walk(v, inside or keys is None or k in keys) for k, v in x.items()}
+            q, n_in = x.get("n_quarantined"), x.get("n_in")
+            if out.get("n_quarantined") != q and isinstance(n_in, int) and "n_valid" in x:
+                out["n_valid"] = f">{n_in - threshold}"
+            return out
         if isinstance(x, list):
             return [walk(v, inside) for v in x]
         if inside and isinstance(x, int) and not isinstance(x, bool) and 0 < x < threshold:
