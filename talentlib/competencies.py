@@ -244,23 +244,28 @@ def demand_tables(
     )
     companies = f.select("company_id", "company_type").unique()
     jobs, types, cross = _linked_demand(f, rules)
+    n_companies = _disclose(
+        _count(companies, ["company_type"], rules, "companies", ids="company_id"),
+        count="companies",
+        rows="company_type",
+        rules=rules,
+    )
+    counted = n_companies.table.filter(
+        ~pl.col("companies_suppressed") & (pl.col("company_type") != privacy.TOTAL)
+    )["company_type"]
     out = {
         "postings_by_job_family": jobs,
         "postings_by_company_type": types,
-        "companies_by_company_type": _disclose(
-            _count(companies, ["company_type"], rules, "companies", ids="company_id"),
-            count="companies",
-            rows="company_type",
-            rules=rules,
-        ),
-        # only companies whose count is published: listing the small ones too would tell how
-        # many companies of each size posted (the companies table hides that when it is small)
+        "companies_by_company_type": n_companies,
+        # only companies whose count is published, and only of sizes whose number of companies
+        # is: listing the small ones would tell how many companies of each size posted, and one
+        # listed company whose postings are its size's total would tell that it is the only one
         "postings_by_company": _disclose(
             _count(f, ["company_type", "company_id"], rules),
             count="postings",
             rows=["company_type", "company_id"],
             rules=rules,
-        ).published_rows(),
+        ).published_rows(pl.col("company_type").is_in(counted.to_list())),
         "postings_by_job_family_company_type": cross,
         "postings_by_education": _disclose(
             _count(f, ["education"], rules), count="postings", rows="education", rules=rules
@@ -577,14 +582,31 @@ def common_specific_table(
     rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008
 ) -> dict[str, privacy.DisclosedTable]:
     """Publishable views of ``common_vs_specific`` for one field: its ``top`` field-specific
-    competencies (n, prevalence, lift, z) and the common competencies (n and prevalence in this
-    field). Statistics follow the prevalence rule (n ≥ min_count_magnitude, not dominated)."""
-    p = prevalence(
-        df.filter(pl.col("field_code") == field), ["field_code"], level, rules=rules
-    ).select("code", "top2_company_share", "cell_key", pl.col("prevalence").alias("_published"))
+    competencies (n, prevalence, z) and the common competencies (n and prevalence in this field,
+    the mean prevalence over the fields and the share of fields where it reaches
+    ``min_prevalence``, both of published counts: a hidden count counts as 0). Statistics follow
+    the prevalence rule (n ≥ min_count_magnitude, not dominated)."""
+    every = prevalence(df, ["field_code"], level, rules=rules)
+    p = every.filter(pl.col("field_code") == field).select(
+        "code", "top2_company_share", "cell_key", pl.col("prevalence").alias("_published")
+    )
+    # the 12-field statistics of the published counts: a field whose count is hidden (under
+    # the threshold) counts as 0, so no hidden count enters them
+    n_fields = max(1, _fill(df, ["field_code"])["field_code"].n_unique())
+    shown = pl.when(pl.col("n") >= rules.min_count).then(pl.col("prevalence")).otherwise(0.0)
+    across = every.group_by("code").agg(
+        (shown.sum() / n_fields).alias("_mean"),
+        ((shown >= CommonSpecificSettings().min_prevalence).sum() / n_fields).alias("_share"),
+    )
     f = (
         cs.filter(pl.col("field_code") == field)
         .join(p, on="code", how="left")
+        .join(across, on="code", how="left")
+        .with_columns(
+            pl.col("_mean").fill_null(0.0).alias("mean_prevalence"),
+            pl.col("_share").fill_null(0.0).alias("field_share"),
+        )
+        .drop("_mean", "_share")
         .with_columns(pl.col("top2_company_share").fill_null(1.0), pl.col("cell_key").fill_null(0))
         # this field's prevalence as the release publishes it (from perturbed counts); the
         # 12-field statistics are rounded so that no one field's count can be solved from them

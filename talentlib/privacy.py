@@ -329,11 +329,14 @@ class DisclosedTable:
                 exprs.append(pl.col(c))
         return self.table.select(exprs)
 
-    def published_rows(self) -> DisclosedTable:
+    def published_rows(self, where: pl.Expr | None = None) -> DisclosedTable:
         """The table without its rows whose count is suppressed (a list of, say, companies with
-        at least the threshold of postings): a reader no longer learns how many small ones
-        there are. Dropping rows reveals nothing, so the result is still disclosed."""
+        at least the threshold of postings), and only the rows ``where`` holds: a reader no
+        longer learns how many small ones there are. Dropping rows reveals nothing, so the
+        result is still disclosed."""
         keep = self.table.filter(~pl.col(layout(self.table).flags[0]))
+        if where is not None:
+            keep = keep.filter(where)
         dims = [c for c in self.log.columns if c not in ("column", "rule", "message")]
         log = self.log.join(keep.select(dims).with_columns(pl.col(dims).cast(pl.String)),
                             on=dims, how="semi", nulls_equal=True)  # fmt: skip

@@ -84,9 +84,12 @@ def test_log_odds_is_zero_for_identical_fields() -> None:
 
 def test_every_demand_table_is_disclosed_and_thresholded() -> None:
     df = _constructed()
-    # one small company: 2 postings must not be published
-    extra = df.head(2).with_columns(
-        pl.lit("BATT-SMALL").alias("company_id"), pl.Series("posting_id", ["X1", "X2"])
+    # two small SME companies (2 postings each; BATT has 5 SME companies then): their 2 postings
+    # must not be published
+    extra = df.head(4).with_columns(
+        pl.Series("company_id", ["BATT-SMALL", "BATT-SMALL", "BATT-SMALL2", "BATT-SMALL2"]),
+        pl.Series("posting_id", ["X1", "X2", "X3", "X4"]),
+        pl.lit("SME").alias("company_type"),
     )
     tables = comp.demand_tables(pl.concat([df, extra]), "BATT")
     assert set(tables) >= {
@@ -110,8 +113,16 @@ def test_every_demand_table_is_disclosed_and_thresholded() -> None:
     # a small company is not listed at all: its row would tell how many companies posted
     assert by_company.height and "BATT-SMALL" not in by_company["company_id"].to_list()
     assert not by_company["postings_suppressed"].any()
+    assert set(by_company["company_type"]) == {"LARGE", "SME"}
     jobs = tables["postings_by_job_family"].table
-    assert jobs.filter(pl.col("job_family") == privacy.TOTAL)["postings"][0] == 202
+    assert jobs.filter(pl.col("job_family") == privacy.TOTAL)["postings"][0] == 204
+    # 3 SME companies alone (a hidden count, and LARGE hidden with it): no company listed, else
+    # one listed company whose postings were its size's total would tell it is the only one
+    # (the outside attack's AERO MIDSIZE)
+    alone = comp.demand_tables(df, "BATT")
+    n_co = alone["companies_by_company_type"].table
+    hidden = set(n_co.filter(pl.col("companies_suppressed"))["company_type"])
+    assert {"SME", "LARGE"} <= hidden and alone["postings_by_company"].table.height == 0
 
 
 def test_prevalence_and_published_statistics() -> None:
@@ -378,6 +389,7 @@ def test_a_competency_count_is_hidden_in_every_table_or_in_none(method: str) -> 
     df = _with_codes(_constructed(), "C-COMM", {"BATT": 6, "AI": 6, "SEMI": 6})
     df = _with_codes(df, "C-PROB", {"BATT": 4, "AI": 6, "SEMI": 6})  # common, 4 in BATT
     df = _with_codes(df, "C-PPT", {"BATT": 5})
+    df = _with_codes(df, "C-MATH", {"BATT": 12, "AI": 12, "SEMI": 4})  # common, hidden in SEMI
     rules = privacy.DisclosureRules(method=method, cell_key_salt="one-count-salt")
     prev = comp.prevalence_table(df, ["field_code"], rules=rules)
     views = comp.common_specific_table(comp.common_vs_specific(df), "BATT", df, rules=rules)
@@ -387,11 +399,17 @@ def test_a_competency_count_is_hidden_in_every_table_or_in_none(method: str) -> 
     assert state["C-PROB"] and not state["C-COMM"] and not state["C-PPT"]
     assert not prev.complementary
     common = views["common_competencies"].table
-    assert set(common["code"]) == {"C-ENG", "C-COMM", "C-PROB"}
+    assert set(common["code"]) == {"C-ENG", "C-COMM", "C-PROB", "C-MATH"}
     for v in views.values():
         assert not v.complementary  # the ledger says: every hidden count is a small one
         for code, hidden in v.table.select("code", "n_suppressed").iter_rows():
             assert state[code] == hidden, code
+    # the 12-field statistics are of published counts: BATT's hidden 4 counts as 0 (the third
+    # outside attack narrowed hidden cells with a mean that held them)
+    if method == "suppression":
+        row = common.filter(pl.col("code") == "C-MATH").row(0, named=True)
+        assert row["mean_prevalence"] == round((12 / 200 + 12 / 200 + 0) / 3, 2)
+        assert row["field_share"] == pytest.approx(2 / 3)  # SEMI's 4 (2 %) is hidden: 0
 
 
 def test_a_batch_run_reads_the_postings_once_for_all_fields(
