@@ -822,6 +822,73 @@ def _print_brief(field_dir: Path, log: logging.Logger) -> None:
         log.warning("brief.pdf not written: %s", e)
 
 
+class _FieldKernel:
+    """One Python kernel for a field's notebooks, one after another: each notebook starts from
+    an empty namespace (``%reset -f``) with its own name in the environment, but the modules
+    the previous one imported stay loaded and the kernel does not start again (≈ 2–3 s a
+    notebook). A kernel that died or does not answer is replaced by a fresh one."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self.km: Any = None
+
+    def _start(self) -> None:
+        from jupyter_client import KernelManager
+
+        self.close()
+        self.km = KernelManager(kernel_name="python3")
+        self.km.start_kernel(cwd=self.cwd)
+
+    def ready_for(self, notebook: str) -> Any:
+        """The kernel manager, its namespace emptied and the notebook's name set."""
+        from . import report
+
+        code = (
+            'get_ipython().run_line_magic("reset", "-f")\n'
+            f"import os as _os\n_os.environ[{report.NOTEBOOK_ENV!r}] = {notebook!r}\ndel _os"
+        )
+        for attempt in (1, 2):
+            if self.km is None or not self.km.is_alive():
+                self._start()
+            kc = self.km.client()
+            try:
+                kc.start_channels()
+                kc.wait_for_ready(timeout=60)
+                reply = kc.execute_interactive(code, timeout=60)
+                if reply["content"]["status"] == "ok":
+                    return self.km
+            except Exception:  # noqa: BLE001 - a kernel that does not answer is replaced
+                if attempt == 2:
+                    raise
+            finally:
+                kc.stop_channels()
+            self.close()
+        return self.km
+
+    def close(self) -> None:
+        if self.km is not None:
+            with contextlib.suppress(Exception):
+                self.km.shutdown_kernel(now=True)
+            self.km = None
+
+
+def _number_cells(path: Path) -> None:
+    """Execution counts from 1 in an executed notebook (a shared kernel counts on)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.get("execution_count") is None:
+            continue
+        n += 1
+        cell.execution_count = n
+        for out in cell.get("outputs", []):
+            if "execution_count" in out:
+                out["execution_count"] = n
+    nbformat.write(nb, path)
+
+
 def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
     """Run one field's notebooks and publish it; return (and write) its status. Never raises
     for a notebook or gate failure: those are the field's status."""
@@ -841,7 +908,8 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
     inputs_hash = _hash(plan["data"]["inputs"], 16)
     nb_hashes: dict[str, str] = {}
     params_used: dict[str, Any] = {}
-    with _log_to(logs / "field.log", flog.name):
+    kernel = _FieldKernel(plan["pipeline"]["root"])
+    with _log_to(logs / "field.log", flog.name), contextlib.closing(kernel):
         flog.info("field %s, run %s, data %s", field_code, plan["run_id"], plan["data"]["path"])
         for nb in plan["notebooks"]:
             name = nb["name"]
@@ -884,17 +952,20 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
                     else {}
                 )
                 os.environ[report.NOTEBOOK_ENV] = name
+                executed = field_dir / "notebooks" / f"{name}.ipynb"
                 with _log_to(logs / f"{name}.log", "papermill"):
                     pm.execute_notebook(
                         str(ipynb),
-                        str(field_dir / "notebooks" / f"{name}.ipynb"),
+                        str(executed),
                         parameters=params,
                         kernel_name="python3",
                         progress_bar=False,
                         log_output=True,
                         cwd=plan["pipeline"]["root"],
                         execution_timeout=plan["pipeline"]["timeout_s"],
+                        km=kernel.ready_for(name),
                     )
+                _number_cells(executed)
                 _key_numbers_after(field_dir, before, name)
                 secs = round(time.perf_counter() - t0, 2)
                 io.write_json_atomic(
@@ -910,6 +981,7 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
                 _emit(field=field_code, step=name, event="done", seconds=secs)
                 flog.info("%s: done in %.1fs", name, secs)
             except Exception as exc:  # isolate: record, go on with the field's other notebooks
+                kernel.close()  # whatever state a failed notebook left, the next starts afresh
                 msg = _one_line(exc)
                 secs = round(time.perf_counter() - t0, 2)
                 status["status"] = "failed"
@@ -1312,6 +1384,7 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
         workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
         run_id=plan.run_id,
     )
+
     def repair(extra: dict[str, list[dict[str, str]]]) -> int:
         """Secondary suppression: hide the cells in the fields' stamped tables, publish again."""
         hidden, touched = 0, set()
@@ -1392,7 +1465,9 @@ def check_release_gate(
             break
         rounds += 1
         secondary += added
-        write(f"  공개 묶음 점검: 실패 셀 {n_fail}개 → 보완 비공개 {added}개 추가 후 다시 점검 ({rounds}회)")
+        write(
+            f"  공개 묶음 점검: 실패 셀 {n_fail}개 → 보완 비공개 {added}개 추가 후 다시 점검 ({rounds}회)"
+        )
         result = audit.check_release(run_dir, previous=list(previous), out=out)
     verdict = result.public_json()
     n = verdict["summary"]

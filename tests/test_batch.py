@@ -528,3 +528,50 @@ def test_memory_mb_caps_a_field_and_the_field_fails_alone(tiny_data: Path, tmp_p
     assert "MemoryError" in line, line
     with pytest.raises(batch.PipelineError, match="memory_mb must be at least 256"):
         batch.load_pipeline(write_pipeline(tmp_path / "q.yaml", ["a.ipynb"], memory_mb=10))
+
+
+def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_dies(
+    tmp_path: Path,
+) -> None:
+    """The notebooks of a field run one after another in one kernel: each starts with no name
+    left from the one before and its own notebook name set, modules stay imported; a killed
+    kernel is replaced by a fresh one."""
+    import papermill as pm
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import os, sys\n"
+            "print(x, 'left' in globals(), os.environ['TALENTLIB_NOTEBOOK'], os.getpid(),"
+            " 'polars' in sys.modules)\n"
+            "left = 1\nimport polars"
+        ),
+    ]
+    src = tmp_path / "nb.ipynb"
+    nbformat.write(nb, src)
+    kernel = batch._FieldKernel(str(tmp_path))
+
+    def run(name: str, x: int) -> list[str]:
+        out = tmp_path / f"{name}.ipynb"
+        pm.execute_notebook(str(src), str(out), parameters={"x": x}, kernel_name="python3",
+                            progress_bar=False, km=kernel.ready_for(name))  # fmt: skip
+        batch._number_cells(out)
+        done = nbformat.read(out, as_version=4)
+        counts = [c.execution_count for c in done.cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1))  # numbered from 1 in every notebook
+        return done.cells[-1].outputs[0]["text"].split()
+
+    try:
+        first, second = run("01_a", 10), run("02_b", 20)
+        assert first[:3] == ["10", "False", "01_a"] and first[4] == "False"
+        # the same process, no name left over, its own notebook name, polars still imported
+        assert second[:3] == ["20", "False", "02_b"] and second[3] == first[3]
+        assert second[4] == "True"
+        kernel.km.shutdown_kernel(now=True)  # it dies
+        third = run("03_c", 30)
+        assert third[:3] == ["30", "False", "03_c"] and third[3] != first[3]
+    finally:
+        kernel.close()
+    assert kernel.km is None
