@@ -1552,8 +1552,12 @@ def _workers(n: int | None) -> Iterator[Any]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # spawned, not forked: the batch that calls this runs threads (progress, polars)
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # forked where the system can: a spawned worker would run the caller's script again when
+    # it has no `if __name__ == "__main__":` guard (twice its side effects). The workers only
+    # solve LPs (numpy, scipy's HiGHS): no lock of the parent's threads (polars, progress) is
+    # taken in them.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as pool:
         yield pool, n
 
 
@@ -1566,6 +1570,8 @@ def _solve_pieces(
 ) -> list[_Solved]:
     """``_solve`` for each piece; a large one is bounded in parallel, its cells split in turn
     (round robin over the sorted cells, so each share has small and large ones)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     out: list[_Solved] = []
     for vs, cons, need in pieces:
         if pool is None or len(vs) + len(cons) < PARALLEL_MIN_SIZE:
@@ -1574,15 +1580,18 @@ def _solve_pieces(
         executor, n = pool
         wanted = sorted(v for v in vs if need is None or v in need)
         mine = {v: bounds[v] for v in vs}
-        futures = [
-            executor.submit(_solve, vs, cons, mine, frozenset(wanted[k::n])) for k in range(n)
-        ]
         res: dict[int, tuple[int | None, int | None, str]] = {}
         status = "ok"
-        for f in futures:
-            r, st = f.result()
-            res.update(r)
-            status = st if status == "ok" else status
+        try:
+            futures = [
+                executor.submit(_solve, vs, cons, mine, frozenset(wanted[k::n])) for k in range(n)
+            ]
+            for f in futures:
+                r, st = f.result()
+                res.update(r)
+                status = st if status == "ok" else status
+        except BrokenProcessPool:  # a worker could not start or died: solved here instead
+            res, status = _solve(vs, cons, bounds, need)
         out.append((res, status))
     return out
 

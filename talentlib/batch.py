@@ -822,11 +822,28 @@ def _print_brief(field_dir: Path, log: logging.Logger) -> None:
         log.warning("brief.pdf not written: %s", e)
 
 
+# A field's kernel that holds more than this after a notebook is not reused: a fresh one gives
+# the memory back (at national scale a notebook's frames run to gigabytes; reuse saves seconds).
+KERNEL_REUSE_MAX_MB = 1024
+
+
+def _rss_mb(pid: int | None) -> float | None:
+    """Resident memory of a process in MiB (Linux /proc; None where unknown)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, TypeError):
+        return None
+    return None
+
+
 class _FieldKernel:
     """One Python kernel for a field's notebooks, one after another: each notebook starts from
     an empty namespace (``%reset -f``) with its own name in the environment, but the modules
     the previous one imported stay loaded and the kernel does not start again (≈ 2–3 s a
-    notebook). A kernel that died or does not answer is replaced by a fresh one."""
+    notebook). A kernel that died, does not answer or holds more than ``KERNEL_REUSE_MAX_MB``
+    is replaced by a fresh one."""
 
     def __init__(self, cwd: str) -> None:
         self.cwd = cwd
@@ -844,9 +861,11 @@ class _FieldKernel:
         from . import report
 
         code = (
-            'get_ipython().run_line_magic("reset", "-f")\n'
-            f"import os as _os\n_os.environ[{report.NOTEBOOK_ENV!r}] = {notebook!r}\ndel _os"
+            'get_ipython().run_line_magic("reset", "-f")\nimport gc as _gc\n_gc.collect()\n'
+            f"import os as _os\n_os.environ[{report.NOTEBOOK_ENV!r}] = {notebook!r}\ndel _os, _gc"
         )
+        if self.km is not None and (_rss_mb(self.pid) or 0) > KERNEL_REUSE_MAX_MB:
+            self.close()
         for attempt in (1, 2):
             if self.km is None or not self.km.is_alive():
                 self._start()
@@ -864,6 +883,12 @@ class _FieldKernel:
                 kc.stop_channels()
             self.close()
         return self.km
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id (None when there is none)."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
 
     def close(self) -> None:
         if self.km is not None:

@@ -214,6 +214,23 @@ def test_workers_give_the_same_intervals_as_one_process(
     assert [(c.table, c.keys, c.lower, c.upper) for c in two.cells] == [
         (c.table, c.keys, c.lower, c.upper) for c in one.cells
     ]
+    # a user's script without an `if __name__ == "__main__":` guard: the workers must not run
+    # it again (a spawned worker would: its side effects twice, then a broken pool)
+    import subprocess
+    import sys
+
+    script = tmp_path / "check.py"
+    script.write_text(
+        "from talentlib import audit\nprint('side effect')\naudit.PARALLEL_MIN_SIZE = 50\n"
+        f"r = audit.check_release({str(root)!r}, out={str(tmp_path / 'out')!r}, workers=2)\n"
+        "print('cells', len(r.cells))\n",
+        encoding="utf-8",
+    )
+    ran = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.count("side effect") == 1 and f"cells {len(one.cells)}" in ran.stdout
 
 
 def test_published_small_count_fails_the_threshold_check() -> None:

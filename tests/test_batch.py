@@ -531,7 +531,7 @@ def test_memory_mb_caps_a_field_and_the_field_fails_alone(tiny_data: Path, tmp_p
 
 
 def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_dies(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The notebooks of a field run one after another in one kernel: each starts with no name
     left from the one before and its own notebook name set, modules stay imported; a killed
@@ -569,9 +569,14 @@ def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_d
         # the same process, no name left over, its own notebook name, polars still imported
         assert second[:3] == ["20", "False", "02_b"] and second[3] == first[3]
         assert second[4] == "True"
+        assert batch._rss_mb(kernel.pid) > 20  # the kernel's memory is read
         kernel.km.shutdown_kernel(now=True)  # it dies
         third = run("03_c", 30)
         assert third[:3] == ["30", "False", "03_c"] and third[3] != first[3]
+        # a kernel that holds more than the bound is not reused: a fresh one frees the memory
+        monkeypatch.setattr(batch, "KERNEL_REUSE_MAX_MB", 1)
+        fourth = run("04_d", 40)
+        assert fourth[:3] == ["40", "False", "04_d"] and fourth[3] != third[3]
     finally:
         kernel.close()
     assert kernel.km is None
