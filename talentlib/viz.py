@@ -82,10 +82,17 @@ def bar(
     fmt: str = ",.0f",
 ) -> alt.Chart:
     """Bar chart of published values in the frame's order (sort it first, or pass `sort`); rows
-    whose value is null (suppressed) are labelled 비공개 instead of drawn as zero."""
+    whose value is null (suppressed) are labelled 비공개 instead of drawn as zero. A disclosed
+    table's margin rows (TOTAL in a text column) are not drawn: a total beside its parts would
+    be the longest bar."""
     import altair as alt
 
+    from talentlib import privacy
+
     enable()
+    text = [c for c, t in df.schema.items() if t == pl.String]
+    if text:
+        df = df.filter(~pl.any_horizontal(pl.col(text).fill_null("") == privacy.TOTAL))
     data = df.with_columns(
         pl.when(pl.col(x if horizontal else y).is_null())
         .then(pl.lit(SUPPRESSED_LABEL))

@@ -553,3 +553,21 @@ def test_a_stacked_chart_describes_its_marks_in_korean_by_share_never_by_count()
     assert any(viz.SUPPRESSED_REST in m for m in marks)
     assert all(m.startswith("종료 후 개월: ") and "인원" not in m for m in marks)
     assert not re.search(r"\b(months|status|people):", svg)
+
+
+def test_a_bar_chart_draws_the_parts_not_their_total() -> None:
+    """The job-family bar chart of the brief drew the table's 합계 row as its longest bar."""
+    from talentlib import viz
+
+    t = privacy.disclose(
+        pl.DataFrame({"job_family": ["A", "B", "C"], "postings": [40, 30, 20]}),
+        count="postings",
+        rows="job_family",
+        rules=privacy.DisclosureRules(method="suppression"),
+    )
+    assert privacy.TOTAL in t.table["job_family"].to_list()
+    shown = labels.labelled(t.table, "job_family")
+    spec = viz.bar(shown, "postings", "job_family", title="직무", x_title="공고 수", y_title=None)
+    values = spec.to_dict()["datasets"]
+    rows = next(iter(values.values()))
+    assert sorted(r["job_family"] for r in rows) == ["A", "B", "C"]
