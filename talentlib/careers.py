@@ -1008,8 +1008,6 @@ def _shared_family(
     pattern (all fields, rounds until nothing changes) and keeps the cells it had to hide in
     the run's prepared folder; every other field waits on the lock, reads them and makes only
     its own tables and the comparison with them: the same tables, without solving again."""
-    import fcntl
-
     fields = taxonomy.fields()["code"].to_list()
     text = json.dumps(
         [
@@ -1021,11 +1019,8 @@ def _shared_family(
         ],
         default=str,
     )
-    root = prepared / "careers"
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f"family-{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    path = prepared / "careers" / f"family-{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+    with io.exclusive(path.with_suffix(".lock")):
         if not path.exists():
             family, comparison, forced, dims_of = _solve_family(linked, exit_years, rules, data_end)
             io.write_json_atomic(

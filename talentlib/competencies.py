@@ -910,14 +910,12 @@ def _read_key(files: Sequence[Path], index: pl.DataFrame) -> str:
     import hashlib
     import json
 
+    from talentlib import io
     from talentlib.postings import tagger as tg
 
-    stats = [
-        (str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.exists()
-    ]
     text = json.dumps(
         [
-            stats,
+            io.file_stats(files),
             index["posting_id"].to_list(),
             tg.CompetencyTagger().fingerprint(),
             taxonomy.versions(),
@@ -967,18 +965,15 @@ def read_postings(
 
     if llm is not None or not prepared:
         return compute()
-    import fcntl
     import json
 
     root = Path(prepared) / "postings"
-    root.mkdir(parents=True, exist_ok=True)
     key = _read_key(files, index)
     parts = {
         n: root / f"{n}-{key}.parquet" for n in ("read", "quarantine", "extracted", "families")
     }
     meta_path = root / f"meta-{key}.json"
-    with open(root / f"{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one field computes, the others wait and read
+    with io.exclusive(root / f"{key}.lock"):  # one field computes, the others wait and read
         if meta_path.exists():
             try:
                 meta = json.loads(meta_path.read_text(encoding="utf-8"))

@@ -194,13 +194,14 @@ def _prepared_key(file: Path, name: str, folder: Folder) -> str:
     from . import taxonomy
 
     files = sorted(file.glob("*.parquet")) if file.is_dir() else [file]
-    stats = [(str(f.resolve()), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+    stats = io.file_stats(files)
     contract_text = (taxonomy.contracts_dir() / f"{name}.yaml").read_text(encoding="utf-8")
     refs = {r: folder.keys.get(r, "") for r in LAYOUT[name][1]}
     mapping = intake.folder_mapping(folder.path, name)
     mapping_text = mapping.read_text(encoding="utf-8") if mapping else ""
-    text = json.dumps([name, stats, contract_text, taxonomy.versions(), refs, mapping_text],
-                      default=str)
+    text = json.dumps(
+        [name, stats, contract_text, taxonomy.versions(), refs, mapping_text], default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -15,6 +15,7 @@ name the file and never quote more than a PII-masked, ~80-character excerpt of i
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -23,7 +24,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -558,6 +559,29 @@ def write_csv(df: pl.DataFrame, path: str | Path, encoding: str = "utf-8") -> Pa
         raise ValueError(f"cannot write {path} in {encoding}: character {text[e.start]!r} on "
                          f"data row {line} has no {encoding} code; use encoding='utf-8'") from e
     return write_bytes_atomic(data, path)
+
+
+def file_stats(files: Iterable[str | Path]) -> list[tuple[str, int, int]]:
+    """(resolved path, size, modification time in ns) of each existing file: what a key of
+    work made from files depends on (a changed file gives a new key, no file is read)."""
+    out = []
+    for f in map(Path, files):
+        if f.exists():
+            st = f.stat()
+            out.append((str(f.resolve()), st.st_size, st.st_mtime_ns))
+    return out
+
+
+@contextlib.contextmanager
+def exclusive(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block: processes that
+    would make the same thing wait for the first one, then read what it wrote."""
+    import fcntl
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 def file_sha256(path: str | Path) -> str:
