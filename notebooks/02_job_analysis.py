@@ -178,7 +178,7 @@ cs_tables = comp.common_specific_table(cs, field, df, top=top_n, rules=rules)
 spec = labels.labelled(cs_tables["specific_competencies"].table, "code").drop_nulls("z")
 viz.quadrant(spec, "prevalence", "z", "n", "code_ko", title=f"{field_ko}: 분야 특화 역량",
              x_title="요구 비율", y_title="로그 오즈 z (다른 분야 대비)", x_ref=0.0,
-             y_ref=comp.CommonSpecificSettings().z_specific)  # fmt: skip
+             y_ref=comp.CommonSpecificSettings().z_specific, size_title="공고 수")  # fmt: skip
 
 # %%
 common = labels.labelled(cs_tables["common_competencies"].table, "code")
@@ -200,7 +200,7 @@ co = comp.cooccurrence(df, field, top=top_n, rules=rules)  # each pair once; the
 heat = labels.labelled(comp.symmetric_pairs(co.table), "code_a", "code_b").drop_nulls("jaccard")
 viz.heatmap(
     heat, "code_a_ko", "code_b_ko", "jaccard", title=f"{field_ko}: 역량 동시 요구 (Jaccard)",
-    x_title=None, y_title=None,
+    x_title=None, y_title=None, value_title="Jaccard 유사도",
 )  # fmt: skip
 
 # %% [markdown]

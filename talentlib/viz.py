@@ -68,6 +68,51 @@ def enable() -> None:
     alt.data_transformers.disable_max_rows()
 
 
+def _text(column: str, fmt: str | None = None) -> pl.Expr:
+    """A column as a reader would see it in a mark's description: numbers in ``fmt`` (d3's
+    ``.1%``, ``,.0f``, ``.2f``), a missing value as 비공개."""
+    c = pl.col(column)
+    if fmt and fmt[-1] in "%f":
+        digits = int("".join(ch for ch in fmt.split(".")[-1] if ch.isdigit()) or 0)
+        v = (c * 100 if fmt.endswith("%") else c).cast(pl.Float64).round(digits)
+        v = v.cast(pl.Int64) if digits == 0 else v
+        text = v.cast(pl.String) + ("%" if fmt.endswith("%") else "")
+    else:
+        text = c.cast(pl.String)
+    return text.fill_null(SUPPRESSED_LABEL)
+
+
+Part = tuple[str | None, str, str | None]  # (Korean title or None, column, number format)
+
+
+def described(df: pl.DataFrame, parts: list[Part]) -> pl.DataFrame:
+    """``df`` with ``_description``: each mark described in Korean, "제목: 값; …", from the
+    published columns it draws. A chart's SVG carries it as the mark's ARIA text instead of
+    Vega-Lite's default, which prints raw column names and unformatted numbers."""
+    pieces: list[pl.Expr] = []
+    for i, (title, column, fmt) in enumerate(parts):
+        if i:
+            pieces.append(pl.lit("; "))
+        if title:
+            pieces.append(pl.lit(f"{title}: "))
+        pieces.append(_text(column, fmt))
+    return df.with_columns(pl.concat_str(pieces).alias("_description"))
+
+
+def tooltips(parts: list[Part]) -> list[Any]:
+    """The same parts as titled tooltips (no raw column name in a tooltip either)."""
+    import altair as alt
+
+    out = []
+    for title, column, fmt in parts:
+        kind = "Q" if fmt else "N"
+        kw: dict[str, Any] = {"title": title or " "}
+        if fmt:
+            kw["format"] = fmt
+        out.append(alt.Tooltip(f"{column}:{kind}", **kw))
+    return out
+
+
 def bar(
     df: pl.DataFrame,
     x: str,
@@ -100,6 +145,14 @@ def bar(
         .alias("_note")
     )
     value, cat = (x, y) if horizontal else (y, x)
+    value_title, cat_title = (x_title, y_title) if horizontal else (y_title, x_title)
+    parts: list[Part] = [(cat_title, cat, None), (value_title, value, fmt)]
+    data = described(data, parts).with_columns(
+        pl.when(pl.col("_note") != "")
+        .then(pl.concat_str([_text(cat), pl.lit(f": {SUPPRESSED_LABEL}")]))
+        .otherwise(pl.col("_description"))
+        .alias("_description")
+    )
     enc_v = alt.X(f"{value}:Q", title=x_title) if horizontal else alt.Y(f"{value}:Q", title=y_title)
     enc_c = (
         alt.Y(f"{cat}:N", title=y_title, sort=sort)
@@ -107,7 +160,7 @@ def bar(
         else alt.X(f"{cat}:N", title=x_title, sort=sort)
     )
     base = alt.Chart(data).encode(enc_c)
-    bars = base.mark_bar().encode(enc_v, tooltip=[cat, alt.Tooltip(f"{value}:Q", format=fmt)])
+    bars = base.mark_bar().encode(enc_v, tooltip=tooltips(parts), description="_description:N")
     if color:
         bars = bars.encode(color=alt.Color(f"{color}:N", title=None))
     # suppressed cells: a red 비공개 label where the bar would start, never a zero-length bar
@@ -118,7 +171,12 @@ def bar(
             dy=0 if horizontal else -6,
             color="#c0392b",
         )
-        .encode((alt.X if horizontal else alt.Y)("_zero:Q"), text="_note:N")
+        .encode(
+            (alt.X if horizontal else alt.Y)("_zero:Q"),
+            text="_note:N",
+            description="_description:N",
+        )
+        .transform_filter("datum._note != ''")
         .transform_calculate(_zero="0")
     )
     return (bars + notes).properties(
@@ -258,19 +316,23 @@ def quartile_range(
     import altair as alt
 
     enable()
-    data = df.drop_nulls(p50)
+    parts: list[Part] = [
+        (cat_title, cat, None),
+        (f"25% ({value_title})", p25, ",.0f"),
+        (f"중위값 ({value_title})", p50, ",.0f"),
+        (f"75% ({value_title})", p75, ",.0f"),
+    ]
+    data = described(df.drop_nulls(p50), parts)
     base = alt.Chart(data).encode(alt.Y(f"{cat}:N", title=cat_title, sort=sort))
     rng = base.mark_bar(size=14, color="#9ecae1").encode(
         alt.X(f"{p25}:Q", title=value_title),
         alt.X2(f"{p75}:Q"),
-        tooltip=[
-            cat,
-            alt.Tooltip(f"{p25}:Q", format=",.0f", title="25%"),
-            alt.Tooltip(f"{p50}:Q", format=",.0f", title="중위값"),
-            alt.Tooltip(f"{p75}:Q", format=",.0f", title="75%"),
-        ],
+        tooltip=tooltips(parts),
+        description="_description:N",
     )
-    med = base.mark_tick(color="#1f4e79", thickness=3, size=20).encode(alt.X(f"{p50}:Q"))
+    med = base.mark_tick(color="#1f4e79", thickness=3, size=20, aria=False).encode(
+        alt.X(f"{p50}:Q")
+    )
     return (rng + med).properties(title=title, width=480, height=alt.Step(26))
 
 
@@ -289,15 +351,19 @@ def line(
     import altair as alt
 
     enable()
+    parts: list[Part] = [(x_title, x, None), (y_title, y, y_format)]
+    if color:
+        parts.insert(0, (None, color, None))
     enc = {
         "x": alt.X(f"{x}:Q", title=x_title),
         "y": alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=y_format)),
-        "tooltip": [x, alt.Tooltip(f"{y}:Q", format=y_format)],
+        "tooltip": tooltips(parts),
+        "description": "_description:N",
     }
     if color:
         enc["color"] = alt.Color(f"{color}:N", title=None)
     return (
-        alt.Chart(df.drop_nulls(y))
+        alt.Chart(described(df.drop_nulls(y), parts))
         .mark_line(point=True)
         .encode(**enc)
         .properties(title=title, width=520, height=260)
@@ -417,7 +483,8 @@ def ranked_bars(
 
     enable()
     k = key or label
-    data = df.with_columns(
+    parts: list[Part] = [(None, label, None), (x_title, value, fmt)]
+    data = described(df, parts).with_columns(
         (pl.col(k) == highlight).fill_null(False).alias("_hl")
         if highlight is not None
         else pl.lit(False).alias("_hl")
@@ -426,9 +493,10 @@ def ranked_bars(
     bars = base.mark_bar().encode(
         alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(format=fmt)),
         color=alt.condition("datum._hl", alt.value(HIGHLIGHT), alt.value(MUTED)),
-        tooltip=[label, alt.Tooltip(f"{value}:Q", format=fmt)],
+        tooltip=tooltips(parts),
+        description="_description:N",
     )
-    text = base.mark_text(align="left", dx=3, fontSize=10).encode(
+    text = base.mark_text(align="left", dx=3, fontSize=10, aria=False).encode(
         alt.X(f"{value}:Q"), text=alt.Text(f"{value}:Q", format=fmt)
     )
     return (bars + text).properties(
@@ -452,14 +520,16 @@ def lines(
     import altair as alt
 
     enable()
+    parts: list[Part] = [(None, series, None), (x_title, x, None), (y_title, y, fmt)]
     return (
-        alt.Chart(df)
+        alt.Chart(described(df, parts))
         .mark_line(point=True)
         .encode(
             alt.X(f"{x}:O", title=x_title),
             alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=fmt)),
             alt.Color(f"{series}:N", title=None),
-            tooltip=[series, x, alt.Tooltip(f"{y}:Q", format=fmt)],
+            tooltip=tooltips(parts),
+            description="_description:N",
         )
         .properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=280)
     )
@@ -478,30 +548,33 @@ def quadrant(
     x_ref: float = 1.0,
     y_ref: float = 1.0,
     subtitle: str | None = None,
+    size_title: str = "논문 수",
 ) -> alt.LayerChart:
     """Strength/gap quadrant: x = Activity Index, y = relative impact, size = output; reference
     lines at the world baselines (1.0) split strengths (top right) from gaps."""
     import altair as alt
 
     enable()
-    data = df
-    base = alt.Chart(data)
+    parts: list[Part] = [
+        (None, label, None),
+        (x_title, x, ".2f"),
+        (y_title, y, ".2f"),
+        (size_title, size, ",.1f"),
+    ]
+    base = alt.Chart(described(df, parts))
     pts = base.mark_circle(opacity=0.75, color=PALETTE[0]).encode(
         alt.X(f"{x}:Q", title=x_title),
         alt.Y(f"{y}:Q", title=y_title),
         alt.Size(f"{size}:Q", title=None, legend=None),
-        tooltip=[
-            label,
-            alt.Tooltip(f"{x}:Q", format=".2f"),
-            alt.Tooltip(f"{y}:Q", format=".2f"),
-            alt.Tooltip(f"{size}:Q", format=",.1f"),
-        ],
+        tooltip=tooltips(parts),
+        description="_description:N",
     )
-    text = base.mark_text(align="left", dx=7, fontSize=10).encode(
+    text = base.mark_text(align="left", dx=7, fontSize=10, aria=False).encode(
         alt.X(f"{x}:Q"), alt.Y(f"{y}:Q"), text=f"{label}:N"
     )
-    vr = alt.Chart().mark_rule(strokeDash=[4, 4], color="#7f8c8d").encode(x=alt.datum(x_ref))
-    hr = alt.Chart().mark_rule(strokeDash=[4, 4], color="#7f8c8d").encode(y=alt.datum(y_ref))
+    rule = {"strokeDash": [4, 4], "color": "#7f8c8d", "aria": False}
+    vr = alt.Chart().mark_rule(**rule).encode(x=alt.datum(x_ref))
+    hr = alt.Chart().mark_rule(**rule).encode(y=alt.datum(y_ref))
     return alt.layer(pts, text, vr, hr).properties(
         title=alt.Title(title, subtitle=subtitle or ""), width=480, height=360
     )
@@ -518,17 +591,22 @@ def heatmap(
     y_title: str,
     fmt: str = ".2f",
     subtitle: str | None = None,
+    value_title: str = "값",
 ) -> alt.LayerChart:
     """Heatmap of a value over two categories (collaboration strength, field overlap)."""
     import altair as alt
 
     enable()
-    base = alt.Chart(df).encode(alt.X(f"{x}:N", title=x_title), alt.Y(f"{y}:N", title=y_title))
+    parts: list[Part] = [(x_title, x, None), (y_title, y, None), (value_title, value, fmt)]
+    base = alt.Chart(described(df, parts)).encode(
+        alt.X(f"{x}:N", title=x_title), alt.Y(f"{y}:N", title=y_title)
+    )
     rect = base.mark_rect().encode(
         alt.Color(f"{value}:Q", title=None, scale=alt.Scale(scheme="blues")),
-        tooltip=[x, y, alt.Tooltip(f"{value}:Q", format=fmt)],
+        tooltip=tooltips(parts),
+        description="_description:N",
     )
-    text = base.mark_text(fontSize=9).encode(text=alt.Text(f"{value}:Q", format=fmt))
+    text = base.mark_text(fontSize=9, aria=False).encode(text=alt.Text(f"{value}:Q", format=fmt))
     return (rect + text).properties(
         title=alt.Title(title, subtitle=subtitle or ""), width=alt.Step(28), height=alt.Step(22)
     )
@@ -547,6 +625,8 @@ def network(
     title: str,
     highlight: str | None = None,
     subtitle: str | None = None,
+    weight_title: str = "연결 강도",
+    size_title: str = "논문 수",
 ) -> alt.LayerChart:
     """Node-link chart on a circle: nodes sized by ``size``, edges as lines whose width follows
     ``weight`` (e.g. association strength); ``highlight`` (a node code) drawn in red."""
@@ -562,9 +642,17 @@ def network(
         (pl.col(node) == highlight).fill_null(False).alias("_hl"),
     )
     xy = pos.select(node, "_x", "_y")
-    e = edges.join(xy.rename({node: source, "_x": "_x1", "_y": "_y1"}), on=source).join(
-        xy.rename({node: target, "_x": "_x2", "_y": "_y2"}), on=target
+    names = pos.select(node, label)
+    e = (
+        edges.join(xy.rename({node: source, "_x": "_x1", "_y": "_y1"}), on=source)
+        .join(xy.rename({node: target, "_x": "_x2", "_y": "_y2"}), on=target)
+        .join(names.rename({node: source, label: "_a"}), on=source, how="left")
+        .join(names.rename({node: target, label: "_b"}), on=target, how="left")
     )
+    edge_parts: list[Part] = [(None, "_a", None), (None, "_b", None), (weight_title, weight, ".2f")]
+    node_parts: list[Part] = [(None, label, None), (size_title, size, ",.0f")]
+    e = described(e, edge_parts)
+    pos = described(pos, node_parts)
     axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
     scale = alt.Scale(domain=[-1.3, 1.3])
     lines_ = (
@@ -578,7 +666,8 @@ def network(
             strokeWidth=alt.StrokeWidth(
                 f"{weight}:Q", legend=None, scale=alt.Scale(range=[0.5, 6])
             ),
-            tooltip=[source, target, alt.Tooltip(f"{weight}:Q", format=".2f")],
+            tooltip=tooltips(edge_parts),
+            description="_description:N",
         )
     )
     base = alt.Chart(pos).encode(
@@ -587,9 +676,10 @@ def network(
     dots = base.mark_circle(opacity=0.9).encode(
         alt.Size(f"{size}:Q", legend=None, scale=alt.Scale(range=[40, 900])),
         color=alt.condition("datum._hl", alt.value(HIGHLIGHT), alt.value(PALETTE[0])),
-        tooltip=[label, alt.Tooltip(f"{size}:Q", format=",.0f")],
+        tooltip=tooltips(node_parts),
+        description="_description:N",
     )
-    text = base.mark_text(dy=-14, fontSize=11).encode(text=f"{label}:N")
+    text = base.mark_text(dy=-14, fontSize=11, aria=False).encode(text=f"{label}:N")
     return alt.layer(lines_, dots, text).properties(
         title=alt.Title(title, subtitle=subtitle or ""), width=420, height=420
     )
@@ -617,6 +707,8 @@ def pyramid(
         pl.when(pl.col(side) == left).then(-pl.col(value)).otherwise(pl.col(value)).alias("_v"),
         pl.col(value).alias("_abs"),
     )
+    parts: list[Part] = [(None, band, None), (None, side, None), (x_title, "_abs", ",.0f")]
+    data = described(data, parts)
     return (
         alt.Chart(data)
         .mark_bar()
@@ -629,7 +721,8 @@ def pyramid(
                 sort=[left, right],
                 scale=alt.Scale(range=[PALETTE[1], PALETTE[2]]),
             ),
-            tooltip=[band, side, alt.Tooltip("_abs:Q", format=",.0f", title=x_title)],
+            tooltip=tooltips(parts),
+            description="_description:N",
         )
         .properties(title=alt.Title(title, subtitle=subtitle or ""), width=460, height=alt.Step(24))
     )
@@ -651,15 +744,18 @@ def share_stack(
     import altair as alt
 
     enable()
+    data = df.with_columns((pl.col(value) / pl.col(value).sum().over(x)).alias("_share"))
+    parts: list[Part] = [(x_title, x, None), (None, stack, None), (y_title, "_share", ".1%")]
     return (
-        alt.Chart(df)
+        alt.Chart(described(data, parts))
         .mark_bar()
         .encode(
             alt.X(f"{x}:O", title=x_title),
             alt.Y(f"{value}:Q", stack="normalize", title=y_title, axis=alt.Axis(format="%")),
             alt.Color(f"{stack}:N", title=None, sort=order),
             order=alt.Order(f"{stack}:N", sort="descending"),
-            tooltip=[x, stack, alt.Tooltip(f"{value}:Q", format=",.0f")],
+            tooltip=tooltips(parts),
+            description="_description:N",
         )
         .properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=260)
     )
@@ -874,6 +970,7 @@ def workforce_charts(mt: Any, field_ko: str) -> dict[str, tuple[Any, list[str]]]
             x_title="활동지수(AI, 1 = 세계 평균)",
             y_title="상대 영향력(PP10% / 10%)",
             subtitle="원 크기 = 논문 수(분수계수)",
+            size_title="논문 수(분수계수)",
         ),
         [],
     )
@@ -890,6 +987,7 @@ def workforce_charts(mt: Any, field_ko: str) -> dict[str, tuple[Any, list[str]]]
             highlight=s.country,
             title=f"{field_ko}: 국가 간 공동연구망",
             subtitle="선 굵기 = 연관 강도(5 이상은 5), 원 크기 = 논문 수",
+            weight_title="연관 강도",
         ),
         [],
     )
