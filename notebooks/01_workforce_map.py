@@ -68,8 +68,10 @@ spec = wf.MapSpec(
     top_k_institutions=top_k_institutions,
     min_joint_papers=min_joint_papers,
 )
-inputs = wf.load_inputs(data, bibliometrics=bib)
-mt = wf.map_tables(inputs, spec, rules=rules, data_dir=bib)  # data_dir: the works' truth labels
+# what all fields share (classified works, citation flags, country tables, activity panel):
+# made once per batch run, read by every other field; truth_dir: the works' truth labels
+world = wf.prepare_world(data, bib, years=spec.years, rules=rules, truth_dir=bib)
+mt = wf.map_tables(world, spec, rules=rules)
 field_ko = taxonomy.label("strategic_tech", field, level="field")
 charts = viz.workforce_charts(mt, field_ko)
 print(f"분야: {field_ko} ({field}), 기간: {years[0]}-{years[-1]}, 데이터: {data}"

@@ -957,7 +957,8 @@ def release_family(
     if prepared:
         result = _shared_family(linked, tuple(exit_years), rules, data_end, Path(prepared))
     else:
-        result = _solve_family(linked, tuple(exit_years), rules, data_end)[:2]
+        family, comparison, *_ = _solve_family(linked, tuple(exit_years), rules, data_end)
+        result = family, comparison
     if len(_FAMILIES) > 4:
         _FAMILIES.clear()
     _FAMILIES[key] = (linked, result)
@@ -1020,9 +1021,20 @@ def _shared_family(
         default=str,
     )
     path = prepared / "careers" / f"family-{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+    states_path = path.with_suffix(".states12.parquet")
     with io.exclusive(path.with_suffix(".lock")):
         if not path.exists():
-            family, comparison, forced, dims_of = _solve_family(linked, exit_years, rules, data_end)
+            family, comparison, forced, dims_of, states12 = _solve_family(
+                linked, exit_years, rules, data_end
+            )
+            if states12 is not None:  # what the comparison counts: the others need not
+                io.write_parquet_atomic(  # compute every field's cohort and states again
+                    pl.concat(
+                        s.select("researcher_id", "field_code", *_COMPARED)
+                        for s in states12.values()
+                    ),
+                    states_path,
+                )
             io.write_json_atomic(
                 {
                     "dims": dims_of,
@@ -1051,13 +1063,21 @@ def _shared_family(
         spec = CohortSpec(field=f, exit_years=exit_years, data_end=data_end)
         return _career_tables(linked, spec, rules, frames(f))
 
-    comparison = _comparison(linked, fields, exit_years, rules, frames(None), None, {})
+    states12 = None
+    if states_path.exists():
+        stacked = pl.read_parquet(states_path)
+        states12 = {f: stacked.filter(pl.col("field_code") == f) for f in fields}
+    comparison = _comparison(linked, fields, exit_years, rules, frames(None), states12, {})
     return _FieldsOnDemand(fields, own), comparison
+
+
+# the columns of a field's 12-month states the 12-field comparison counts
+_COMPARED = ("state", "employer_type", "wage_monthly")
 
 
 # Changes when what the family hides for the same data and rules changes (a saved pattern of an
 # earlier version is then not reused by a resumed run).
-FAMILY_VERSION = 1
+FAMILY_VERSION = 2
 
 
 def _solve_family(
@@ -1066,9 +1086,14 @@ def _solve_family(
     rules: privacy.DisclosureRules,
     data_end: date,
 ) -> tuple[
-    dict[str, CareerTables], dict[str, privacy.DisclosedTable], _Forced, dict[str, list[str]]
+    dict[str, CareerTables],
+    dict[str, privacy.DisclosedTable],
+    _Forced,
+    dict[str, list[str]],
+    dict[str, pl.DataFrame] | None,
 ]:
-    """The rounds of ``release_family``: tables, comparison, the cells hidden to match, dims."""
+    """The rounds of ``release_family``: tables, comparison, the cells hidden to match, dims,
+    and the fields' 12-month states the comparison counted (None when it made its own)."""
     from talentlib import audit
 
     fields = taxonomy.fields()["code"].to_list()
@@ -1146,7 +1171,7 @@ def _solve_family(
             break
     else:
         raise RuntimeError(f"release_family: no consistent pattern after {FAMILY_ROUNDS} rounds")
-    return family, comparison, forced, dims_of
+    return family, comparison, forced, dims_of, states12
 
 
 def _comparison(

@@ -965,39 +965,22 @@ def read_postings(
 
     if llm is not None or not prepared:
         return compute()
-    import json
+
+    def dump(out: ReadPostings) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+        ing = out.ingested
+        made = {"read": ing.postings, "quarantine": ing.quarantine}
+        made |= {"extracted": out.extracted, "families": out.families}
+        return made, {"n_in": ing.n_in, "n_cached": ing.n_cached, "seconds": ing.seconds}
+
+    def load(got: dict[str, pl.DataFrame], meta: dict[str, Any]) -> ReadPostings:
+        ingested = IngestResult(
+            got["read"], got["quarantine"], int(meta["n_in"]), int(meta["n_cached"]),
+            float(meta["seconds"]),
+        )  # fmt: skip
+        return ReadPostings(ingested, got["extracted"], got["families"], reused=True)
 
     root = Path(prepared) / "postings"
-    key = _read_key(files, index)
-    parts = {
-        n: root / f"{n}-{key}.parquet" for n in ("read", "quarantine", "extracted", "families")
-    }
-    meta_path = root / f"meta-{key}.json"
-    with io.exclusive(root / f"{key}.lock"):  # one field computes, the others wait and read
-        if meta_path.exists():
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                got = {n: pl.read_parquet(p) for n, p in parts.items()}
-                ingested = IngestResult(
-                    got["read"], got["quarantine"], int(meta["n_in"]), int(meta["n_cached"]),
-                    float(meta["seconds"]),
-                )  # fmt: skip
-                return ReadPostings(ingested, got["extracted"], got["families"], reused=True)
-            except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
-                pass  # unreadable: read again
-        out = compute()
-        for n, frame in (("read", out.ingested.postings), ("quarantine", out.ingested.quarantine),
-                         ("extracted", out.extracted), ("families", out.families)):  # fmt: skip
-            io.write_parquet_atomic(frame, parts[n])
-        io.write_json_atomic(
-            {
-                "n_in": out.ingested.n_in,
-                "n_cached": out.ingested.n_cached,
-                "seconds": out.ingested.seconds,
-            },
-            meta_path,
-        )  # last: marks the entry complete
-        return out
+    return io.computed_once(root, _read_key(files, index), compute, dump, load)[0]
 
 
 def education_order() -> list[str]:

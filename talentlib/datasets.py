@@ -8,6 +8,7 @@ checked against the datasets they reference, and keeps the counts and quarantine
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,24 @@ def dataset_file(folder: str | Path, name: str) -> Path | None:
     if parts.is_dir() and any(parts.glob("*.parquet")):
         return parts
     return None
+
+
+def input_files(folder: str | Path, names: Iterable[str]) -> list[Path]:
+    """The files the datasets ``names`` of ``folder`` are read from (each Parquet part of a
+    folder of parts), their intake mappings and their contracts: what a result computed from
+    them depends on (``io.file_stats`` of these is a key that changes when any of them does)."""
+    from . import taxonomy
+
+    out: list[Path] = []
+    for name in names:
+        f = dataset_file(folder, name)
+        if f is not None:
+            out += sorted(f.glob("*.parquet")) if f.is_dir() else [f]
+        mapping = intake.folder_mapping(Path(folder), name)
+        if mapping is not None:
+            out.append(mapping)
+        out.append(taxonomy.contracts_dir() / f"{name}.yaml")
+    return out
 
 
 @dataclass

@@ -27,11 +27,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 import polars as pl
 
 from talentlib import contracts
+
+T = TypeVar("T")
 
 DELIMITED = (".csv", ".tsv", ".txt")
 SUFFIXES = (*DELIMITED, ".parquet", ".jsonl", ".ndjson", ".json")
@@ -582,6 +584,39 @@ def exclusive(path: str | Path) -> Iterator[None]:
     with open(path, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         yield
+
+
+def computed_once(
+    root: str | Path,
+    key: str,
+    make: Callable[[], T],
+    dump: Callable[[T], tuple[Mapping[str, pl.DataFrame | None], Mapping[str, Any]]],
+    load: Callable[[dict[str, pl.DataFrame], dict[str, Any]], T],
+) -> tuple[T, bool]:
+    """What a batch run computes once for all fields (``internal/prepared/<what>/``): the first
+    process to ask makes it (``make()``) while holding a lock on ``key``, writes it as frames
+    (``dump(obj) → (frames, meta)``: each frame as ``<name>-<key>.parquet``, None left out) and
+    the JSON ``meta`` last (it marks the entry complete); the others wait on the lock and read it
+    back (``load(frames, meta)``). ``key`` must say everything the result depends on. Returns
+    (result, reused); an unreadable entry is made again."""
+    root = Path(root)
+    meta_path = root / f"meta-{key}.json"
+    with exclusive(root / f"{key}.lock"):
+        if meta_path.exists():
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                names = meta.pop("_frames")
+                frames = {n: pl.read_parquet(root / f"{n}-{key}.parquet") for n in names}
+                return load(frames, meta), True
+            except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+                pass  # unreadable: make it again
+        obj = make()
+        made, meta = dump(obj)
+        kept = {n: f for n, f in made.items() if f is not None}
+        for name, frame in kept.items():
+            write_parquet_atomic(frame, root / f"{name}-{key}.parquet")
+        write_json_atomic({**meta, "_frames": sorted(kept)}, meta_path)
+        return obj, False
 
 
 def file_sha256(path: str | Path) -> str:

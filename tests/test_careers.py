@@ -341,8 +341,15 @@ def test_a_batch_run_finds_the_release_family_once_and_every_field_reuses_it(
     careers._FAMILIES.clear()
     solved = []
     monkeypatch.setattr(careers, "_solve_family", lambda *a: solved.append(a))  # must not run
+    states_calls = []
+    states_at = careers.states_at
+    monkeypatch.setattr(
+        careers, "states_at", lambda *a, **k: states_calls.append(1) or states_at(*a, **k)
+    )
     again, again_cmp = careers.release_family(linked, rules=rules)
     assert not solved and saved.exists()
+    # the comparison counts the 12 fields' 12-month states the first field kept: not made again
+    assert saved.with_suffix(".states12.parquet").exists() and not states_calls
     assert sorted(alone_cmp) == sorted(again_cmp)
     for name, t in alone_cmp.items():
         assert t.table.equals(again_cmp[name].table), name

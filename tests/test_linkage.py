@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from talentlib import synth
 from talentlib.linkage import link, link_folder, resolve_keys
@@ -74,3 +75,37 @@ def test_quality_report_matches_what_the_generator_planted(tiny_data: Path) -> N
     # nobody without an insurance record is ever linked
     never = persons.filter(pl.col("ei_status") != "observed")["researcher_id"]
     assert linked.links.filter(pl.col("researcher_id").is_in(never.implode())).height == 0
+
+
+def test_a_batch_run_links_once_for_all_fields(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a batch run (TALENTLIB_PREPARED) the first field's notebook validates and links; the
+    others read the linked frames back, equal to linking again; a changed input links anew."""
+    import shutil
+
+    from talentlib import linkage
+
+    alone = link_folder(tiny_data)
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path / "prepared"))
+    first = link_folder(tiny_data)
+    calls = []
+    real = linkage.link
+    monkeypatch.setattr(linkage, "link", lambda *a, **k: calls.append(1) or real(*a, **k))
+    second = link_folder(tiny_data)
+    assert not calls  # read back, not linked again
+    for linked in (first, second):
+        for name in ("researchers", "participations", "spells", "links", "annual_wages"):
+            assert getattr(linked, name).equals(getattr(alone, name)), name
+        assert linked.report.summary == alone.report.summary
+        assert linked.report.by_group.equals(alone.report.by_group)
+        assert linked.extra["quality"].equals(alone.extra["quality"])
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_data, copy)
+    link_folder(copy)
+    assert calls  # another folder: linked
+    calls.clear()
+    spells = copy / "employment_spells.parquet"
+    pl.read_parquet(spells).head(100).write_parquet(spells)  # the input changed
+    changed = link_folder(copy)
+    assert calls and changed.spells.height < alone.spells.height

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from talentlib import contracts, privacy, synth, taxonomy
 from talentlib import labels as lb
@@ -277,7 +278,13 @@ def test_growth_is_exact_on_a_geometric_series() -> None:
 
 def test_bad_publication_records_are_quarantined_and_counted(inputs: wf.Inputs) -> None:
     good = inputs.publications.head(20).select(
-        "work_id", "publication_year", "cited_by_count", "title", "topics", "field_code", "tech_code"
+        "work_id",
+        "publication_year",
+        "cited_by_count",
+        "title",
+        "topics",
+        "field_code",
+        "tech_code",
     )
     bad = pl.DataFrame(
         {
@@ -580,6 +587,52 @@ def test_map_tables_under_cell_keys_say_what_they_count(tiny_data: Path) -> None
         (pl.col("year") == "2023") & (pl.col("group") == privacy.TOTAL)
     )
     assert by_year["researchers"].to_list() == conc["researchers"].to_list()
+
+
+def test_a_batch_run_builds_the_shared_map_data_once_for_all_fields(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a batch run (TALENTLIB_PREPARED) the first field builds what all fields' maps share
+    and the others read it back: every field's tables equal those made from the inputs, and a
+    new salt or other years build anew."""
+    rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="release-x")
+    years = (2013, 2023)
+    direct = {
+        f: wf.map_tables(
+            wf.load_inputs(tiny_data), wf.MapSpec(field=f, years=years), rules=rules,
+            data_dir=tiny_data,
+        )
+        for f in ("BATT", "SEMI")
+    }  # fmt: skip
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path / "prepared"))
+    first = wf.prepare_world(tiny_data, years=years, rules=rules, truth_dir=tiny_data)
+    second = wf.prepare_world(tiny_data, years=years, rules=rules, truth_dir=tiny_data)
+    assert not first.reused and second.reused
+    assert second.panel is not None and second.panel.equals(first.panel)
+    assert second.bibliometrics.authorships.equals(first.bibliometrics.authorships)
+    for f, want in direct.items():
+        got = wf.map_tables(second, wf.MapSpec(field=f, years=years), rules=rules)
+        assert set(got.tables) == set(want.tables) and set(got.public) == set(want.public)
+        for name, t in want.tables.items():
+            assert got.tables[name].table.equals(t.table), (f, name)
+        for name, df in want.public.items():  # float sums: equal up to summation order
+            assert_frame_equal(got.public[name], df, check_exact=False, rel_tol=1e-9)
+        g, w = got.global_numbers, want.global_numbers
+        assert (g["papers"], g["rank_top10"], g["leader"]) == (
+            w["papers"],
+            w["rank_top10"],
+            w["leader"],
+        )
+        assert g["top10_share"] == pytest.approx(w["top10_share"], abs=1e-4)
+        assert got.classification == want.classification and got.quarantine == want.quarantine
+    other_salt = privacy.DisclosureRules(method="cell_key", cell_key_salt="release-y")
+    assert not wf.prepare_world(tiny_data, years=years, rules=other_salt).reused
+    assert not wf.prepare_world(tiny_data, years=(2014, 2023), rules=rules).reused
+    with pytest.raises(ValueError, match="2014"):
+        wf.map_tables(
+            wf.prepare_world(tiny_data, years=(2014, 2023), rules=rules),
+            wf.MapSpec(field="BATT", years=years),
+        )
 
 
 def test_institution_groups_break_ties_by_code() -> None:

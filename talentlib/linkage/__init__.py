@@ -6,35 +6,75 @@ without one links on pseudonymized quasi-identifiers with Splink (`probabilistic
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from .keyed import LinkageReport, LinkedData, link, resolve_keys
 
 
 def link_folder(path: str | Path) -> LinkedData:
-    """Validate a dataset folder and link it through its key table."""
-    from talentlib import datasets
+    """Validate a dataset folder and link it through its key table. Inside a batch run
+    (``TALENTLIB_PREPARED``) the first field's notebook links and keeps the result in the run's
+    prepared folder; the others read it instead of validating and linking again."""
+    from talentlib import config, datasets, io, taxonomy
 
     datasets.require(
         path,
         ["researchers", "participations", "employment_spells", "key_table"],
         purpose="linking researchers with employment-insurance records",
     )
-    folder = datasets.load_folder(
-        path, ["researchers", "participations", "employment_spells", "annual_wages", "key_table"]
+    names = ["researchers", "participations", "employment_spells", "annual_wages", "key_table"]
+
+    def make() -> LinkedData:
+        folder = datasets.load_folder(path, names)
+        v = folder.valid
+        linked = link(
+            v["researchers"],
+            v["participations"],
+            v["key_table"],
+            v["employment_spells"],
+            quarantined_key_rows=folder.quarantined_by_rule("key_table"),
+            annual_wages=v.get("annual_wages"),
+        )
+        linked.extra["quality"] = folder.quality()
+        return linked
+
+    prepared = config.get("TALENTLIB_PREPARED")
+    if not prepared:
+        return make()
+    text = json.dumps(
+        [io.file_stats(datasets.input_files(path, names)), taxonomy.versions(), LINK_VERSION]
     )
-    v = folder.valid
-    linked = link(
-        v["researchers"],
-        v["participations"],
-        v["key_table"],
-        v["employment_spells"],
-        quarantined_key_rows=folder.quarantined_by_rule("key_table"),
-        annual_wages=v.get("annual_wages"),
+    key = hashlib.sha256(text.encode()).hexdigest()[:24]
+    return io.computed_once(Path(prepared) / "linkage", key, make, _dump, _load)[0]
+
+
+def _dump(linked: LinkedData) -> tuple[dict[str, pl.DataFrame | None], dict[str, Any]]:
+    frames = {n: getattr(linked, n) for n in _FRAMES}
+    frames |= {"by_group": linked.report.by_group, "quality": linked.extra["quality"]}
+    return frames, linked.report.summary
+
+
+def _load(frames: dict[str, pl.DataFrame], summary: dict[str, Any]) -> LinkedData:
+    return LinkedData(
+        researchers=frames["researchers"],
+        participations=frames["participations"],
+        spells=frames["spells"],
+        links=frames["links"],
+        report=LinkageReport(summary=summary, by_group=frames["by_group"]),
+        annual_wages=frames.get("annual_wages"),
+        extra={"quality": frames["quality"]},
     )
-    linked.extra["quality"] = folder.quality()
-    return linked
+
+
+# what a linked folder keeps in a run's prepared folder, besides its report and quality
+_FRAMES = ("researchers", "participations", "spells", "links", "annual_wages")
+# Changes when linking changes (a resumed run then links again instead of reading)
+LINK_VERSION = 1
 
 
 def __getattr__(name: str) -> Any:  # the Splink fallback is imported only when used

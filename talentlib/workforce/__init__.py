@@ -80,12 +80,14 @@ from .tables import (
     published_key_numbers,
     researchers_by_author,
 )
+from .world import World, build_world, prepare_world
 
 __all__ = [
     "DISAMBIGUATION_NOTE",
     "HEADCOUNT_DIMS",
     "UNKNOWN_COUNTRY",
     "WORLD",
+    "World",
     "Bibliometrics",
     "Inputs",
     "MapSpec",
@@ -94,6 +96,7 @@ __all__ = [
     "activity_panel",
     "author_mobility",
     "bibliometrics",
+    "build_world",
     "career_pyramid",
     "classification_accuracy",
     "classify_projects",
@@ -120,6 +123,7 @@ __all__ = [
     "load_inputs",
     "map_tables",
     "population",
+    "prepare_world",
     "published_key_numbers",
     "researchers_by_author",
     "select_countries",

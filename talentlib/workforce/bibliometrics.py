@@ -788,16 +788,27 @@ def share_over_time(
     )
 
 
-def global_key_numbers(b: Bibliometrics, *, field_code: str, country: str = "KR") -> dict[str, Any]:
+def global_key_numbers(
+    b: Bibliometrics,
+    *,
+    field_code: str,
+    country: str = "KR",
+    output: pl.DataFrame | None = None,
+    collab: pl.DataFrame | None = None,
+    ai: pl.DataFrame | None = None,
+) -> dict[str, Any]:
     """Korea's headline numbers for one field: rank and shares of the top-10 % papers, gap to
-    the leader, PP(top10%), international co-authorship, Activity Index per technology."""
-    out = country_output(b, unit="field_code").filter(pl.col("field_code") == field_code)
+    the leader, PP(top10%), international co-authorship, Activity Index per technology.
+    ``output`` (country_output by field), ``collab`` (collaboration by field) and ``ai``
+    (activity_index by technology): the all-field tables when already made."""
+    output = country_output(b, unit="field_code") if output is None else output
+    collab = collaboration(b, unit="field_code") if collab is None else collab
+    ai = activity_index(b, unit="tech_code") if ai is None else ai
+    out = output.filter(pl.col("field_code") == field_code)
     vs = korea_vs_leader(out, country=country)
     own = out.filter(pl.col("country_code") == country)
-    col = collaboration(b, unit="field_code").filter(pl.col("field_code") == field_code)
-    ai = activity_index(b, unit="tech_code").filter(
-        (pl.col("field_code") == field_code) & (pl.col("country_code") == country)
-    )
+    col = collab.filter(pl.col("field_code") == field_code)
+    ai = ai.filter((pl.col("field_code") == field_code) & (pl.col("country_code") == country))
     techs = taxonomy.technologies().filter(pl.col("field_code") == field_code)["code"].to_list()
     ai_map = {r["tech_code"]: r for r in ai.iter_rows(named=True)}
 

@@ -15,12 +15,7 @@ from talentlib import privacy, taxonomy
 from .bibliometrics import (
     WORLD,
     Bibliometrics,
-    activity_index,
-    author_mobility,
-    bibliometrics,
-    collaboration,
     collaboration_network,
-    country_output,
     global_key_numbers,
     key_institutions,
     key_researchers,
@@ -30,18 +25,15 @@ from .bibliometrics import (
     talent_flow,
     topic_trends,
 )
-from .classify import classify_projects, classify_publications, truth_accuracy
 from .domestic import (
-    activity_panel,
     career_pyramid,
     disclosed_headcount,
-    entrants_leavers,
-    field_overlap,
     growth,
     headcount,
     institution_groups,
 )
 from .inputs import Inputs
+from .world import World, build_world
 
 # the breakdowns of the last year's head count that the map publishes
 HEADCOUNT_DIMS = ("degree", "role", "age_band", "career_stage", "institution_type", "region")
@@ -81,40 +73,42 @@ class MapTables:
 
 
 def map_tables(
-    inputs: Inputs,
+    source: Inputs | World,
     spec: MapSpec,
     *,
     rules: privacy.DisclosureRules = privacy.DisclosureRules(),  # noqa: B008 - frozen
     data_dir: str | Path | None = None,
 ) -> MapTables:
     """Every table of one field's workforce map (classification, global bibliometrics, domestic
-    head counts), people-counting ones through ``privacy.disclose`` with ``rules``."""
-    if inputs.publications is None or inputs.authorships is None:
-        raise ValueError("the workforce map needs publications and authorships")
-    f, c, years = spec.field, spec.country, list(spec.years)
-    mt = MapTables(spec=spec, quarantine=inputs.quarantine_counts())
+    head counts), people-counting ones through ``privacy.disclose`` with ``rules``.
 
-    works = classify_publications(inputs.publications)
-    projects = classify_projects(inputs.projects) if inputs.projects is not None else None
-    mt.classification = truth_accuracy(data_dir, works, projects) if data_dir else None
+    ``source``: the validated inputs, or the ``World`` all fields share (``prepare_world``:
+    made once per batch run); ``data_dir`` (with inputs): the synthetic truth labels that
+    measure the classification."""
+    f, c = spec.field, spec.country
+    if isinstance(source, Inputs):
+        world = build_world(source, spec.years, salt=rules.cell_key_salt, truth_dir=data_dir)
+    else:
+        world = source
+        if world.years != (int(spec.years[0]), int(spec.years[-1])):
+            raise ValueError(f"the shared map data are for {world.years}, the map for {spec.years}")
+    mt = MapTables(spec=spec, quarantine=world.quarantine, classification=world.classification)
 
     # -- the world ------------------------------------------------------------------------
-    b = bibliometrics(works, inputs.authorships, years=years)
+    b = world.bibliometrics
     mt.bibliometrics = b
-    output = country_output(b, unit="field_code").filter(pl.col("field_code") == f)
+    output = world.country_output.filter(pl.col("field_code") == f)
     ranked = select_countries(output, n=spec.top_countries, include=spec.include)
     mt.frames["country_ranking"] = ranked
     mt.public["country_ranking"] = ranked.select(
         "country_code", "rank_top10", "top10_share", "pub_share", "pp_top10", "mncs",
         "papers_full", "papers_frac",
     )  # fmt: skip
-    by_year = country_output(b, unit="field_code", by_year=True).filter(pl.col("field_code") == f)
+    by_year = world.country_output_by_year.filter(pl.col("field_code") == f)
     leader = output.filter(pl.col("rank_top10") == 1)["country_code"].to_list()
     mt.frames["share_over_time"] = share_over_time(by_year, countries=[c, *leader])
     mt.public["korea_vs_leader"] = korea_vs_leader(by_year, country=c)
-    ai = activity_index(b, unit="tech_code").filter(
-        (pl.col("field_code") == f) & (pl.col("country_code") == c)
-    )
+    ai = world.activity_index.filter((pl.col("field_code") == f) & (pl.col("country_code") == c))
     ai = ai.with_columns(
         pl.col("tech_code")
         .replace(taxonomy.labels("strategic_tech", level="technology"))
@@ -131,7 +125,7 @@ def map_tables(
     mt.frames["network_nodes"] = select_countries(
         output, n=12, include=spec.include, rank="rank_papers"
     )
-    mt.public["collaboration"] = collaboration(b, unit="field_code").filter(
+    mt.public["collaboration"] = world.collaboration.filter(
         (pl.col("field_code") == f) & pl.col("country_code").is_in([*spec.include, WORLD])
     )
     mt.public["korea_partners"] = network.filter(
@@ -139,11 +133,14 @@ def map_tables(
     ).sort("association_strength", descending=True)
     mt.public["key_institutions"] = key_institutions(b, value=f, top=10)
     mt.public["topic_trends"] = topic_trends(b, field_code=f, country=c).head(15)
-    mt.global_numbers = global_key_numbers(b, field_code=f, country=c)
+    mt.global_numbers = global_key_numbers(
+        b, field_code=f, country=c, output=world.country_output, collab=world.collaboration,
+        ai=world.activity_index,
+    )  # fmt: skip
     # people who moved count people: disclosed like the domestic tables
     mt.tables["talent_flow_korea"] = _disclosed(
         "talent_flow_korea",
-        talent_flow(author_mobility(b), country=c, salt=rules.cell_key_salt),
+        talent_flow(world.author_moves, country=c, salt=rules.cell_key_salt),
         spec,
         rules,
         rows="partner_country",
@@ -151,8 +148,8 @@ def map_tables(
     )
 
     # -- Korea's own R&D workforce ----------------------------------------------------------
-    if inputs.participations is not None and inputs.researchers is not None:
-        _domestic(mt, inputs, rules)
+    if world.panel is not None:
+        _domestic(mt, world, rules)
     return mt
 
 
@@ -213,12 +210,11 @@ def _disclosed(
     )
 
 
-def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> None:
+def _domestic(mt: MapTables, world: World, rules: privacy.DisclosureRules) -> None:
     spec, years = mt.spec, list(mt.spec.years)
     salt = rules.cell_key_salt
-    assert inputs.participations is not None and inputs.researchers is not None
-    panel_all = activity_panel(inputs.participations, inputs.researchers, years=years)
-    panel = panel_all.filter(pl.col("field_code") == spec.field)
+    assert world.panel is not None and world.flows is not None and world.overlap is not None
+    panel = world.panel.filter(pl.col("field_code") == spec.field)
     t = mt.tables
     # margins off where one person is counted in several cells (every year, entrant and leaver)
     t["headcount_by_year"] = _disclosed(
@@ -242,15 +238,14 @@ def _domestic(mt: MapTables, inputs: Inputs, rules: privacy.DisclosureRules) -> 
         "institution_concentration", headcount(grouped, ["year", "group"], salt=salt), spec,
         rules, rows="year", cols="group",
     )  # fmt: skip
-    flows = entrants_leavers(inputs.participations, years=years, salt=salt)
     t["entrants_leavers"] = _disclosed(
-        "entrants_leavers", flows.filter(pl.col("field_code") == spec.field).drop("field_code"),
+        "entrants_leavers",
+        world.flows.filter(pl.col("field_code") == spec.field).drop("field_code"),
         spec, rules, rows="year", cols="flow", margins=False,
     )  # fmt: skip
-    overlap = field_overlap(panel_all, years=years, salt=salt)
     t["field_overlap"] = _disclosed(
         "field_overlap",
-        overlap.filter(pl.col("field_a") == spec.field).select("field_b", "researchers", "cell_key"),
+        world.overlap.filter(pl.col("field_a") == spec.field).select("field_b", "researchers", "cell_key"),
         spec, rules, rows="field_b", margins=False,
         partition=False,  # a researcher active in several other fields counts in each
     )  # fmt: skip
