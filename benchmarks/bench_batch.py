@@ -156,6 +156,9 @@ def step_seconds(run_dir: Path) -> dict[str, float]:
     report = run_dir / "internal" / "check" / "check_report.json"
     if report.exists():
         out["release_gate"] = float(json.loads(report.read_text())["seconds"])
+    run = json.loads((run_dir / "run.json").read_text())
+    for name, secs in (run.get("phases") or {}).items():  # wall seconds of the run's phases
+        out[f"wall:{name}"] = float(secs)
     return out
 
 

@@ -1109,6 +1109,7 @@ def _solve(
     cons: list[tuple[dict[int, float], str, float]],
     bounds: Mapping[int, tuple[float, float]],
     targets: frozenset[int] | None = None,
+    stop: Mapping[int, tuple[int, int]] | None = None,
 ) -> tuple[dict[int, tuple[int | None, int | None, str]], str]:
     """Integer interval of each unknown of one component (of those in ``targets`` when given:
     perturbed published counts are unknowns too, but nobody asks for their interval):
@@ -1116,6 +1117,12 @@ def _solve(
 
     LP bounds rounded inwards are valid for integers; where the LP optimum is not an integer
     point, milp tightens the bound (the rounded LP bound stays if milp does not finish).
+
+    ``stop`` ({var: (threshold, p)}): stop bounding a cell as soon as its verdict is known to
+    pass — its lower bound reaches the threshold, or an integer solution already found puts it
+    at least ``p`` above its lower bound (or at ``threshold + p - 1``, above any lower bound
+    that could fail). Such a cell gets ``(lower or None, None, "early")``: the verdict without
+    the exact interval, for a gate that needs only the verdict.
     """
     from scipy.sparse import csr_array
 
@@ -1142,6 +1149,7 @@ def _solve(
     ub = np.array([bounds[v][1] for v in unknowns], dtype=float)
     model = _Bounds(n, a_eq, b_eq, a_ub, b_ub, lb, ub)
     at_lb = np.zeros(n, dtype=bool)  # an integral feasible point already puts x_i at its bound
+    seen_hi = np.full(n, -np.inf)  # the largest x_i of the integral feasible points found
 
     def solve(i: int, sign: float) -> tuple[str, float | None, bool]:
         st, x = model.bound(i, sign)
@@ -1150,6 +1158,7 @@ def _solve(
         integral = bool(np.all(np.abs(x - np.round(x)) < _EPS))
         if integral:
             at_lb[np.abs(x - lb) < _EPS] = True
+            np.maximum(seen_hi, np.round(x), out=seen_hi)
         return st, float(x[i]), integral
 
     out: dict[int, tuple[int | None, int | None, str]] = {}
@@ -1157,6 +1166,10 @@ def _solve(
         if targets is not None and v not in targets:
             continue
         i = pos[v]
+        rule = stop.get(v) if stop is not None else None
+        if rule is not None and seen_hi[i] >= rule[0] + rule[1] - 1:
+            out[v] = (None, None, "early")  # passes whatever its lower bound
+            continue
         if at_lb[i]:
             st_lo, lo, int_lo = "ok", float(lb[i]), True
         else:
@@ -1171,8 +1184,11 @@ def _solve(
             m = model.bound_integer(i, 1.0)
             if m is not None:
                 lo, method = max(lo, m), "milp"
-        st_hi, hi, int_hi = solve(i, -1.0)
         lower = math.ceil(lo - _EPS)
+        if rule is not None and (lower >= rule[0] or seen_hi[i] - lower >= rule[1]):
+            out[v] = (lower, None, "early")
+            continue
+        st_hi, hi, int_hi = solve(i, -1.0)
         if st_hi == "ok" and hi is not None:
             if not int_hi:
                 m = model.bound_integer(i, -1.0)
@@ -1283,12 +1299,18 @@ def audit(
     protection: int | None = None,
     skipped: Sequence[Skipped] = (),
     workers: int | None = None,
+    exact: bool = True,
 ) -> AuditResult:
     """Intervals and verdicts for every suppressed count cell of ``tables`` taken together.
 
     The independent pieces of the constraint system are solved by ``workers`` processes
     (default: up to 2, the cores of the machine this was sized on; 1 = in this process). The
     intervals do not depend on how the pieces are shared out.
+
+    ``exact=False`` (a gate that needs the verdicts only): a cell's bounding stops once it is
+    known to pass (method ``early``: its lower bound reaches the threshold, or a solution found
+    shows an interval at least p wide); its interval is then not given exactly. Verdicts,
+    failing cells and their intervals are the same as with ``exact=True``.
 
     Only tables with ``release == "current"`` get a table verdict; cells of earlier releases are
     audited too (the new release must not break them) and count in the overall status.
@@ -1394,11 +1416,27 @@ def audit(
 
     interval: dict[int, tuple[int | None, int | None, str]] = {}
     targets = frozenset(v for v in unknown if values[v] is None)  # the suppressed cells
+    stop = (
+        None
+        if exact
+        else {
+            v: (
+                tables[owner[v]].threshold,
+                protection_level(tables[owner[v]].threshold, protection),
+            )
+            for v in targets
+        }
+    )
     review: dict[int, str] = {}
     with _workers(workers) as pool:
         solved = {
             root: _solve_component(
-                vs, [(u, s, r) for u, s, r, _ in comp_cons.get(root, [])], bounds, targets, pool
+                vs,
+                [(u, s, r) for u, s, r, _ in comp_cons.get(root, [])],
+                bounds,
+                targets,
+                pool,
+                stop,
             )
             for root, vs in comp_vars.items()
         }
@@ -1443,10 +1481,16 @@ def audit(
         j = v - c.base
         lo, hi, method = interval.get(v, (None, None, "error"))
         p = protection_level(t.threshold, protection)
-        vd, why = verdict(lo, hi, t.threshold, p)
+        if method == "early":
+            vd, why = (
+                "pass",
+                f"폭 ≥ {p} (조기 판정, 정확한 구간은 계산하지 않음) / at least {p} wide",
+            )
+        else:
+            vd, why = verdict(lo, hi, t.threshold, p)
         if v in review and vd != "fail":
             vd, why = "review", review[v]
-        guess = None if lo is None else (lo if hi is None else (lo + hi) // 2)
+        guess = None if lo is None or method == "early" else (lo if hi is None else (lo + hi) // 2)
         cr = CellResult(
             table=t.uid,
             release=t.release,
@@ -1567,6 +1611,7 @@ def _solve_pieces(
     ],
     bounds: Mapping[int, tuple[float, float]],
     pool: Any,
+    stop: Mapping[int, tuple[int, int]] | None = None,
 ) -> list[_Solved]:
     """``_solve`` for each piece; a large one is bounded in parallel, its cells split in turn
     (round robin over the sorted cells, so each share has small and large ones)."""
@@ -1575,7 +1620,7 @@ def _solve_pieces(
     out: list[_Solved] = []
     for vs, cons, need in pieces:
         if pool is None or len(vs) + len(cons) < PARALLEL_MIN_SIZE:
-            out.append(_solve(vs, cons, bounds, need))
+            out.append(_solve(vs, cons, bounds, need, stop))
             continue
         executor, n = pool
         wanted = sorted(v for v in vs if need is None or v in need)
@@ -1584,14 +1629,15 @@ def _solve_pieces(
         status = "ok"
         try:
             futures = [
-                executor.submit(_solve, vs, cons, mine, frozenset(wanted[k::n])) for k in range(n)
+                executor.submit(_solve, vs, cons, mine, frozenset(wanted[k::n]), stop)
+                for k in range(n)
             ]
             for f in futures:
                 r, st = f.result()
                 res.update(r)
                 status = st if status == "ok" else status
         except BrokenProcessPool:  # a worker could not start or died: solved here instead
-            res, status = _solve(vs, cons, bounds, need)
+            res, status = _solve(vs, cons, bounds, need, stop)
         out.append((res, status))
     return out
 
@@ -1602,9 +1648,10 @@ def _solve_component(
     bounds: Mapping[int, tuple[float, float]],
     targets: frozenset[int] | None = None,
     pool: Any = None,
+    stop: Mapping[int, tuple[int, int]] | None = None,
 ) -> tuple[dict[int, tuple[int | None, int | None, str]], str]:
     """Presolve (differencing), then LP bounds for what is left, piece by piece (large pieces
-    over ``pool``'s processes)."""
+    over ``pool``'s processes); ``stop`` as in ``_solve``."""
     bounds = {v: bounds[v] for v in vs}  # presolve narrows merged aliases: a private copy
     pre = _presolve(vs, cons, bounds)
     if pre.conflict:
@@ -1613,12 +1660,22 @@ def _solve_component(
         v: (x, x, "differencing") for v, x in pre.fixed.items()
     }
     need = None if targets is None else frozenset(pre.alias.get(v, v) for v in targets)
+    if stop is not None:  # a merged cell stops only when every cell it stands for would
+        merged: dict[int, tuple[int, int]] = {}
+        for v in vs:
+            if v not in stop:
+                continue
+            t, p = stop[v]
+            r = pre.alias.get(v, v)
+            t0, p0 = merged.get(r, (t, p))
+            merged[r] = (max(t, t0), max(p, p0))
+        stop = merged
     pieces = [
         (sub_vs, sub_cons, need)
         for sub_vs, sub_cons in _split(pre.free, pre.cons)
         if need is None or not need.isdisjoint(sub_vs)
     ]
-    for res, st in _solve_pieces(pieces, bounds, pool):
+    for res, st in _solve_pieces(pieces, bounds, pool, stop):
         if st != "ok":
             return {}, st
         out.update(res)
@@ -1740,15 +1797,17 @@ def check_release(
     protection: int | None = None,
     out: str | Path | None = None,
     workers: int | None = None,
+    exact: bool = True,
 ) -> AuditResult:
     """Audit a run folder (with earlier releases as extra constraints) and write
-    check_report.json and check_report.md into ``out`` (default RUN_DIR/check/)."""
+    check_report.json and check_report.md into ``out`` (default RUN_DIR/check/); ``exact`` as
+    in ``audit``."""
     run_dir = Path(run_dir)
     tables, skipped = load_release(run_dir, "current")
     for k, prev in enumerate(previous, start=1):
         t2, s2 = load_release(prev, f"previous{k}")
         tables += t2
-    result = audit(tables, protection=protection, skipped=skipped, workers=workers)
+    result = audit(tables, protection=protection, skipped=skipped, workers=workers, exact=exact)
     result.run_dir = str(run_dir)
     result.previous = [str(p) for p in previous]
     out = Path(out) if out else run_dir / "check"

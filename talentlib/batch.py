@@ -39,7 +39,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -810,16 +810,45 @@ def _key_numbers_after(field_dir: Path, before: dict[str, Any], nb_name: str) ->
         io.write_json_atomic(merged, path)
 
 
-def _print_brief(field_dir: Path, log: logging.Logger) -> None:
-    """brief.pdf beside brief.html for readers who print; a machine without Chromium still
-    publishes the HTML brief (the failure is logged, not fatal)."""
-    from . import printing
+# Chromiums printing the briefs at once (one page after another each): two use a small
+# machine's both cores; a Chromium's start is most of one print's time
+PRINTERS = 2
 
-    (field_dir / "brief.pdf").unlink(missing_ok=True)  # never a PDF of an earlier brief
-    try:
-        printing.html_to_pdf(field_dir / "brief.html", field_dir / "brief.pdf")
-    except printing.PrintError as e:
-        log.warning("brief.pdf not written: %s", e)
+
+def _print_and_release(
+    run_dir: Path,
+    fields: Iterable[str],
+    publish: Callable[[str], bool] | None = None,
+    write: Callable[[str], None] = print,
+) -> None:
+    """Print each field's brief.pdf and release the field. The workers publish HTML only: the
+    parent prints every PDF once, at the end (the second pass would otherwise print each brief
+    twice), with a few Chromiums for all briefs, while the next brief is published
+    (``publish(field)`` → False: leave that field as it is)."""
+    from . import printing, report
+
+    log = logging.getLogger("talentlib.batch")
+    ready: list[str] = []
+
+    def jobs() -> Iterator[tuple[Path, Path]]:
+        for f in fields:
+            if publish is not None and not publish(f):
+                continue
+            work = field_workdir(run_dir, f)
+            (work / "brief.pdf").unlink(missing_ok=True)  # never a PDF of an earlier brief
+            ready.append(f)
+            yield work / "brief.html", work / "brief.pdf"
+
+    printed = printing.print_all(jobs(), browsers=PRINTERS)
+    for f in ready:
+        work = field_workdir(run_dir, f)
+        err = printed[work / "brief.pdf"].exception()
+        if err is not None:  # a machine without Chromium still publishes the HTML brief
+            log.warning("%s: brief.pdf not written: %s", f, err)
+        try:
+            report.release_field(work, release_dir(run_dir) / f)
+        except Exception as exc:  # the brief released by the worker stays
+            write(f"  {f} · 인쇄본을 공개하지 못했습니다: {_one_line(exc)}")
 
 
 # A field's kernel that holds more than this after a notebook is not reused: a fresh one gives
@@ -836,6 +865,23 @@ def _rss_mb(pid: int | None) -> float | None:
     except (OSError, ValueError, TypeError):
         return None
     return None
+
+
+# jsonschema (under altair in a kernel, nbformat in a worker) imports this optional IRI-syntax
+# checker when it is installed (JupyterLab's jupyter-events brings it): it compiles a grammar at
+# import, ≈ 1 s in every kernel and every worker, for a string format that no notebook, chart
+# or table of a run validates. A batch's own processes import jsonschema without it.
+SLOW_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
+_SKIP_SLOW_IMPORTS = "".join(
+    f"_sys.modules.setdefault({name!r}, None)\n" for name in SLOW_OPTIONAL_IMPORTS
+)
+
+
+def _skip_slow_optional_imports() -> None:
+    """In this process, importing SLOW_OPTIONAL_IMPORTS raises ImportError (as when they are not
+    installed), unless already imported."""
+    for name in SLOW_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
 class _FieldKernel:
@@ -862,7 +908,9 @@ class _FieldKernel:
 
         code = (
             'get_ipython().run_line_magic("reset", "-f")\nimport gc as _gc\n_gc.collect()\n'
-            f"import os as _os\n_os.environ[{report.NOTEBOOK_ENV!r}] = {notebook!r}\ndel _os, _gc"
+            f"import sys as _sys\n{_SKIP_SLOW_IMPORTS}"
+            f"import os as _os\n_os.environ[{report.NOTEBOOK_ENV!r}] = {notebook!r}\n"
+            "del _os, _gc, _sys"
         )
         if self.km is not None and (_rss_mb(self.pid) or 0) > KERNEL_REUSE_MAX_MB:
             self.close()
@@ -1082,7 +1130,8 @@ def run_field(run_dir: str | Path, field_code: str) -> dict[str, Any]:
                             run_id=plan["run_id"],
                             provenance=prov,
                         )
-                    _print_brief(field_dir, flog)
+                    # the parent prints the PDF once every brief is final (_print_and_release)
+                    (field_dir / "brief.pdf").unlink(missing_ok=True)
                     report.release_field(field_dir, release_dir(run_dir) / field_code)
                     secs = round(time.perf_counter() - t0, 2)
                     io.write_json_atomic({"hash": h, "seconds": secs}, _marker(field_dir, BRIEF))
@@ -1271,7 +1320,7 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 
 def _compare_fields(
     plan: Plan, statuses: dict[str, dict[str, Any]], write: Callable[[str], None]
-) -> None:
+) -> list[str]:
     """The second pass: with every field's key numbers in hand, each brief is written again so
     that its findings compare the field with the others of this same run (never with numbers
     from another run: every compared number is in this release's own tables). A field whose
@@ -1286,10 +1335,11 @@ def _compare_fields(
         if (workdirs[f] / PROVENANCE).exists()
     }
     if len(numbers) < findings.MIN_FIELDS:
-        return
+        return []
     stats = findings.overview_stats(numbers)
     io.write_json_atomic(stats, run_dir / INTERNAL / "overview.json")
     _publish_again(plan, list(numbers), stats, write)
+    return list(numbers)
 
 
 def _publish_again(
@@ -1302,27 +1352,29 @@ def _publish_again(
     from . import privacy, report
 
     run_dir = plan.run_dir
-    log = logging.getLogger("talentlib.batch")
-    for f in fields:
+
+    def publish(f: str) -> bool:
         work = field_workdir(run_dir, f)
         if not (work / PROVENANCE).exists():
-            continue
+            return False
         prov = json.loads((work / PROVENANCE).read_text(encoding="utf-8"))
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the first pass already logged them
-                report.publish_field(
-                    work,
-                    f,
-                    rules=privacy.DisclosureRules(**plan.pipeline["disclosure"]),
-                    run_id=plan.run_id,
-                    provenance=prov,
-                    overview=overview,
-                )
-            _print_brief(work, log)
-            report.release_field(work, release_dir(run_dir) / f)
+            report.publish_field(
+                work,
+                f,
+                rules=privacy.DisclosureRules(**plan.pipeline["disclosure"]),
+                run_id=plan.run_id,
+                provenance=prov,
+                overview=overview,
+            )
         except Exception as exc:  # the first brief (without comparisons) stays released
             write(f"  {f} · 분야 비교 문장을 넣지 못했습니다: {_one_line(exc)}")
+            return False
+        return True
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the first pass already logged them
+        _print_and_release(run_dir, fields, publish, write)
 
 
 def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResult:
@@ -1397,18 +1449,37 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
         for fut in futures:
             fut.result()
     bar.close()
+    phases = {"fields": round(time.perf_counter() - t0, 2)}
+    mark = time.perf_counter()
     # the summary covers every field this run folder holds, also from earlier (resumed) attempts
     all_statuses = {}
     for p in sorted((run_dir / INTERNAL).glob("*/status.json")):
         all_statuses[p.parent.name] = json.loads(p.read_text(encoding="utf-8"))
     all_statuses.update(statuses)
-    _compare_fields(plan, all_statuses, write)
+    compared = _compare_fields(plan, all_statuses, write)
+    # briefs without a second pass are printed as the workers published them
+    _print_and_release(
+        run_dir,
+        [
+            f
+            for f, st in sorted(all_statuses.items())
+            if st.get("status") == "ok"
+            and f not in compared
+            and (field_workdir(run_dir, f) / "brief.html").exists()
+            and not (field_workdir(run_dir, f) / "brief.pdf").exists()
+        ],
+        write=write,
+    )
+    phases["briefs"] = round(time.perf_counter() - mark, 2)
+    mark = time.perf_counter()
     summary_dir = report.write_summary(
         release_dir(run_dir),
         all_statuses,
         workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
         run_id=plan.run_id,
     )
+    phases["summary"] = round(time.perf_counter() - mark, 2)
+    mark = time.perf_counter()
 
     def repair(extra: dict[str, list[dict[str, str]]]) -> int:
         """Secondary suppression: hide the cells in the fields' stamped tables, publish again."""
@@ -1437,11 +1508,13 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
         previous=plan.pipeline.get("previous_releases") or (),
         repair=repair,
     )
+    phases["gate"] = round(time.perf_counter() - mark, 2)
     seconds = round(time.perf_counter() - t0, 2)
     io.write_json_atomic(
         {
             "run_id": plan.run_id,
             "seconds": seconds,
+            "phases": phases,  # wall seconds: fields (in parallel), briefs (2nd pass, PDFs), summary, gate
             "workers": plan.workers,
             "fields": {
                 f: {k: s.get(k) for k in ("status", "errors", "seconds")}
@@ -1478,7 +1551,7 @@ def check_release_gate(
     if not any(rel.glob("*/manifest.json")):
         return None
     out = run_dir / INTERNAL / "check"
-    result = audit.check_release(run_dir, previous=list(previous), out=out)
+    result = audit.check_release(run_dir, previous=list(previous), out=out, exact=False)
     rounds, secondary = 0, 0
     while result.status == "fail" and repair is not None and rounds < REPAIR_ROUNDS:
         extra = audit.secondary_cells(result)
@@ -1493,7 +1566,7 @@ def check_release_gate(
         write(
             f"  공개 묶음 점검: 실패 셀 {n_fail}개 → 보완 비공개 {added}개 추가 후 다시 점검 ({rounds}회)"
         )
-        result = audit.check_release(run_dir, previous=list(previous), out=out)
+        result = audit.check_release(run_dir, previous=list(previous), out=out, exact=False)
     verdict = result.public_json()
     n = verdict["summary"]
     share = verdict["published_share"]
@@ -1609,6 +1682,7 @@ def main(argv: list[str] | None = None) -> int:
     parent = os.environ.get(PARENT_ENV)
     if parent and parent.isdigit():
         _watch_parent(int(parent))
+    _skip_slow_optional_imports()
     status = run_field(args[0], args[1])
     return 0 if status["status"] == "ok" else 1
 

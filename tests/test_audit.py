@@ -204,9 +204,9 @@ def test_workers_give_the_same_intervals_as_one_process(
     shared = []
     solve_pieces = audit._solve_pieces
 
-    def spy(pieces, bounds, pool):  # type: ignore[no-untyped-def]
+    def spy(pieces, bounds, pool, *rest):  # type: ignore[no-untyped-def]
         shared.extend(len(vs) + len(c) >= 50 for vs, c, _ in pieces if pool is not None)
-        return solve_pieces(pieces, bounds, pool)
+        return solve_pieces(pieces, bounds, pool, *rest)
 
     monkeypatch.setattr(audit, "_solve_pieces", spy)
     two = audit.audit(tables, workers=2)
@@ -231,6 +231,34 @@ def test_workers_give_the_same_intervals_as_one_process(
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert ran.stdout.count("side effect") == 1 and f"cells {len(one.cells)}" in ran.stdout
+
+
+def test_the_gates_early_stop_gives_the_same_verdicts(tiny_data: Path, tmp_path: Path) -> None:
+    """exact=False (the batch's gate) stops bounding a cell once it is known to pass: every
+    cell gets the same verdict as with exact intervals, failing cells the same interval, and
+    cells stopped early are ones whose exact interval passes."""
+    from talentlib import taxonomy
+    from talentlib.linkage import link_folder
+
+    fields = taxonomy.fields()["code"].to_list()[:4]
+    root = _write_release(
+        link_folder(tiny_data), privacy.DisclosureRules(method="suppression"), tmp_path, fields
+    )
+    tables = audit.load_release(root)[0]
+    exact = audit.audit(tables, workers=1)
+    fast = audit.audit(tables, workers=1, exact=False)
+    assert [(c.table, c.keys) for c in fast.cells] == [(c.table, c.keys) for c in exact.cells]
+    early = 0
+    for e, f in zip(exact.cells, fast.cells, strict=True):
+        assert f.verdict == e.verdict, (e.table, e.keys, e.lower, e.upper, f.method)
+        if f.method == "early":
+            early += 1
+            assert e.verdict == "pass" and f.upper is None
+            assert f.lower is None or f.lower == e.lower
+        else:
+            assert (f.lower, f.upper) == (e.lower, e.upper)
+    assert exact.counts() == fast.counts() | {"cells_exact": exact.counts()["cells_exact"]}
+    assert early > len(exact.cells) // 4 and any(c.verdict == "fail" for c in exact.cells)
 
 
 def test_published_small_count_fails_the_threshold_check() -> None:
@@ -636,7 +664,9 @@ def test_the_batch_gate_audits_a_release_with_the_earlier_ones_a_reader_holds(
     from talentlib import batch
 
     old = _release(
-        tmp_path / "old" / "release", {"by_role": published(["role"], ROLES, {("A",), ("B",)})}, ROLE
+        tmp_path / "old" / "release",
+        {"by_role": published(["role"], ROLES, {("A",), ("B",)})},
+        ROLE,
     ).parent
     new = tmp_path / "new"
     _release(new / "release", {"by_role": published(["role"], ROLES, {("B",), ("C",)})}, ROLE)

@@ -506,7 +506,11 @@ def _greedy_notebook(path: Path) -> Path:
     params = nbformat.v4.new_code_cell('field = "BATT"\noutput_dir = None\ndata_dir = None')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("x = bytearray(3 * 1024**3)")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(nb, path)
     return path
 
@@ -544,8 +548,10 @@ def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_d
         nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "import os, sys\n"
+            "import altair, jsonschema\n"  # without the slow optional IRI checker, still working
+            "ok = jsonschema.Draft7Validator({'type': 'integer'}).is_valid(3)\n"
             "print(x, 'left' in globals(), os.environ['TALENTLIB_NOTEBOOK'], os.getpid(),"
-            " 'polars' in sys.modules)\n"
+            " 'polars' in sys.modules, sys.modules.get('rfc3987_syntax', 'gone') is None, ok)\n"
             "left = 1\nimport polars"
         ),
     ]
@@ -566,6 +572,7 @@ def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_d
     try:
         first, second = run("01_a", 10), run("02_b", 20)
         assert first[:3] == ["10", "False", "01_a"] and first[4] == "False"
+        assert first[5:] == ["True", "True"]  # SLOW_OPTIONAL_IMPORTS not imported, jsonschema works
         # the same process, no name left over, its own notebook name, polars still imported
         assert second[:3] == ["20", "False", "02_b"] and second[3] == first[3]
         assert second[4] == "True"
