@@ -538,7 +538,8 @@ class _CohortFrames:
 
     spec: CohortSpec
     c: pl.DataFrame
-    all_states: pl.DataFrame  # every 3 months, 0..36 after exit
+    # (the states every 3 months are not kept: with 12 fields' cohorts held at once by
+    # release_family they were the largest frame, and every table reads the ones below)
     states: pl.DataFrame  # at the HORIZONS
     monthly: pl.DataFrame  # the people followed for 36 months, every 3 months
     emp12: pl.DataFrame  # employed at 12 months, with KSIC division and KECO minor group
@@ -586,17 +587,25 @@ def _cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
     # the monthly curve counts only the people followed for the whole 36 months
     followed = states.lazy().filter(pl.col("months") == 36).select("researcher_id")
     lazy_states = all_states.lazy()
-    monthly = lazy_states.join(followed, on="researcher_id", how="semi").with_columns(
+    # each frame keeps only what its tables count (12 fields' frames are held at once)
+    monthly = lazy_states.join(followed, on="researcher_id", how="semi").select(
+        "researcher_id",
+        pl.col("months").cast(pl.String),
         pl.when(pl.col("state") == "employed")
         .then(pl.col("sector"))
         .otherwise(pl.col("state"))
         .alias("status"),
-        pl.col("months").cast(pl.String),
     )
     at12 = lazy_states.filter(pl.col("months") == 12)
-    emp12 = at12.filter(pl.col("state") == "employed").with_columns(
+    emp12 = at12.filter(pl.col("state") == "employed").select(
+        "researcher_id",
+        "degree",
+        "employer_type",
+        "firm_size",
+        "ksic",
         pl.col("ksic").str.slice(0, 2).alias("ksic_division"),
         pl.col("occupation").str.slice(0, 3).alias("keco_minor"),
+        "wage_monthly",
     )
     own = _own_industries(spec.field)
     ret = emp12.with_columns(
@@ -608,12 +617,15 @@ def _cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
         .then(pl.lit("industry"))
         .otherwise(pl.lit("non_industry"))
         .alias("employer_group"),
-    )
-    flow = at12.with_columns(
+    ).select("researcher_id", "employer_group", "industry_group")
+    flow = at12.select(
+        "researcher_id",
+        "origin_type",
+        "exit_role",
         pl.when(pl.col("state") == "employed")
         .then(pl.col("employer_type"))
         .otherwise(pl.col("state"))
-        .alias("destination")
+        .alias("destination"),
     )
     # wage growth: the same people's main job at 12 and 36 months
     emp36 = lazy_states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
@@ -655,6 +667,7 @@ def _cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
             .otherwise(pl.col("employers").cast(pl.String))
             .alias("employers_36m")
         )
+        .select("researcher_id", "employers_36m")
     )
     monthly_df, emp12_df, ret_df, flow_df, panel_df, moves_df = pl.collect_all(
         [monthly, emp12, ret, flow, panel, moves]
@@ -691,7 +704,6 @@ def _cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
     return _CohortFrames(
         spec=spec,
         c=c,
-        all_states=all_states,
         states=states,
         monthly=monthly_df,
         emp12=emp12_df,

@@ -75,23 +75,38 @@ def activity_panel(
         )
         .filter(pl.col("_a") <= pl.col("_b"))
     )
-    p = p.with_columns(pl.int_ranges("_a", pl.col("_b") + 1).alias("year")).explode("year")
     keys = [
         pl.col("participation_rate").fill_null(-1.0),
         pl.col("start_date"),
         pl.col("institution_id"),
     ]
-    panel = (
-        p.group_by("researcher_id", unit, "year")
-        .agg(
-            pl.col("role").sort_by(pl.col("role").replace_strict(_ROLE_ORDER, default=9)).first(),
-            *(
-                pl.col(c).sort_by(keys, descending=[True, True, False]).first()
-                for c in ("institution_id", "institution_type", "region")
-            ),
-        )
-        .with_columns(pl.col("year").cast(pl.Int64))
-    )
+    # year by year, not by exploding every participation into its years: at national scale
+    # the exploded frame (≈ 11 M rows of strings) took 2 GB; one year's slice takes a tenth
+    p = p.collect()
+    panel = pl.concat(
+        [
+            p.lazy()
+            .filter((pl.col("_a") <= year) & (pl.col("_b") >= year))
+            .group_by("researcher_id", unit)
+            .agg(
+                pl.col("role")
+                .sort_by(pl.col("role").replace_strict(_ROLE_ORDER, default=9))
+                .first(),
+                *(
+                    pl.col(c).sort_by(keys, descending=[True, True, False]).first()
+                    for c in ("institution_id", "institution_type", "region")
+                ),
+            )
+            .select(
+                "researcher_id",
+                unit,
+                pl.lit(year, pl.Int64).alias("year"),
+                pl.exclude("researcher_id", unit),
+            )
+            .collect()
+            for year in range(y0, y1 + 1)
+        ]
+    ).lazy()
     if researchers is not None:
         r = researchers.lazy().select("researcher_id", "degree", "sex", "birth_year", "degree_year")
         since = pl.col("year") - pl.col("degree_year")
