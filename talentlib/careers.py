@@ -965,9 +965,9 @@ def release_family(
     hit = _FAMILIES.get(key)
     if hit is not None and hit[0] is linked:
         return hit[1]
-    prepared = config.get("TALENTLIB_PREPARED")
+    prepared = config.prepared_dir()
     if prepared:
-        result = _shared_family(linked, tuple(exit_years), rules, data_end, Path(prepared))
+        result = _shared_family(linked, tuple(exit_years), rules, data_end, prepared)
     else:
         family, comparison, *_ = _solve_family(linked, tuple(exit_years), rules, data_end)
         result = family, comparison

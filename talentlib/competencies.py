@@ -946,7 +946,7 @@ def read_postings(
 
     cache = Path(cache_dir) if cache_dir else tg.default_cache_dir()
     files = posting_files(data, index)
-    prepared = config.get("TALENTLIB_PREPARED")
+    prepared = config.prepared_dir("postings")
 
     def compute() -> ReadPostings:
         ingested = ingest_folder(
@@ -979,8 +979,7 @@ def read_postings(
         )  # fmt: skip
         return ReadPostings(ingested, got["extracted"], got["families"], reused=True)
 
-    root = Path(prepared) / "postings"
-    return io.computed_once(root, _read_key(files, index), compute, dump, load)[0]
+    return io.computed_once(prepared, _read_key(files, index), compute, dump, load)[0]
 
 
 def education_order() -> list[str]:

@@ -20,7 +20,7 @@ VARIABLES: dict[str, str] = {
     "TALENTLIB_LLM_API_KEY": "API key for an OpenAI-compatible LLM endpoint",
     "TALENTLIB_LLM_THREADS": "CPU threads for the local LLM (default 2)",
     "TALENTLIB_NOTEBOOK": "set by the batch: which notebook is stamping tables",
-    "TALENTLIB_PREPARED": "set by the batch: where the inputs it validated once are kept for all fields",
+    "TALENTLIB_PREPARED": "set by the batch: where what it computes once for all fields is kept",
     "TALENTLIB_BATCH_PARENT": "set by the batch: the parent's pid, so workers stop when it dies",
 }
 
@@ -47,6 +47,13 @@ def config_dir() -> Path:
     """Where talentlib keeps an installation's secrets: $TALENTLIB_CONFIG, else ~/.config/talentlib."""
     env = _get("TALENTLIB_CONFIG")
     return Path(env) if env else Path.home() / ".config" / "talentlib"
+
+
+def prepared_dir(what: str = "") -> Path | None:
+    """Inside a batch run, the run's folder of what it computes once for all fields
+    (``internal/prepared/``, or its sub-folder ``what``); None outside a batch run."""
+    env = _get("TALENTLIB_PREPARED")
+    return (Path(env) / what if what else Path(env)) if env else None
 
 
 def get(name: str) -> str | None:

@@ -173,7 +173,7 @@ def _read_into(
 ) -> None:
     file = dataset_file(folder.path, name) or folder.path / LAYOUT[name][0]
     try:
-        key = _prepared_key(file, name, folder) if _prepared_dir() else None
+        key = _prepared_key(file, name, folder) if config.prepared_dir() else None
         res = _load_prepared(name, key) if key else None
         if res is None:
             if file.is_dir():  # Parquet parts of one dataset
@@ -200,11 +200,6 @@ def _read_into(
 # ---------------------------------------------------------------------------------------------
 
 
-def _prepared_dir() -> Path | None:
-    value = config.get("TALENTLIB_PREPARED")
-    return Path(value) if value else None
-
-
 def _prepared_key(file: Path, name: str, folder: Folder) -> str:
     """What a validation result depends on: the file (path, size, modification time), the
     contract and taxonomy versions, and the keys of the datasets its foreign keys checked."""
@@ -225,7 +220,7 @@ def _prepared_key(file: Path, name: str, folder: Folder) -> str:
 
 
 def _load_prepared(name: str, key: str) -> contracts.ValidationResult | None:
-    root = _prepared_dir()
+    root = config.prepared_dir()
     assert root is not None
     meta_path = root / f"{name}-{key}.json"
     if not meta_path.exists():
@@ -247,7 +242,7 @@ def _load_prepared(name: str, key: str) -> contracts.ValidationResult | None:
 
 
 def _save_prepared(res: contracts.ValidationResult, key: str) -> None:
-    root = _prepared_dir()
+    root = config.prepared_dir()
     assert root is not None
     name = res.dataset
     io.write_parquet_atomic(res.valid, root / f"{name}-{key}.parquet")

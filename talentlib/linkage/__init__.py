@@ -43,14 +43,14 @@ def link_folder(path: str | Path) -> LinkedData:
         linked.extra["quality"] = folder.quality()
         return linked
 
-    prepared = config.get("TALENTLIB_PREPARED")
+    prepared = config.prepared_dir("linkage")
     if not prepared:
         return make()
     text = json.dumps(
         [io.file_stats(datasets.input_files(path, names)), taxonomy.versions(), LINK_VERSION]
     )
     key = hashlib.sha256(text.encode()).hexdigest()[:24]
-    return io.computed_once(Path(prepared) / "linkage", key, make, _dump, _load)[0]
+    return io.computed_once(prepared, key, make, _dump, _load)[0]
 
 
 def _dump(linked: LinkedData) -> tuple[dict[str, pl.DataFrame | None], dict[str, Any]]:

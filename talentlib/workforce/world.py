@@ -138,7 +138,7 @@ def prepare_world(
         inputs = load_inputs(reg, bibliometrics=bib)
         return build_world(inputs, span, salt=rules.cell_key_salt, truth_dir=truth_dir)
 
-    prepared = config.get("TALENTLIB_PREPARED")
+    prepared = config.prepared_dir("workforce")
     if not prepared:
         return build()
     key = _world_key(
@@ -148,7 +148,7 @@ def prepare_world(
         rules,
         Path(truth_dir) if truth_dir else None,
     )
-    return io.computed_once(Path(prepared) / "workforce", key, build, _dump, _load)[0]
+    return io.computed_once(prepared, key, build, _dump, _load)[0]
 
 
 def _dump(w: World) -> tuple[dict[str, pl.DataFrame | None], dict[str, Any]]:
