@@ -587,3 +587,47 @@ def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_d
     finally:
         kernel.close()
     assert kernel.km is None
+
+
+@pytest.mark.slow
+def test_a_worker_serves_fields_with_one_kernel_and_a_dead_worker_fails_only_its_field(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    """A worker process runs field after field with one kernel (started once, not per field);
+    when it dies in a field, that field fails with the worker's exit, and a fresh worker runs
+    the fields left."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('field = "BATT"\noutput_dir = None\ndata_dir = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "import os, pathlib, signal\n"
+            "pathlib.Path(output_dir, 'kernel_pid.txt').write_text(str(os.getpid()))\n"
+            "if field == 'QUANT':\n"
+            "    os.kill(os.getppid(), signal.SIGKILL)  # the worker dies in this field\n"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, tmp_path / "pid.ipynb")
+    pipe = write_pipeline(tmp_path / "p.yaml", [str(tmp_path / "pid.ipynb")])
+    fields = ["BATT", "SEMI", "QUANT", "AI", "BIO"]
+    result = batch.run(
+        pipe, quiet=True, outputs=tmp_path / "out", data=tiny_data, fields=fields, workers=1,
+        root=ROOT,
+    )  # fmt: skip
+    quant = result.statuses["QUANT"]
+    assert quant["status"] == "failed" and "worker exited" in quant["errors"][0]["message"]
+    pids = {}
+    for f in fields:
+        if f == "QUANT":
+            continue
+        st = result.statuses[f]
+        assert st["steps"]["pid"]["status"] == "ok", (f, st)  # its notebook ran
+        pids[f] = (result.run_dir / "internal" / f / "kernel_pid.txt").read_text()
+    # one worker, one kernel for the fields before the crash, a fresh pair for those after
+    assert len(set(pids.values())) == 2, pids
