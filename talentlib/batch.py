@@ -851,6 +851,20 @@ def _print_and_release(
             write(f"  {f} · 인쇄본을 공개하지 못했습니다: {_one_line(exc)}")
 
 
+def _print_summary(summary_dir: Path) -> None:
+    """overview.pdf beside the 12-field summary page, for readers who print."""
+    from . import printing
+
+    page, pdf = summary_dir / "index.html", summary_dir / SUMMARY_PDF
+    pdf.unlink(missing_ok=True)  # never a PDF of an earlier summary
+    err = printing.print_all([(page, pdf)], browsers=1)[pdf].exception()
+    if err is not None:
+        logging.getLogger("talentlib.batch").warning("%s not written: %s", SUMMARY_PDF, err)
+
+
+SUMMARY_PDF = "overview.pdf"
+
+
 # A field's kernel that holds more than this after a notebook is not reused: a fresh one gives
 # the memory back (at national scale a notebook's frames run to gigabytes; reuse saves seconds).
 KERNEL_REUSE_MAX_MB = 1024
@@ -1543,6 +1557,7 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
         workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
         run_id=plan.run_id,
     )
+    _print_summary(summary_dir)
     phases["summary"] = round(time.perf_counter() - mark, 2)
     mark = time.perf_counter()
 
@@ -1558,11 +1573,13 @@ def _execute(plan: Plan, *, quiet: bool, say: Callable[[str], None]) -> RunResul
         ov = run_dir / INTERNAL / "overview.json"
         overview = json.loads(ov.read_text(encoding="utf-8")) if ov.exists() else None
         _publish_again(plan, sorted(touched), overview, write)
-        report.write_summary(
-            release_dir(run_dir),
-            all_statuses,
-            workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
-            run_id=plan.run_id,
+        _print_summary(
+            report.write_summary(
+                release_dir(run_dir),
+                all_statuses,
+                workdirs={f: field_workdir(run_dir, f) for f in all_statuses},
+                run_id=plan.run_id,
+            )
         )
         return hidden
 

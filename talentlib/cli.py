@@ -122,7 +122,7 @@ def _report_run(result: RunResult, quiet: bool) -> int:
         return 1
     if not quiet:
         release = batch.release_dir(result.run_dir)
-        print(f"  요약: {release / 'summary' / 'index.html'}")
+        print(f"  요약: {release / 'summary' / 'index.html'} (인쇄본 {batch.SUMMARY_PDF})")
         ok = [f for f, s in result.statuses.items() if s.get("status") == "ok"]
         if ok:
             more = f" 외 {len(ok) - 1}개" if len(ok) > 1 else ""

@@ -402,6 +402,8 @@ def test_run_two_fields_in_parallel_failure_isolated_then_resume(
     assert (run / "release" / "summary" / "fields.xlsx").exists()
     index = (run / "release" / "summary" / "index.html").read_text(encoding="utf-8")
     assert "이차전지" in index and "Traceback" not in index
+    overview = run / "release" / "summary" / batch.SUMMARY_PDF  # the summary printed too
+    assert overview.read_bytes()[:5] == b"%PDF-" and "인쇄본 overview.pdf" in r.stdout
 
     # --resume finds the run by its settings hash and skips what finished
     done = batt / ".done" / "03_career_flow.json"
