@@ -298,6 +298,11 @@ def test_summary_side_by_side(tmp_path: Path) -> None:
             {"field_code": f, "employed_12m_share": share},
             notebook="03_career_flow",
         )
+        report.record_key_numbers(
+            run / "internal" / f,
+            {"field_code": f, "domestic": {"researchers_last_year": 120 if share else None}},
+            notebook="01_workforce_map",
+        )
     statuses = {
         "BATT": {"status": "ok"},
         "SEMI": {"status": "ok"},
@@ -310,12 +315,15 @@ def test_summary_side_by_side(tmp_path: Path) -> None:
     assert df["status"].to_list() == ["ok", "ok", "failed"]
     assert df["employed_12m_share"].to_list() == [0.9, None, None]
     ws = load_workbook(out / "fields.xlsx").worksheets[1]
-    assert [c.value for c in ws[3]] == ["분야 코드", "분야", "상태", "12개월 후 취업 비율"]
+    assert [c.value for c in ws[3]][:4] == ["분야 코드", "분야", "상태", "12개월 후 취업 비율"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4)]
     assert rows[0][:3] == ["SEMI", "반도체·디스플레이", "완료"]
     assert rows[1][3] == "비공개" and rows[2][2] == "실패" and rows[2][3] is None
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "12개월 후 취업 비율" in page and "<svg" in page
+    # side by side: talent (a column with a dot in its name) and outcomes; hidden reads 비공개
+    assert page.count("<svg") == 2 and "국내 과제 참여 연구자 수" in page
+    assert "반도체·디스플레이; 연구자 수: 120" in page and "이차전지: 비공개" in page
     assert "boom" not in page and "03_career_flow" in page  # the step, not the error text
 
 
@@ -451,7 +459,10 @@ def test_cooccurrence_reads_as_the_strongest_disclosed_pairs() -> None:
     assert all(published[p] == (n, j) for p, (_, _, n, j) in zip(pairs, listed, strict=True))
     assert [j for *_, j in listed] == sorted((j for *_, j in listed), reverse=True)
     assert [r[0].value for r in t.rows] == [str(i) for i in range(1, len(t.rows) + 1)]
-    assert [t.rows[0][1].value, t.rows[0][2].value] == [PAIR_KO["BATT-ECHEM"], PAIR_KO["BATT-ELYTE"]]
+    assert [t.rows[0][1].value, t.rows[0][2].value] == [
+        PAIR_KO["BATT-ECHEM"],
+        PAIR_KO["BATT-ELYTE"],
+    ]
     assert not any(c.kind == "suppressed" for r in t.rows for c in r)
     assert f"공개 기준을 넘는 {len(published)}쌍" in t.note and "tables.xlsx" in t.note
 
@@ -516,7 +527,9 @@ def test_the_brief_shows_shapes_and_the_workbook_keeps_the_full_tables(tmp_path:
     assert page.count('<tr class="grp">') == 2  # two job families
     assert "셀 5개 중 3개가 공개 기준 미만이라 싣지 않았습니다" in page  # 합계 is a cell too
     visible = _visible_text(page)
-    raw = re.findall(r"\b[A-Z]{2,}-[A-Z0-9]{2,}\b|\b[a-z]+_[a-z0-9_]+\b|\b[A-Z]+_[A-Z_]+\b", visible)
+    raw = re.findall(
+        r"\b[A-Z]{2,}-[A-Z0-9]{2,}\b|\b[a-z]+_[a-z0-9_]+\b|\b[A-Z]+_[A-Z_]+\b", visible
+    )
     assert not raw, raw[:10]
     wb = load_workbook(out / "tables.xlsx")
     grid = wb["함께 요구되는 역량 쌍"]

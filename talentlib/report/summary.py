@@ -85,6 +85,27 @@ def _summary_display(df: pl.DataFrame, rows: list[dict[str, Any]]) -> DisplayTab
     )
 
 
+# the overview's charts: (column of fields.parquet, scale, title, axis title, number format)
+OVERVIEW_CHARTS = (
+    ("top10_share", 100, "인재: 세계 상위 10% 논문 중 한국 점유율", "점유율(%, 분수계수)", ".1f"),
+    (
+        "domestic.researchers_last_year",
+        1,
+        "인재: 국내 과제 참여 연구자 수(최근 연도)",
+        "연구자 수",
+        ",.0f",
+    ),
+    ("postings", 1, "수요: 채용공고 수", "공고 수", ",.0f"),
+    (
+        "employed_12m_share",
+        100,
+        "성과: 과제 종료 12개월 후 취업 비율",
+        "취업 비율(%, 미관측 제외)",
+        ".1f",
+    ),
+)
+
+
 def write_summary(
     release: str | Path,
     statuses: dict[str, dict[str, Any]],
@@ -147,34 +168,36 @@ def write_summary(
                 f'<li class="failed">{e(rec["field_ko"])} ({e(rec["field_code"])}): 실패 '
                 f"(단계: {e(step)})</li>"
             )
-    chart = ""
-    if "employed_12m_share" in df.columns and df["employed_12m_share"].drop_nulls().len():
+    # where each field stands, side by side: talent, demand, career outcomes (published numbers
+    # of the table below; a hidden one is labelled 비공개, never drawn as 0)
+    charts = []
+    for i, (col, scale, title, x_title, fmt) in enumerate(OVERVIEW_CHARTS):
+        if col not in df.columns or not df[col].drop_nulls().len():
+            continue
         from talentlib import viz
 
-        d = df.select("field_ko", (pl.col("employed_12m_share") * 100).round(1))
+        d = df.select("field_ko", (pl.col(col) * scale).round(1).alias("value"))
         try:
-            chart = scope_svg_ids(
-                to_svg(
-                    viz.bar(
-                        d,
-                        "employed_12m_share",
-                        "field_ko",
-                        title="분야별 종료 12개월 후 취업 비율",
-                        x_title="취업 비율(%, 미관측 제외)",
-                        y_title=None,
-                        fmt=".1f",
-                        sort=taxonomy.fields()["ko"].to_list(),
-                    )
-                ),
-                "sum",
+            svg = to_svg(
+                viz.bar(
+                    d,
+                    "value",  # a column name with a dot would be a nested field to Vega-Lite
+                    "field_ko",
+                    title=title,
+                    x_title=x_title,
+                    y_title=None,
+                    fmt=fmt,
+                    sort=taxonomy.fields()["ko"].to_list(),
+                )  # fmt: skip
             )
         except Exception:  # the table is the summary; a missing chart is not worth a failure
-            chart = ""
+            continue
+        charts.append(f'<figure><div class="chart">{scope_svg_ids(svg, f"sum{i}")}</div></figure>')
     page = template("summary.html").substitute(
         title=e(f"12개 분야 비교 · 실행 {run_name}"),
         run_id=e(run_name),
         overview=overview,
-        chart=f'<figure><div class="chart">{chart}</div></figure>' if chart else "",
+        chart="".join(charts),
         table=html_table(disp, "summary"),
         links="".join(links),
         version=e(__version__),
