@@ -504,7 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--verdicts-only",
         action="store_true",
         help="stop bounding a cell once it is known to pass (as the batch's gate does): the same "
-        "verdicts and failing cells, about twice as fast; passing cells get no exact interval",
+        "verdicts and failing cells, several times faster (the demo: 40 s → 7 s); passing cells get "
+        "no exact interval",
     )
     c.set_defaults(func=_cmd_check_release)
 
