@@ -1288,7 +1288,6 @@ def _one_worker(
                 preexec_fn=(lambda: _limit_memory(memory_mb)) if memory_mb else None,
             )
             assert proc.stdin is not None and proc.stdout is not None
-            field_workdir(run_dir, first).joinpath("logs").mkdir(parents=True, exist_ok=True)
             proc.stdin.write(first + "\n")
             proc.stdin.flush()
             for line in proc.stdout:
@@ -1315,7 +1314,6 @@ def _one_worker(
                     current = None
                     proc.stdin.close()
                     continue
-                field_workdir(run_dir, current).joinpath("logs").mkdir(parents=True, exist_ok=True)
                 proc.stdin.write(current + "\n")
                 proc.stdin.flush()
             rc = proc.wait()
@@ -1756,11 +1754,12 @@ def _watch_parent(parent: int, every: float = 0.2) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: python -m talentlib.batch RUN_DIR FIELD."""
+    """Worker entry point: python -m talentlib.batch RUN_DIR --serve (fields on stdin)."""
     args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 2:
+    if len(args) != 2 or args[1] != SERVE:
         print(
-            "usage: python -m talentlib.batch RUN_DIR FIELD|--serve (started by `talent run`)",
+            f"usage: python -m talentlib.batch RUN_DIR {SERVE} (started by `talent run`; "
+            "it runs the fields given on stdin, one per line)",
             file=sys.stderr,
         )
         return 2
@@ -1768,10 +1767,7 @@ def main(argv: list[str] | None = None) -> int:
     if parent and parent.isdigit():
         _watch_parent(int(parent))
     _skip_slow_optional_imports()
-    if args[1] != SERVE:
-        status = run_field(args[0], args[1])
-        return 0 if status["status"] == "ok" else 1
-    # serve: the fields the parent sends on stdin, one per line, one kernel for all of them
+    # the fields the parent sends on stdin, one per line, one kernel for all of them
     plan = json.loads((Path(args[0]) / "pipeline.json").read_text(encoding="utf-8"))
     kernel = _FieldKernel(plan["pipeline"]["root"])
     try:

@@ -20,7 +20,6 @@ release auditor.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -987,7 +986,7 @@ def _linked_fingerprint(linked: LinkedData) -> str:
         df = getattr(linked, name)
         if df is not None:
             parts.append([name, df.columns, df.height, int(df.hash_rows(seed=7).sum())])
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
+    return io.content_key(parts)
 
 
 class _FieldsOnDemand(Mapping[str, "CareerTables"]):
@@ -1022,17 +1021,16 @@ def _shared_family(
     the run's prepared folder; every other field waits on the lock, reads them and makes only
     its own tables and the comparison with them: the same tables, without solving again."""
     fields = taxonomy.fields()["code"].to_list()
-    text = json.dumps(
+    key = io.content_key(
         [
             _linked_fingerprint(linked),
             list(exit_years),
             str(data_end),
             rules.public(),
             FAMILY_VERSION,
-        ],
-        default=str,
+        ]
     )
-    path = prepared / "careers" / f"family-{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+    path = prepared / "careers" / f"family-{key}.json"
     states_path = path.with_suffix(".states12.parquet")
     with io.exclusive(path.with_suffix(".lock")):
         if not path.exists():

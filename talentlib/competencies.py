@@ -907,22 +907,17 @@ class ReadPostings:
 def _read_key(files: Sequence[Path], index: pl.DataFrame) -> str:
     """What a read depends on: the files (path, size, time), their posting ids, the tagger's and
     the taxonomy's versions (the prepared folder belongs to one run, so code does not change)."""
-    import hashlib
-    import json
-
     from talentlib import io
     from talentlib.postings import tagger as tg
 
-    text = json.dumps(
+    return io.content_key(
         [
             io.file_stats(files),
             index["posting_id"].to_list(),
             tg.CompetencyTagger().fingerprint(),
             taxonomy.versions(),
-        ],
-        default=str,
+        ]
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def read_postings(

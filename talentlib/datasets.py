@@ -203,8 +203,6 @@ def _read_into(
 def _prepared_key(file: Path, name: str, folder: Folder) -> str:
     """What a validation result depends on: the file (path, size, modification time), the
     contract and taxonomy versions, and the keys of the datasets its foreign keys checked."""
-    import hashlib
-
     from . import taxonomy
 
     files = sorted(file.glob("*.parquet")) if file.is_dir() else [file]
@@ -213,10 +211,7 @@ def _prepared_key(file: Path, name: str, folder: Folder) -> str:
     refs = {r: folder.keys.get(r, "") for r in LAYOUT[name][1]}
     mapping = intake.folder_mapping(folder.path, name)
     mapping_text = mapping.read_text(encoding="utf-8") if mapping else ""
-    text = json.dumps(
-        [name, stats, contract_text, taxonomy.versions(), refs, mapping_text], default=str
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return io.content_key([name, stats, contract_text, taxonomy.versions(), refs, mapping_text])
 
 
 def _load_prepared(name: str, key: str) -> contracts.ValidationResult | None:

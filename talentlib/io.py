@@ -586,6 +586,12 @@ def exclusive(path: str | Path) -> Iterator[None]:
         yield
 
 
+def content_key(parts: Any) -> str:
+    """A short key of what a result depends on (JSON of ``parts``, SHA-256, 24 hex digits): the
+    name of a run's prepared entry."""
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:24]
+
+
 def computed_once(
     root: str | Path,
     key: str,

@@ -209,11 +209,9 @@ class Browser:
             self._call("Target.closeTarget", {"targetId": target})
         if not data.startswith(b"%PDF-"):
             raise PrintError(f"Chromium printed no PDF for {html.name}")
-        pdf.parent.mkdir(parents=True, exist_ok=True)
-        tmp = pdf.with_name(f".{pdf.name}.partial")
-        tmp.write_bytes(data)
-        tmp.replace(pdf)
-        return pdf
+        from talentlib import io
+
+        return io.write_bytes_atomic(data, pdf)
 
     def close(self) -> None:
         if self._proc.poll() is None:

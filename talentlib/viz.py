@@ -243,17 +243,9 @@ def stacked_share(
         .group_by(x, color, maintain_order=True)
         .agg(pl.col(value).sum(), *(pl.col(k).first() for k in keep))
         .with_columns((pl.col(value) / pl.col(value).sum().over(x)).alias("_share"))
-        .with_columns(
-            pl.format(
-                "{}: {}; {}: {}; 비율: {}%",
-                pl.lit(x_title),
-                pl.col(x).cast(pl.String),
-                pl.lit(color_title),
-                pl.col(color).cast(pl.String),
-                (pl.col("_share") * 100).round(1),
-            ).alias("_description")
-        )
     )
+    parts: list[Part] = [(x_title, x, None), (color_title, color, None), ("비율", "_share", ".1%")]
+    data = described(data, parts)
     if order:
         present = set(data[color].to_list())
         order = [o for o in order if o in present] + sorted(present - set(order))
@@ -289,12 +281,8 @@ def stacked_share(
             order=alt.Order(f"{color}_order:Q")
             if f"{color}_order" in df.columns
             else alt.Undefined,
-            tooltip=[
-                alt.Tooltip(f"{x}:N", title=x_title),
-                alt.Tooltip(f"{color}:N", title=color_title),
-                alt.Tooltip("_share:Q", format=".1%", title="비율"),
-            ],
-            description=alt.Description("_description:N"),
+            tooltip=tooltips(parts),
+            description="_description:N",
         )
         .properties(title=title, width=520, height=alt.Step(22) if horizontal else 280)
     )

@@ -502,12 +502,12 @@ def test_a_preset_names_the_rules_and_keys_override_it(tmp_path: Path) -> None:
     assert d["min_count"] == 10 and d["dominance_k"] == 0.8 and d["method"] == "suppression"
 
 
-def _greedy_notebook(path: Path) -> Path:
-    """A notebook that asks for 3 GB at once."""
+def _batch_notebook(path: Path, code: str) -> Path:
+    """A notebook the batch can run: the parameters it sets, then ``code``."""
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('field = "BATT"\noutput_dir = None\ndata_dir = None')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("x = bytearray(3 * 1024**3)")]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -515,6 +515,11 @@ def _greedy_notebook(path: Path) -> Path:
     }
     nbformat.write(nb, path)
     return path
+
+
+def _greedy_notebook(path: Path) -> Path:
+    """A notebook that asks for 3 GB at once."""
+    return _batch_notebook(path, "x = bytearray(3 * 1024**3)")
 
 
 @pytest.mark.slow
@@ -598,24 +603,13 @@ def test_a_worker_serves_fields_with_one_kernel_and_a_dead_worker_fails_only_its
     """A worker process runs field after field with one kernel (started once, not per field);
     when it dies in a field, that field fails with the worker's exit, and a fresh worker runs
     the fields left."""
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('field = "BATT"\noutput_dir = None\ndata_dir = None')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [
-        params,
-        nbformat.v4.new_code_cell(
-            "import os, pathlib, signal\n"
-            "pathlib.Path(output_dir, 'kernel_pid.txt').write_text(str(os.getpid()))\n"
-            "if field == 'QUANT':\n"
-            "    os.kill(os.getppid(), signal.SIGKILL)  # the worker dies in this field\n"
-        ),
-    ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, tmp_path / "pid.ipynb")
+    _batch_notebook(
+        tmp_path / "pid.ipynb",
+        "import os, pathlib, signal\n"
+        "pathlib.Path(output_dir, 'kernel_pid.txt').write_text(str(os.getpid()))\n"
+        "if field == 'QUANT':\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)  # the worker dies in this field\n",
+    )
     pipe = write_pipeline(tmp_path / "p.yaml", [str(tmp_path / "pid.ipynb")])
     fields = ["BATT", "SEMI", "QUANT", "AI", "BIO"]
     result = batch.run(

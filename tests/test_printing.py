@@ -77,5 +77,5 @@ def test_one_browser_prints_many_pages_as_the_command_line_does(tmp_path: Path) 
         _, text, size = read(pdf)
         assert f"브리프 {k}" in text and round(size[0]) == 595  # A4 wide, in points
     assert read(jobs[2][1])[0] == read(cli)[0] > 1  # as many pages as the command line's
-    assert not list((tmp_path / "out").glob(".*partial"))
+    assert not list((tmp_path / "out").glob(".*"))  # no partial or temporary file left
     assert not (tmp_path / "out" / "missing.pdf").exists()

@@ -6,8 +6,6 @@ without one links on pseudonymized quasi-identifiers with Splink (`probabilistic
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +44,9 @@ def link_folder(path: str | Path) -> LinkedData:
     prepared = config.prepared_dir("linkage")
     if not prepared:
         return make()
-    text = json.dumps(
+    key = io.content_key(
         [io.file_stats(datasets.input_files(path, names)), taxonomy.versions(), LINK_VERSION]
     )
-    key = hashlib.sha256(text.encode()).hexdigest()[:24]
     return io.computed_once(prepared, key, make, _dump, _load)[0]
 
 

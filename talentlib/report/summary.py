@@ -170,12 +170,12 @@ def write_summary(
             )
     # where each field stands, side by side: talent, demand, career outcomes (published numbers
     # of the table below; a hidden one is labelled 비공개, never drawn as 0)
+    from talentlib import viz
+
     charts = []
     for i, (col, scale, title, x_title, fmt) in enumerate(OVERVIEW_CHARTS):
         if col not in df.columns or not df[col].drop_nulls().len():
             continue
-        from talentlib import viz
-
         d = df.select("field_ko", (pl.col(col) * scale).round(1).alias("value"))
         try:
             svg = to_svg(

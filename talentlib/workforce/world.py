@@ -11,8 +11,6 @@ registers at all.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +104,7 @@ def _world_key(
     files = datasets.input_files(bib, BIBLIOMETRICS)
     if registers is not None:
         files += datasets.input_files(registers, REGISTERS)
-    text = json.dumps(
+    return io.content_key(
         [
             io.file_stats(files),
             list(span),
@@ -114,10 +112,8 @@ def _world_key(
             str(truth_dir) if truth_dir else None,
             taxonomy.versions(),
             WORLD_VERSION,
-        ],
-        default=str,
+        ]
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def prepare_world(
