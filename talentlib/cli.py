@@ -21,10 +21,10 @@ examples:
   talent synth --scale national --out data/synthetic/national
   talent validate employment_spells data/synthetic/small/employment_spells.parquet
   talent validate participations my_export.csv --quarantine bad_rows.csv
-  talent validate employment_spells ei_export.csv --mapping data_contracts/intake/ei_employment_spells.yaml
+  talent validate employment_spells ei_export.csv --mapping talentlib/data_contracts/intake/ei_employment_spells.yaml
 
-Datasets are described by the contracts in data_contracts/ (one YAML each); taxonomies by
-data_contracts/taxonomy/. Add --verbose to any command to see a full traceback on errors.
+Datasets are described by the contracts in talentlib/data_contracts/ (one YAML each); taxonomies by
+talentlib/data_contracts/taxonomy/. Add --verbose to any command to see a full traceback on errors.
 """
 
 
@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="check a file against its data contract; write the rows that fail to a quarantine",
         description="Read a CSV (UTF-8 or CP949), Parquet or JSONL file, validate it against "
-        "data_contracts/DATASET.yaml and print counts in / valid / quarantined.",
+        "talentlib/data_contracts/DATASET.yaml and print counts in / valid / quarantined.",
     )
     v.add_argument(
         "dataset", help="contract name, e.g. researchers, participations, employment_spells"
@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mapping",
         metavar="FILE",
         help="intake mapping (YAML) for a real export: column renames, value labels, date "
-        "formats and code vintages (examples: data_contracts/intake/); the input is only read",
+        "formats and code vintages (examples: talentlib/data_contracts/intake/); the input is only read",
     )
     v.set_defaults(func=_cmd_validate)
 
@@ -426,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stream OpenAlex works into partitioned Parquet, keeping the strategic technologies",
         description="Read an OpenAlex snapshot folder (works/updated_date=*/part_*.gz), API pages\n"
         "({meta, results}) or JSON lines (plain or .gz) in bounded memory; place every work in the\n"
-        "50 strategic technologies by its OpenAlex topics (data_contracts/taxonomy/\n"
+        "50 strategic technologies by its OpenAlex topics (talentlib/data_contracts/taxonomy/\n"
         "openalex_topics.yaml; title keywords confirm or stand in); write the kept works under\n"
         "DATA_DIR as publications/, authorships/ and institutions.parquet, with\n"
         "openalex_manifest.json and quarantine/ (bad records: file, line, reason).\n"
@@ -521,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="rank competency mentions the taxonomy has no code for and propose codes/synonyms",
         description="Read job postings (txt, HTML, PDF, images), find the competency mentions\n"
-        "that no code of data_contracts/taxonomy/competencies.yaml covers, rank them by number\n"
+        "that no code of talentlib/data_contracts/taxonomy/competencies.yaml covers, rank them by number\n"
         "of postings and fields, and write proposals a curator can accept: synonyms of existing\n"
         "codes (fuzzy neighbours) or new codes (field, kind guessed; named by the LLM when --llm\n"
         "is given), each with masked example lines. Personal information is masked.",

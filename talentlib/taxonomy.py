@@ -19,19 +19,20 @@ from typing import Any
 import polars as pl
 import yaml
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+# the contracts and taxonomies ship inside the package (package data: a wheel carries them)
+SHIPPED_CONTRACTS = Path(__file__).resolve().parent / "data_contracts"
 
 
 def contracts_dir() -> Path:
-    """The data_contracts folder: $TALENTLIB_CONTRACTS_DIR, else the one beside the package."""
+    """The data_contracts folder: $TALENTLIB_CONTRACTS_DIR, else the one shipped in the package."""
     from talentlib import config
 
     env = config.get("TALENTLIB_CONTRACTS_DIR")
-    path = Path(env) if env else _REPO_ROOT / "data_contracts"
+    path = Path(env) if env else SHIPPED_CONTRACTS
     if not path.is_dir():
         raise FileNotFoundError(
             f"data contracts folder not found at {path}; set TALENTLIB_CONTRACTS_DIR "
-            "or install talentlib from its repository (pip install -e .)"
+            "to a folder laid out like talentlib/data_contracts/ (one YAML per dataset, taxonomy/)"
         )
     return path
 

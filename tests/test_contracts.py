@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from talentlib import contracts, io, taxonomy
 from talentlib.contracts import ContractError, validate
 
-REAL_DIR = Path(__file__).resolve().parents[1] / "data_contracts"
+REAL_DIR = Path(__file__).resolve().parents[1] / "talentlib" / "data_contracts"
 
 TOY = """
 dataset: toy

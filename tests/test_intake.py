@@ -14,7 +14,7 @@ from talentlib import cli, contracts, datasets, intake, taxonomy
 
 TODAY = dt.date.today()
 RECENT = TODAY - dt.timedelta(days=20)  # a record of this year (2026 on the day this was written)
-EXAMPLES = Path(__file__).resolve().parents[1] / "data_contracts" / "intake"
+EXAMPLES = Path(__file__).resolve().parents[1] / "talentlib" / "data_contracts" / "intake"
 
 EI_MAPPING = """\
 dataset: employment_spells

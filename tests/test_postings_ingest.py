@@ -235,7 +235,7 @@ def test_no_pii_reaches_postings_or_cache_and_warm_run_skips_ocr(tmp_path: Path)
 PII_STEM = "지원자 홍길동 010-1234-5678"
 PII_SECRETS = ["홍길동", "010-1234-5678", "1234-5678", "01012345678"]
 POSTING_ID_PATTERN = yaml.safe_load(
-    (Path(__file__).resolve().parents[1] / "data_contracts" / "job_postings.yaml").read_text(
+    (Path(__file__).resolve().parents[1] / "talentlib" / "data_contracts" / "job_postings.yaml").read_text(
         encoding="utf-8"
     )
 )["columns"][0]["pattern"]
