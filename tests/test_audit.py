@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from talentlib import audit, cli, privacy
-from talentlib.audit import Population, PublishedTable
+from talentlib.audit import Population, PublishedTable, solver
 from talentlib.privacy import TOTAL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def test_linprog_fallback_gives_the_same_intervals(monkeypatch: pytest.MonkeyPat
     def no_highs(self: object) -> None:
         raise ImportError("private scipy API moved")
 
-    monkeypatch.setattr(audit._Bounds, "_highs", no_highs)
+    monkeypatch.setattr(solver._Bounds, "_highs", no_highs)
     assert [(c.lower, c.upper) for c in audit.audit([t]).cells] == fast
 
 
@@ -200,15 +200,15 @@ def test_workers_give_the_same_intervals_as_one_process(
     )
     tables = audit.load_release(root)[0]
     one = audit.audit(tables, workers=1)
-    monkeypatch.setattr(audit, "PARALLEL_MIN_SIZE", 50)  # the tiny release's pieces are small
+    monkeypatch.setattr(solver, "PARALLEL_MIN_SIZE", 50)  # the tiny release's pieces are small
     shared = []
-    solve_pieces = audit._solve_pieces
+    solve_pieces = solver._solve_pieces
 
     def spy(pieces, bounds, pool, *rest):  # type: ignore[no-untyped-def]
         shared.extend(len(vs) + len(c) >= 50 for vs, c, _ in pieces if pool is not None)
         return solve_pieces(pieces, bounds, pool, *rest)
 
-    monkeypatch.setattr(audit, "_solve_pieces", spy)
+    monkeypatch.setattr(solver, "_solve_pieces", spy)
     two = audit.audit(tables, workers=2)
     assert any(shared) and len(one.cells) > 100
     assert [(c.table, c.keys, c.lower, c.upper) for c in two.cells] == [
@@ -221,7 +221,8 @@ def test_workers_give_the_same_intervals_as_one_process(
 
     script = tmp_path / "check.py"
     script.write_text(
-        "from talentlib import audit\nprint('side effect')\naudit.PARALLEL_MIN_SIZE = 50\n"
+        "from talentlib import audit\nfrom talentlib.audit import solver\nprint('side effect')\n"
+        "solver.PARALLEL_MIN_SIZE = 50\n"
         f"r = audit.check_release({str(root)!r}, out={str(tmp_path / 'out')!r}, workers=2)\n"
         "print('cells', len(r.cells))\n",
         encoding="utf-8",

@@ -204,7 +204,7 @@ def test_a_killed_parent_stops_its_worker_and_kernels(tmp_path: Path) -> None:
     worker_py = tmp_path / "worker.py"
     worker_py.write_text(
         "import os, subprocess, sys, time\nfrom talentlib import batch\n"
-        "batch._watch_parent(os.getppid(), every=0.1)\n"
+        "batch.worker._watch_parent(os.getppid(), every=0.1)\n"
         f"kid = subprocess.Popen([sys.executable, {str(kernel_py)!r}], start_new_session=True)\n"
         "print(kid.pid, flush=True)\ntime.sleep(60)\n"
     )
@@ -241,7 +241,7 @@ def _alive(pid: int) -> bool:
 def test_run_id_is_timestamp_and_hash() -> None:
     rid = batch.make_run_id("ab12cd34", datetime(2024, 5, 6, 7, 8, 9))
     assert rid == "20240506T070809-ab12cd34"
-    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", batch.make_run_id(batch._hash({"a": 1})))
+    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-f]{8}", batch.make_run_id(batch.short_hash({"a": 1})))
 
 
 def test_notebook_parameters_only_what_the_notebook_declares(tmp_path: Path) -> None:
@@ -287,7 +287,7 @@ def test_notebook_parameters_only_what_the_notebook_declares(tmp_path: Path) -> 
 def test_flat_key_numbers_are_namespaced_by_notebook(tmp_path: Path) -> None:
     before = {"03_career_flow": {"a": 1}}
     (tmp_path / report.KEY_NUMBERS).write_text(json.dumps({"rank": 2}), encoding="utf-8")
-    batch._key_numbers_after(tmp_path, before, "01_workforce_map")
+    batch.worker._key_numbers_after(tmp_path, before, "01_workforce_map")
     got = json.loads((tmp_path / report.KEY_NUMBERS).read_text(encoding="utf-8"))
     assert got == {"03_career_flow": {"a": 1}, "01_workforce_map": {"rank": 2}}
 
@@ -491,7 +491,7 @@ def test_resume_finds_a_run_started_with_run_id(tmp_path: Path) -> None:
         (out / name / "pipeline.json").write_text(
             json.dumps({"plan_hash": h, "written": written}), encoding="utf-8"
         )
-    found = batch._runs_with_settings(out, "abcd1234")
+    found = batch.plan._runs_with_settings(out, "abcd1234")
     assert [p.name for p in found] == ["20261201T090000-abcd1234", "my-run"]  # latest last
 
 
@@ -564,13 +564,13 @@ def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_d
     ]
     src = tmp_path / "nb.ipynb"
     nbformat.write(nb, src)
-    kernel = batch._FieldKernel(str(tmp_path))
+    kernel = batch.worker._FieldKernel(str(tmp_path))
 
     def run(name: str, x: int) -> list[str]:
         out = tmp_path / f"{name}.ipynb"
         pm.execute_notebook(str(src), str(out), parameters={"x": x}, kernel_name="python3",
                             progress_bar=False, km=kernel.ready_for(name))  # fmt: skip
-        batch._number_cells(out)
+        batch.worker._number_cells(out)
         done = nbformat.read(out, as_version=4)
         counts = [c.execution_count for c in done.cells if c.cell_type == "code"]
         assert counts == list(range(1, len(counts) + 1))  # numbered from 1 in every notebook
@@ -583,12 +583,12 @@ def test_a_field_kernel_is_reused_with_an_empty_namespace_and_replaced_when_it_d
         # the same process, no name left over, its own notebook name, polars still imported
         assert second[:3] == ["20", "False", "02_b"] and second[3] == first[3]
         assert second[4] == "True"
-        assert batch._rss_mb(kernel.pid) > 20  # the kernel's memory is read
+        assert batch.worker._rss_mb(kernel.pid) > 20  # the kernel's memory is read
         kernel.km.shutdown_kernel(now=True)  # it dies
         third = run("03_c", 30)
         assert third[:3] == ["30", "False", "03_c"] and third[3] != first[3]
         # a kernel that holds more than the bound is not reused: a fresh one frees the memory
-        monkeypatch.setattr(batch, "KERNEL_REUSE_MAX_MB", 1)
+        monkeypatch.setattr(batch.worker, "KERNEL_REUSE_MAX_MB", 1)
         fourth = run("04_d", 40)
         assert fourth[:3] == ["40", "False", "04_d"] and fourth[3] != third[3]
     finally:

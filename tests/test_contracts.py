@@ -744,6 +744,7 @@ def test_bounds_follow_the_run_date_so_current_records_pass() -> None:
     import datetime as dt
 
     from talentlib import contracts as tc
+    from talentlib.contracts.load import parse_bound
 
     c = tc.load_contract("employment_spells")
     acquired = next(col for col in c.columns if col.name == "acquired_on")
@@ -751,6 +752,6 @@ def test_bounds_follow_the_run_date_so_current_records_pass() -> None:
     pubs = tc.load_contract("publications")
     year = next(col for col in pubs.columns if col.name == "publication_year")
     assert year.max == dt.date.today().year + 1
-    assert tc._bound("this_year-15", "int") == dt.date.today().year - 15
+    assert parse_bound("this_year-15", "int") == dt.date.today().year - 15
     with pytest.raises(ValueError, match="'today' bounds a date column"):
-        tc._bound("today", "int")
+        parse_bound("today", "int")

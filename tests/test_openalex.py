@@ -314,7 +314,7 @@ def test_crosswalk_precision_recall_on_the_labelled_sample() -> None:
 
 
 # =============================================================================================
-# The streaming importer (talentlib/openalex_import.py)
+# The streaming importer (talentlib/openalex_import/)
 # =============================================================================================
 
 
