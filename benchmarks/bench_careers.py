@@ -14,7 +14,8 @@ for wall and CPU seconds (CPU: user + system of all threads). A third run per pa
 release does (link + ``career_tables`` for 12 fields + ``field_comparison``, every table through
 disclosure control), against the same DuckDB run.
 
-``--careers-module PATH`` measures another version of ``talentlib/careers.py`` (e.g. the
+``--careers-module PATH`` measures another version of ``talentlib/careers/`` (a package folder,
+or an older single-file ``careers.py``; e.g. the
 previous commit's) in its place, for before / after comparisons.
 """
 
@@ -33,11 +34,18 @@ SALT = "bench-careers-salt"  # a fixed salt: the same cell keys in every run
 
 
 def _load_careers(path: str | None):
-    """talentlib.careers, or the file at ``path`` imported in its place."""
+    """talentlib.careers, or the package folder (or single file) at ``path`` in its place."""
     if path:
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("talentlib.careers", path)
+        where = Path(path)
+        spec = (
+            importlib.util.spec_from_file_location(
+                "talentlib.careers", where / "__init__.py", submodule_search_locations=[str(where)]
+            )
+            if where.is_dir()
+            else importlib.util.spec_from_file_location("talentlib.careers", where)
+        )
         assert spec is not None and spec.loader is not None
         mod = importlib.util.module_from_spec(spec)
         sys.modules["talentlib.careers"] = mod
@@ -115,7 +123,7 @@ def main() -> None:
     ap.add_argument("--scale", default="medium", help="generated into --data when missing")
     ap.add_argument("--pairs", type=int, default=5, help="alternating paired runs")
     ap.add_argument("--no-release", action="store_true", help="skip the full release runs")
-    ap.add_argument("--careers-module", help="a careers.py to measure in talentlib's place")
+    ap.add_argument("--careers-module", help="a careers/ package (or careers.py) to measure in talentlib's place")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()

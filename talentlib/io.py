@@ -597,14 +597,19 @@ def computed_once(
     key: str,
     make: Callable[[], T],
     dump: Callable[[T], tuple[Mapping[str, pl.DataFrame | None], Mapping[str, Any]]],
-    load: Callable[[dict[str, pl.DataFrame], dict[str, Any]], T],
+    load: Callable[[dict[str, Any], dict[str, Any]], T],
+    *,
+    lazy: bool = False,
 ) -> tuple[T, bool]:
     """What a batch run computes once for all fields (``internal/prepared/<what>/``): the first
     process to ask makes it (``make()``) while holding a lock on ``key``, writes it as frames
     (``dump(obj) → (frames, meta)``: each frame as ``<name>-<key>.parquet``, None left out) and
     the JSON ``meta`` last (it marks the entry complete); the others wait on the lock and read it
-    back (``load(frames, meta)``). ``key`` must say everything the result depends on. Returns
-    (result, reused); an unreadable entry is made again."""
+    back (``load(frames, meta)``). ``lazy``: every process, the maker too, gets ``load`` of
+    ``pl.LazyFrame`` scans of the files, so that it holds only what it collects (the maker does
+    not keep its whole result while it waits for the next shared step). ``key`` must say
+    everything the result depends on. Returns (result, reused); an unreadable entry is made
+    again."""
     root = Path(root)
     meta_path = root / f"meta-{key}.json"
     with exclusive(root / f"{key}.lock"):
@@ -612,16 +617,26 @@ def computed_once(
             try:
                 meta = json.loads(meta_path.read_text(encoding="utf-8"))
                 names = meta.pop("_frames")
-                frames = {n: pl.read_parquet(root / f"{n}-{key}.parquet") for n in names}
-                return load(frames, meta), True
+                paths = {n: root / f"{n}-{key}.parquet" for n in names}
+                if lazy:
+                    missing = [str(p) for p in paths.values() if not p.is_file()]
+                    if missing:
+                        raise FileNotFoundError(missing[0])
+                    return load({n: pl.scan_parquet(p) for n, p in paths.items()}, meta), True
+                return load({n: pl.read_parquet(p) for n, p in paths.items()}, meta), True
             except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
                 pass  # unreadable: make it again
         obj = make()
         made, meta = dump(obj)
         kept = {n: f for n, f in made.items() if f is not None}
-        for name, frame in kept.items():
-            write_parquet_atomic(frame, root / f"{name}-{key}.parquet")
+        for name in kept:
+            write_parquet_atomic(kept[name], root / f"{name}-{key}.parquet")
         write_json_atomic({**meta, "_frames": sorted(kept)}, meta_path)
+        if lazy:
+            names = sorted(kept)
+            del obj, made, kept  # what was made is read back when used, like everyone else's
+            scans = {n: pl.scan_parquet(root / f"{n}-{key}.parquet") for n in names}
+            return load(scans, dict(meta)), False
         return obj, False
 
 

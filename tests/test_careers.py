@@ -324,6 +324,33 @@ def test_the_main_job_is_the_best_paid_then_the_smallest_spell_id() -> None:
         )
 
 
+def test_a_field_waiting_for_the_family_never_reads_the_whole_registers(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a batch run the linked registers come back from the prepared folder unread; a field
+    whose family another field solved reads only its own people's rows (``field_slice``) and
+    publishes the same tables as the field that solved it."""
+    from talentlib.linkage import PreparedLinkedData
+
+    monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path))
+    rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="lazy-family-salt")
+    made = link_folder(tiny_data)  # the first field's kernel: links, then solves the family
+    solved, solved_cmp = careers.release_family(made, rules=rules)
+    careers.family._FAMILIES.clear()  # another field's kernel
+    lazy = link_folder(tiny_data)
+    assert isinstance(lazy, PreparedLinkedData)
+    assert lazy.extra["fingerprint"] == made.extra["fingerprint"]
+    monkeypatch.setattr(careers.family, "_solve_family", lambda *a: pytest.fail("solved again"))
+    family, comparison = careers.release_family(lazy, rules=rules)
+    for f in ("BATT", "SEMI", "QUANT"):
+        for name, table in solved[f].tables.items():
+            assert table.table.equals(family[f].tables[name].table), (f, name)
+    for name, table in solved_cmp.items():
+        assert table.table.equals(comparison[name].table), name
+    read = {n for n in ("researchers", "participations", "spells", "links") if n in vars(lazy)}
+    assert not read, f"whole registers read: {read}"
+
+
 def test_a_batch_run_finds_the_release_family_once_and_every_field_reuses_it(
     tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -334,17 +361,17 @@ def test_a_batch_run_finds_the_release_family_once_and_every_field_reuses_it(
     rules = privacy.DisclosureRules(method="cell_key", cell_key_salt="shared-family-salt")
     alone, alone_cmp = careers.release_family(linked, rules=rules)
     monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path))
-    careers._FAMILIES.clear()  # as in a new kernel
+    careers.family._FAMILIES.clear()  # as in a new kernel
     first, _ = careers.release_family(linked, rules=rules)
     (saved,) = (tmp_path / "careers").glob("family-*.json")
     assert json.loads(saved.read_text())["hidden"]  # cells hidden to match: what is reused
-    careers._FAMILIES.clear()
+    careers.family._FAMILIES.clear()
     solved = []
-    monkeypatch.setattr(careers, "_solve_family", lambda *a: solved.append(a))  # must not run
+    monkeypatch.setattr(careers.family, "_solve_family", lambda *a: solved.append(a))  # must not run
     states_calls = []
     states_at = careers.states_at
-    monkeypatch.setattr(
-        careers, "states_at", lambda *a, **k: states_calls.append(1) or states_at(*a, **k)
+    monkeypatch.setattr(  # where the comparison looks it up
+        careers.family, "states_at", lambda *a, **k: states_calls.append(1) or states_at(*a, **k)
     )
     again, again_cmp = careers.release_family(linked, rules=rules)
     assert not solved and saved.exists()
@@ -362,7 +389,7 @@ def test_a_batch_run_finds_the_release_family_once_and_every_field_reuses_it(
             hidden += t.log.height
     assert hidden  # the family hides cells, so reusing the pattern matters
     # other rules (a new salt): another pattern, solved again
-    careers._FAMILIES.clear()
+    careers.family._FAMILIES.clear()
     monkeypatch.undo()
     monkeypatch.setenv("TALENTLIB_PREPARED", str(tmp_path))
     careers.release_family(

@@ -94,6 +94,19 @@ def test_a_batch_run_links_once_for_all_fields(
     monkeypatch.setattr(linkage, "link", lambda *a, **k: calls.append(1) or real(*a, **k))
     second = link_folder(tiny_data)
     assert not calls  # read back, not linked again
+    for linked in (first, second):  # the maker too: it holds no register while it waits
+        assert not {n for n in linkage.LINKED_FRAMES if n in vars(linked)}  # read when used
+    for f in ("BATT", "AI"):  # one field's people, read from the prepared files alone
+        part, whole = linkage.field_slice(second, f), linkage.field_slice(alone, f)
+        assert part.participations.height and set(part.participations["field_code"]) == {f}
+        for name in linkage.LINKED_FRAMES:
+            assert getattr(part, name).equals(getattr(whole, name)), (f, name)
+        assert not {n for n in linkage.LINKED_FRAMES if n in vars(second)}
+        people = set(part.researchers["researcher_id"])
+        assert people == set(part.participations["researcher_id"]) & set(
+            alone.researchers["researcher_id"]
+        )
+        assert set(part.spells["researcher_id"]) <= people
     for linked in (first, second):
         for name in ("researchers", "participations", "spells", "links", "annual_wages"):
             assert getattr(linked, name).equals(getattr(alone, name)), name

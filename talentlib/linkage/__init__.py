@@ -11,7 +11,15 @@ from typing import Any
 
 import polars as pl
 
-from .keyed import LinkageReport, LinkedData, link, resolve_keys
+from .keyed import (
+    LINKED_FRAMES,
+    LinkageReport,
+    LinkedData,
+    PreparedLinkedData,
+    field_slice,
+    link,
+    resolve_keys,
+)
 
 
 def link_folder(path: str | Path) -> LinkedData:
@@ -47,29 +55,26 @@ def link_folder(path: str | Path) -> LinkedData:
     key = io.content_key(
         [io.file_stats(datasets.input_files(path, names)), taxonomy.versions(), LINK_VERSION]
     )
-    return io.computed_once(prepared, key, make, _dump, _load)[0]
+    linked = io.computed_once(prepared, key, make, _dump, _load, lazy=True)[0]
+    linked.extra["fingerprint"] = key  # the same content: the same key in every field's kernel
+    return linked
 
 
 def _dump(linked: LinkedData) -> tuple[dict[str, pl.DataFrame | None], dict[str, Any]]:
-    frames = {n: getattr(linked, n) for n in _FRAMES}
+    frames = {n: getattr(linked, n) for n in LINKED_FRAMES}
     frames |= {"by_group": linked.report.by_group, "quality": linked.extra["quality"]}
     return frames, linked.report.summary
 
 
-def _load(frames: dict[str, pl.DataFrame], summary: dict[str, Any]) -> LinkedData:
-    return LinkedData(
-        researchers=frames["researchers"],
-        participations=frames["participations"],
-        spells=frames["spells"],
-        links=frames["links"],
-        report=LinkageReport(summary=summary, by_group=frames["by_group"]),
-        annual_wages=frames.get("annual_wages"),
-        extra={"quality": frames["quality"]},
+def _load(frames: dict[str, pl.LazyFrame], summary: dict[str, Any]) -> LinkedData:
+    """The prepared linked data, its registers read only when used (the report at once)."""
+    return PreparedLinkedData(
+        {n: frames[n] for n in LINKED_FRAMES if n in frames},
+        report=LinkageReport(summary=summary, by_group=frames["by_group"].collect()),
+        extra={"quality": frames["quality"].collect()},
     )
 
 
-# what a linked folder keeps in a run's prepared folder, besides its report and quality
-_FRAMES = ("researchers", "participations", "spells", "links", "annual_wages")
 # Changes when linking changes (a resumed run then links again instead of reading)
 LINK_VERSION = 1
 
@@ -87,6 +92,8 @@ __all__ = [
     "LinkedData",
     "link",
     "link_folder",
+    "field_slice",
+    "PreparedLinkedData",
     "resolve_keys",
     "probabilistic_link",
     "evaluate_links",

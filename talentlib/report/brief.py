@@ -52,7 +52,7 @@ def scope_svg_ids(svg: str, prefix: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Method notes (Korean; the definitions of careers.py) and provenance
+# Method notes (Korean; the definitions of talentlib.careers) and provenance
 # ---------------------------------------------------------------------------------------------
 
 METHOD_NOTES = {

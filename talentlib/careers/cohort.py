@@ -1,0 +1,309 @@
+"""Who is followed and where they are: the cohort of a field, each member's state every few
+months after exit, first jobs and Kaplan–Meier curves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from .. import cellkey, privacy, taxonomy
+from ..linkage import LinkedData
+
+HORIZONS = (6, 12, 36)
+MONTH_DAYS = 30.44
+FIRST_JOB_LEAD_DAYS = 60
+INDUSTRY_TYPES = ("LARGE", "MIDSIZE", "SME", "VENTURE")
+
+# published wage quantiles are rounded to 10,000 won (만원): an interpolated quantile's last
+# digits would tell how many people a group has, modulo a small number
+WAGE_ROUND = 10_000
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    """Who is followed: a field (and optionally technologies), exit years, roles and degrees."""
+
+    field: str
+    techs: tuple[str, ...] | None = None
+    exit_years: tuple[int, int] = (2013, 2023)
+    roles: tuple[str, ...] | None = None
+    degrees: tuple[str, ...] | None = None
+    data_end: date = date(2023, 12, 31)
+
+
+@dataclass
+class CareerTables:
+    """All publishable career-flow tables of one cohort, plus the cohort size for the record."""
+
+    spec: CohortSpec
+    tables: dict[str, privacy.DisclosedTable] = field(default_factory=dict)
+    key_numbers: dict[str, Any] = field(default_factory=dict)
+
+
+# -- cohort and states --------------------------------------------------------------------------
+
+
+def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
+    """One row per person who participated in the field: exit date, exit role, origin, degree."""
+    p = linked.participations.lazy().filter(pl.col("field_code") == spec.field)
+    if spec.techs:
+        p = p.filter(pl.col("tech_code").is_in(list(spec.techs)))
+    # the last participation; two ending the same day are told apart by their id, never by the
+    # order the rows came in (same data, same tables)
+    last = ["end_date", "participation_id"]
+    exits = p.group_by("researcher_id").agg(
+        pl.col("end_date").max().alias("exit_date"),
+        pl.col("role").sort_by(last).last().alias("exit_role"),
+        pl.col("institution_type").sort_by(last).last().alias("origin_type"),
+        pl.col("tech_code").sort_by(last).last().alias("tech_code"),
+        pl.len().alias("n_participations"),
+    )
+    c = (
+        exits.join(
+            linked.researchers.lazy().select("researcher_id", "degree", "birth_year", "sex"),
+            on="researcher_id",
+            how="inner",
+        )
+        .join(
+            linked.links.lazy()
+            .select("researcher_id")
+            .with_columns(pl.lit(True).alias("observed")),
+            on="researcher_id",
+            how="left",
+        )
+        .with_columns(
+            pl.col("observed").fill_null(False),
+            pl.col("exit_date").dt.year().alias("exit_year"),
+            pl.lit(spec.field).alias("field_code"),
+        )
+        .filter(pl.col("exit_year").is_between(*spec.exit_years))
+    )
+    if spec.roles:
+        c = c.filter(pl.col("exit_role").is_in(list(spec.roles)))
+    if spec.degrees:
+        c = c.filter(pl.col("degree").is_in(list(spec.degrees)))
+    return c.collect()
+
+
+def horizon_days(months: int) -> int:
+    return int(months * MONTH_DAYS)
+
+
+def states_at(
+    c: pl.DataFrame,
+    spells: pl.DataFrame,
+    months: int | list[int],
+    data_end: date,
+    annual_wages: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Each cohort member's state at exit + months, for one or several horizons at once.
+
+    Only members whose horizon lies within the data are returned (later ones are censored, not
+    counted as anything). The wage is the one reported for the calendar year of exit + months
+    (annual wage reports) when available, else the wage at hiring; the main job is the covering
+    spell with the highest such wage.
+    """
+    horizons = pl.LazyFrame(
+        {"months": [months] if isinstance(months, int) else list(months)},
+        schema={"months": pl.Int32},
+    )
+    t = (
+        c.lazy()
+        .join(horizons, how="cross")
+        .with_columns(
+            (
+                pl.col("exit_date")
+                + pl.duration(days=(pl.col("months") * MONTH_DAYS).cast(pl.Int64))
+            ).alias("t")
+        )
+        .filter(pl.col("t") <= pl.lit(data_end))
+    )
+    own = spells.lazy().join(c.lazy().select("researcher_id"), on="researcher_id", how="semi")
+    cov = (
+        t.select("researcher_id", "months", "t")
+        .join(own, on="researcher_id", how="inner")
+        .filter(
+            (pl.col("acquired_on") <= pl.col("t"))
+            & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
+        )
+    )
+    if annual_wages is not None:
+        aw = annual_wages.lazy().join(own.select("spell_id"), on="spell_id", how="semi")
+        cov = (
+            cov.with_columns(pl.col("t").dt.year().cast(annual_wages.schema["year"]).alias("year"))
+            .join(aw.rename({"wage_monthly": "_w_year"}), on=["spell_id", "year"], how="left")
+            .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
+            .drop("_w_year", "year")
+        )
+    # the main job: the highest wage (wages are never null: the contract), equal wages told
+    # apart by the smallest spell id: with the spells in spell-id order, the first maximum
+    job = ["employer_id", "employer_type", "firm_size", "ksic", "occupation", "wage_monthly"]
+    main = (
+        cov.sort("spell_id")
+        .group_by("researcher_id", "months")
+        .agg(pl.len().alias("n_jobs"), pl.col(*job, "region").get(pl.col("wage_monthly").arg_max()))
+    )
+    sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
+    return (
+        t.join(main, on=["researcher_id", "months"], how="left")
+        .with_columns(
+            pl.when(~pl.col("observed"))
+            .then(pl.lit("not_observed"))
+            .when(pl.col("employer_type").is_null())
+            .then(pl.lit("no_insured_job"))
+            .otherwise(pl.lit("employed"))
+            .alias("state"),
+        )
+        .with_columns(pl.col("employer_type").replace_strict(sectors, default=None).alias("sector"))
+        .collect()
+    )
+
+
+def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.DataFrame:
+    """Months from exit to the first full-time insured job; censored at the data end (event=False)."""
+    mw = {int(r["code"]): int(r["monthly_krw"]) for r in taxonomy.load("minimum_wage")["codes"]}
+    lo, hi = min(mw), max(mw)
+    first = (
+        c.lazy()
+        .select("researcher_id", "exit_date")
+        .join(
+            spells.lazy().select(
+                "researcher_id", "acquired_on", "employer_type", "spell_id", "wage_monthly"
+            ),
+            on="researcher_id",
+            how="inner",
+        )
+        .filter(
+            (pl.col("acquired_on") >= pl.col("exit_date") - pl.duration(days=FIRST_JOB_LEAD_DAYS))
+            & (
+                pl.col("wage_monthly")
+                >= pl.col("acquired_on")
+                .dt.year()
+                .clip(lo, hi)
+                .replace_strict(mw, return_dtype=pl.Int64)
+            )
+        )
+        # the first: the earliest start, the smallest spell id among equal starts
+        .group_by("researcher_id")
+        .agg(pl.col("acquired_on", "employer_type").sort_by(["acquired_on", "spell_id"]).first())
+        .select(
+            "researcher_id",
+            pl.col("acquired_on").alias("first_job_on"),
+            pl.col("employer_type").alias("first_job_type"),
+        )
+    )
+    return (
+        c.lazy()
+        .join(first, on="researcher_id", how="left")
+        .with_columns(
+            pl.col("first_job_on").is_not_null().alias("event"),
+            (
+                (pl.coalesce("first_job_on", pl.lit(data_end)) - pl.col("exit_date"))
+                .dt.total_days()
+                .clip(lower_bound=0)
+                / MONTH_DAYS
+            ).alias("months"),
+        )
+        .collect()
+    )
+
+
+def kaplan_meier(times: np.ndarray, events: np.ndarray) -> pl.DataFrame:
+    """Kaplan–Meier survival (still without a first job) at each distinct event time."""
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(events).astype(bool)
+    uniq, d = np.unique(t[e], return_counts=True)
+    at_risk = t.size - np.searchsorted(np.sort(t), uniq, side="left")
+    surv = np.cumprod(1.0 - d / np.maximum(at_risk, 1))
+    return pl.DataFrame({"months": uniq, "at_risk": at_risk, "events": d, "survival": surv})
+
+
+SHARE_DIGITS = 2  # published Kaplan-Meier shares: whole percentage points
+
+
+def first_job_steps(
+    fj: pl.DataFrame, curve: pl.DataFrame, rules: privacy.DisclosureRules, horizon: int = 36
+) -> pl.DataFrame:
+    """The Kaplan–Meier curve as it may be published: whole months pooled into steps that each
+    hold at least ``min_count`` first jobs (a step of 1-4 people could be read back from the
+    shares), one row per step (``months``: its last month) with the share with a first job at
+    its end, the first jobs within it and the people at risk at its start.
+
+    The counts are protected like every count: with cell keys (``at_risk`` perturbed by
+    ``disclose``, ``first_jobs`` here, each on the key of its own people) or, under suppression,
+    ``at_risk`` rounded down to a multiple of ``min_count`` (a row's ``at_risk`` minus the next
+    one's minus its first jobs would otherwise give the people censored in the step: few, and
+    exactly). The shares are rounded to whole percentage points: an exact share is a ratio of
+    small integers (the first step's is first jobs / people at risk) that would give the
+    protected counts back. Months after the last full step are not published.
+    """
+    t = rules.min_count
+    months = fj["months"].to_numpy()
+    events = fj["event"].to_numpy().astype(bool)
+    step_of = np.ceil(months - 1e-9).clip(0, None)  # an event at 2.3 months counts at month 3
+    ids = fj["researcher_id"]
+    rows: list[dict[str, Any]] = []
+    start, acc = 0.0, 0
+    for m in range(horizon + 1):
+        acc += int(((step_of == m) & events).sum())
+        if acc < t:
+            continue
+        rows.append(
+            {
+                "months": str(m),
+                "_from": start,
+                "_to": float(m),
+                "first_jobs": acc,
+                "share_with_first_job": round(1.0 - km_at(curve, float(m)), SHARE_DIGITS),
+            }
+        )
+        start, acc = float(m), 0
+    if not rows:
+        return pl.DataFrame()
+    cell_key = rules.method == "cell_key"
+    out = []
+    for i, r in enumerate(rows):
+        # at risk at the step's start: everyone in the first step, then those past the last one
+        at_risk = np.ones(len(months), bool) if i == 0 else step_of > r["_from"]
+        in_step = events & (step_of > (r["_from"] if i else -1.0)) & (step_of <= r["_to"])
+        row = {k: v for k, v in r.items() if not k.startswith("_")}
+        row["at_risk"] = int(at_risk.sum())
+        if cell_key:
+            keys = cellkey.record_keys(ids.filter(pl.Series(at_risk)), rules.cell_key_salt)
+            jobs = cellkey.record_keys(ids.filter(pl.Series(in_step)), rules.cell_key_salt)
+            row["cell_key"] = int(keys.cast(pl.Int64).sum()) % cellkey.KEY_RANGE
+            jk = int(jobs.cast(pl.Int64).sum()) % cellkey.KEY_RANGE
+            row["first_jobs"] += cellkey.perturbation([row["first_jobs"]], [jk], t)[0]
+        else:
+            row["at_risk"] -= row["at_risk"] % t
+        out.append(row)
+    if cell_key:
+        # the shares from the published counts (a life table over the steps: the people at risk
+        # at each step's start, perturbed as disclose will, and the perturbed first jobs); of the
+        # true curve they gave the noise of both counts back
+        surv = 1.0
+        for row in out:
+            n = row["at_risk"] + cellkey.perturbation([row["at_risk"]], [row["cell_key"]], t)[0]
+            surv *= 1.0 - min(row["first_jobs"] / n, 1.0) if n > 0 else 1.0
+            row["share_with_first_job"] = round(1.0 - surv, SHARE_DIGITS)
+    return pl.DataFrame(out).with_columns(
+        pl.col("at_risk").cast(pl.Int64),
+        pl.col("first_jobs").cast(pl.Int64),
+        pl.lit(0.0).alias("top_share"),  # a share of people, no contributor dominates
+    )
+
+
+def km_median(curve: pl.DataFrame) -> float | None:
+    """First time survival falls to 0.5 or below (None if it never does within the data)."""
+    hit = curve.filter(pl.col("survival") <= 0.5)
+    return float(hit["months"][0]) if hit.height else None
+
+
+def km_at(curve: pl.DataFrame, months: float) -> float:
+    """Survival at a time (1 before the first event)."""
+    s = curve.filter(pl.col("months") <= months)
+    return float(s["survival"][-1]) if s.height else 1.0
