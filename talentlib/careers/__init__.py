@@ -16,14 +16,21 @@ people is made by one helper (``cellkey.count_people``), so the same people give
 key in every table; each table says which population it counts (``population``) for the
 release auditor.
 
-The package follows the data: ``cohort`` (who is followed, their states, first jobs) →
-``tables`` (each cohort's publishable tables) → ``family`` (all fields' tables and the
+The package follows the data: ``states`` (the cohort: who is followed, their states, first
+jobs) → ``tables`` (each cohort's publishable tables) → ``family`` (all fields' tables and the
 comparison hidden consistently, once per batch run).
 """
 
 from __future__ import annotations
 
-from .cohort import (
+from .family import (
+    FAMILY_ROUNDS,
+    FAMILY_VERSION,
+    career_tables,
+    field_comparison,
+    release_family,
+)
+from .states import (
     FIRST_JOB_LEAD_DAYS,
     HORIZONS,
     INDUSTRY_TYPES,
@@ -40,13 +47,6 @@ from .cohort import (
     km_at,
     km_median,
     states_at,
-)
-from .family import (
-    FAMILY_ROUNDS,
-    FAMILY_VERSION,
-    career_tables,
-    field_comparison,
-    release_family,
 )
 from .tables import (
     cohort_frames,

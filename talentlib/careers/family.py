@@ -13,7 +13,7 @@ import polars as pl
 
 from .. import config, io, privacy, taxonomy
 from ..linkage import LinkedData, field_slice
-from .cohort import CareerTables, CohortSpec, cohort, states_at
+from .states import CareerTables, CohortSpec, cohort, states_at
 from .tables import cohort_frames, cohort_tables, people_table, wage_table
 
 _T = TypeVar("_T")

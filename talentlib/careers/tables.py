@@ -12,7 +12,7 @@ import polars as pl
 
 from .. import cellkey, privacy, taxonomy
 from ..linkage import LinkedData
-from .cohort import (
+from .states import (
     HORIZONS,
     INDUSTRY_TYPES,
     WAGE_ROUND,
