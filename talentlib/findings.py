@@ -9,6 +9,10 @@ names the table its number comes from so the brief can link to it.
 
 ``overview_stats`` condenses the key numbers of every field (means, medians, ranks);
 ``field_findings`` compares one field with it, ``overview_findings`` writes the national overview.
+
+Why one module: the sentences, the statistics they compare with and the Korean phrasing (particles,
+number formats) are written for one another from the same ``KEYS``, and a split would only pass
+their small private helpers across modules.
 """
 
 from __future__ import annotations

@@ -193,7 +193,7 @@ def test_education_level(text: str, expected: str | None) -> None:
 
 
 def test_education_codes_are_taxonomy_codes() -> None:
-    assert set(R._RANK) == set(taxonomy.codes("degrees"))
+    assert set(R.DEGREE_RANK) == set(taxonomy.codes("degrees"))
 
 
 def test_bare_any_counts_only_in_the_education_section() -> None:

@@ -12,6 +12,10 @@ PII, and paths in messages, quarantine rows and the ``source`` column are masked
 skips OCR), text and HTML in this thread, PDFs and images by a pool of workers that keeps the
 cores busy. A file that fails becomes a quarantine row (file, reason, message) and never stops
 the batch; files in = postings + quarantined, always.
+
+Why one module: every reader (text, HTML, PDF, image) raises the same ``PostingError`` with a reason
+from ``REASONS``, which ``ingest_folder`` turns into quarantine rows, so readers and batch share
+one vocabulary of failures.
 """
 
 from __future__ import annotations

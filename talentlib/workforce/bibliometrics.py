@@ -1,4 +1,12 @@
-"""Korea among the world's key talent (publications + authorships, OpenAlex-like): country counts, top-10 % shares, Activity Index, collaboration, key institutions and researchers, topic trends, author mobility. Paper counts are public bibliometrics; tables that count people go through privacy.disclose."""
+"""Korea among the world's key talent (publications + authorships, OpenAlex-like): country counts,
+top-10 % shares, Activity Index, collaboration, key institutions and researchers, topic trends,
+author mobility. Paper counts are public bibliometrics; tables that count people go through
+privacy.disclose.
+
+Why one module: every indicator is a query over one ``Bibliometrics`` (its citation flags, country
+credit and the shared scope helpers) and ``global_indicators`` runs them all together; split, those
+helpers would cross modules to save a few dozen lines.
+"""
 
 from __future__ import annotations
 

@@ -1,116 +1,26 @@
-"""Altair theme with Korean fonts and the standard charts every notebook and brief uses.
-
-Charts take disclosed tables (talentlib.privacy.DisclosedTable) or plain frames of published
-numbers; suppressed cells are drawn as gaps and labelled 비공개, never as zero. Korean labels come
-from the taxonomy; column names stay English. Heavy imports (altair, vl-convert) are deferred.
-"""
+"""The chart families (bars, stacked shares, quartile ranges, lines, a Sankey diagram, ranked
+bars, a strength/gap quadrant, a heatmap, a network, a pyramid): each takes a frame of published
+numbers with English columns and Korean titles; suppressed cells are gaps labelled 비공개."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from talentlib import labels
+from talentlib.viz.style import (
+    FONT,
+    PALETTE,
+    SUPPRESSED_LABEL,
+    Part,
+    cell_text,
+    described,
+    enable,
+    tooltips,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import altair as alt
-
-FONT = "NanumGothic, 'Nanum Gothic', 'Noto Sans KR', 'Malgun Gothic', sans-serif"
-PALETTE = [
-    "#1f4e79",
-    "#2e86c1",
-    "#f39c12",
-    "#27ae60",
-    "#c0392b",
-    "#8e44ad",
-    "#16a085",
-    "#d35400",
-    "#7f8c8d",
-    "#2c3e50",
-    "#e84393",
-    "#00b894",
-]
-SUPPRESSED_LABEL = labels.SUPPRESSED_KO
-
-
-def theme() -> dict[str, Any]:
-    """Vega-Lite config: Nanum Gothic everywhere, quiet axes, a colour-blind-safe palette."""
-    return {
-        "config": {
-            "font": FONT,
-            "title": {"font": FONT, "fontSize": 15, "anchor": "start", "subtitleFont": FONT},
-            "axis": {
-                "labelFont": FONT,
-                "titleFont": FONT,
-                "labelFontSize": 11,
-                "titleFontSize": 12,
-                "gridColor": "#e5e5e5",
-            },
-            "legend": {"labelFont": FONT, "titleFont": FONT, "labelFontSize": 11},
-            "header": {"labelFont": FONT, "titleFont": FONT},
-            "text": {"font": FONT},
-            "range": {"category": PALETTE},
-            "view": {"stroke": None},
-        }
-    }
-
-
-def enable() -> None:
-    """Register and enable the talentlib theme in altair (idempotent)."""
-    import altair as alt
-
-    @alt.theme.register("talentlib", enable=True)
-    def _talentlib() -> alt.theme.ThemeConfig:
-        return theme()  # type: ignore[return-value]
-
-    alt.data_transformers.disable_max_rows()
-
-
-def _text(column: str, fmt: str | None = None) -> pl.Expr:
-    """A column as a reader would see it in a mark's description: numbers in ``fmt`` (d3's
-    ``.1%``, ``,.0f``, ``.2f``), a missing value as 비공개."""
-    c = pl.col(column)
-    if fmt and fmt[-1] in "%f":
-        digits = int("".join(ch for ch in fmt.split(".")[-1] if ch.isdigit()) or 0)
-        v = (c * 100 if fmt.endswith("%") else c).cast(pl.Float64).round(digits)
-        v = v.cast(pl.Int64) if digits == 0 else v
-        text = v.cast(pl.String) + ("%" if fmt.endswith("%") else "")
-    else:
-        text = c.cast(pl.String)
-    return text.fill_null(SUPPRESSED_LABEL)
-
-
-Part = tuple[str | None, str, str | None]  # (Korean title or None, column, number format)
-
-
-def described(df: pl.DataFrame, parts: list[Part]) -> pl.DataFrame:
-    """``df`` with ``_description``: each mark described in Korean, "제목: 값; …", from the
-    published columns it draws. A chart's SVG carries it as the mark's ARIA text instead of
-    Vega-Lite's default, which prints raw column names and unformatted numbers."""
-    pieces: list[pl.Expr] = []
-    for i, (title, column, fmt) in enumerate(parts):
-        if i:
-            pieces.append(pl.lit("; "))
-        if title:
-            pieces.append(pl.lit(f"{title}: "))
-        pieces.append(_text(column, fmt))
-    return df.with_columns(pl.concat_str(pieces).alias("_description"))
-
-
-def tooltips(parts: list[Part]) -> list[Any]:
-    """The same parts as titled tooltips (no raw column name in a tooltip either)."""
-    import altair as alt
-
-    out = []
-    for title, column, fmt in parts:
-        kind = "Q" if fmt else "N"
-        kw: dict[str, Any] = {"title": title or " "}
-        if fmt:
-            kw["format"] = fmt
-        out.append(alt.Tooltip(f"{column}:{kind}", **kw))
-    return out
 
 
 def bar(
@@ -149,7 +59,7 @@ def bar(
     parts: list[Part] = [(cat_title, cat, None), (value_title, value, fmt)]
     data = described(data, parts).with_columns(
         pl.when(pl.col("_note") != "")
-        .then(pl.concat_str([_text(cat), pl.lit(f": {SUPPRESSED_LABEL}")]))
+        .then(pl.concat_str([cell_text(cat), pl.lit(f": {SUPPRESSED_LABEL}")]))
         .otherwise(pl.col("_description"))
         .alias("_description")
     )
@@ -182,26 +92,6 @@ def bar(
     return (bars + notes).properties(
         title=title, width=520, height=alt.Step(18) if horizontal else 300
     )
-
-
-def save(chart: alt.TopLevelMixin, path: str | Path) -> Path:
-    """Write a chart as SVG (self-contained, fonts by name) or PNG or HTML by suffix, atomically."""
-    from talentlib import io
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".svg":
-        import vl_convert as vlc
-
-        svg = vlc.vegalite_to_svg(chart.to_json())
-        return io.write_text_atomic(svg, path)
-    if path.suffix == ".png":
-        import vl_convert as vlc
-
-        return io.write_bytes_atomic(vlc.vegalite_to_png(chart.to_json(), scale=2), path)
-    if path.suffix == ".html":
-        return io.write_text_atomic(chart.to_html(inline=True), path)
-    raise ValueError(f"cannot save a chart as {path.suffix!r}; use .svg, .png or .html")
 
 
 def _colour(label: str, i: int) -> str:
@@ -446,8 +336,8 @@ def sankey_svg(
 
 
 # --------------------------------------------------------------------------------------------
-# Workforce-map charts (notebooks/01_workforce_map). They take frames of published numbers with
-# English columns plus a display-label column; titles and axis titles are given in Korean.
+# Ranked and relational charts (first drawn for notebooks/01_workforce_map). They take frames of
+# published numbers with English columns plus a display-label column; titles are given in Korean.
 # --------------------------------------------------------------------------------------------
 
 HIGHLIGHT = "#c0392b"
@@ -747,271 +637,3 @@ def share_stack(
         )
         .properties(title=alt.Title(title, subtitle=subtitle or ""), width=520, height=260)
     )
-
-
-SUPPRESSED_REST = "비공개(합산)"
-
-
-def cells_with_remainder(t: Any, rows: str, cols: str, count: str) -> pl.DataFrame:
-    """Published cells of a disclosed 2-D count table plus, per row, one 'suppressed (combined)'
-    cell = row total − published cells. The total is published, so this reveals nothing that
-    subtraction would not; it keeps 100 % stacked charts honest instead of dropping categories.
-    """
-    from talentlib import privacy
-
-    df = t.table if hasattr(t, "table") else t  # a DisclosedTable or its (verified) frame
-    inner = df.filter((pl.col(rows) != privacy.TOTAL) & (pl.col(cols) != privacy.TOTAL))
-    totals = df.filter((pl.col(rows) != privacy.TOTAL) & (pl.col(cols) == privacy.TOTAL)).select(
-        rows, pl.col(count).alias("_total")
-    )
-    published = inner.filter(~pl.col(f"{count}_suppressed")).select(rows, cols, count)
-    rest = (
-        published.group_by(rows)
-        .agg(pl.col(count).sum().alias("_pub"))
-        .join(totals, on=rows, how="right")
-        .with_columns(
-            (pl.col("_total") - pl.col("_pub").fill_null(0)).alias(count),
-            pl.lit(SUPPRESSED_REST).alias(cols),
-        )
-        .filter(pl.col(count) > 0)
-        .select(rows, cols, count)
-    )
-    return pl.concat([published, rest.cast(published.schema)])
-
-
-# Display order of career states and sectors (Korean labels as labels.korean writes them).
-STATUS_ORDER = [
-    "산업계",
-    "공공연구",
-    "학계",
-    "공공부문",
-    "기타",
-    labels.values("state")["employed"],
-    labels.values("state")["no_insured_job"],
-    labels.values("state")["not_observed"],
-    SUPPRESSED_REST,
-]
-
-
-# --- Career-flow charts: one builder per published table, shared by notebook 03 and the brief ---
-# Each takes the disclosed table's frame (suppression flags included) and the field's Korean name.
-
-
-def career_status_over_time(df: pl.DataFrame, field_ko: str) -> alt.Chart:
-    """Status every 3 months after project end, 100 % stacked, suppressed cells combined."""
-    monthly = labels.korean(cells_with_remainder(df, "months", "status", "people")).with_columns(
-        pl.col("months").cast(pl.Int64)
-    )
-    return stacked_share(
-        monthly,
-        "months",
-        "status",
-        "people",
-        title=f"{field_ko}: 과제 종료 후 고용 상태",
-        x_title="종료 후 개월",
-        color_title="상태",
-        order=STATUS_ORDER,
-    )
-
-
-def career_destinations(
-    df: pl.DataFrame, col: str, title: str, top: int | None = None
-) -> alt.LayerChart:
-    """Bars of a 1-D destination count table, largest first, 비공개 where suppressed."""
-    from talentlib import privacy
-
-    d = labels.korean(df.filter(pl.col(col) != privacy.TOTAL))
-    d = d.sort("people", col, descending=[True, False], nulls_last=True)
-    if top:
-        d = d.head(top)
-    return bar(d, "people", col, title=title, x_title="인원", y_title=None, sort=d[col].to_list())
-
-
-def career_wages_by_degree(df: pl.DataFrame, field_ko: str = "") -> alt.LayerChart:
-    """Monthly wage quartiles (만원) by degree, in degree order."""
-    from talentlib import privacy, taxonomy
-
-    cols = ("wage_monthly_p25", "wage_monthly_p50", "wage_monthly_p75")
-    w = df.filter(pl.col("degree") != privacy.TOTAL).with_columns(
-        (pl.col(c) / 10_000).alias(c) for c in cols
-    )
-    order = [taxonomy.label("degrees", d) for d in taxonomy.table("degrees")["code"]]
-    return quartile_range(
-        labels.korean(w),
-        "degree",
-        *cols,
-        title="학위별 월 임금 (사분위 범위, 중위값 표시)",
-        cat_title="학위",
-        value_title="만원",
-        sort=order,
-    )
-
-
-def career_first_job_curve(df: pl.DataFrame, field_ko: str = "") -> alt.Chart:
-    """Kaplan–Meier share of student researchers with a first job, by months after exit."""
-    km = df.filter(~pl.col("share_with_first_job_suppressed")).with_columns(
-        pl.col("months").cast(pl.Int64)
-    )
-    return line(
-        km,
-        "months",
-        "share_with_first_job",
-        title="학생연구원 첫 일자리 취업 누적 비율",
-        x_title="종료 후 개월",
-        y_title="누적 비율",
-        y_format="%",
-    )
-
-
-def career_flow_sankey(df: pl.DataFrame, field_ko: str, *, draw_empty: bool = False) -> str | None:
-    """Origin institution type → destination 12 months later, as SVG. When every flow is
-    suppressed: None (the brief leaves it out), or with draw_empty the frame and its footnote."""
-    from talentlib import privacy
-
-    flows = labels.korean(
-        df.filter(
-            (pl.col("origin_type") != privacy.TOTAL) & (pl.col("destination") != privacy.TOTAL)
-        )
-    )
-    if (
-        not draw_empty
-        and not flows.filter(~pl.col("people_suppressed") & (pl.col("people") > 0)).height
-    ):
-        return None  # every flow suppressed: an empty diagram would say nothing
-    return sankey_svg(
-        flows,
-        "origin_type",
-        "destination",
-        "people",
-        title=f"{field_ko}: 참여 기관 유형 → 12개월 후 행선지",
-    )
-
-
-def career_fields_status(df: pl.DataFrame, field_ko: str = "") -> alt.Chart:
-    """All 12 fields side by side: status 12 months after project end."""
-    from talentlib import taxonomy
-
-    st = labels.korean(cells_with_remainder(df, "field_code", "state", "people"))
-    return stacked_share(
-        st,
-        "field_code",
-        "state",
-        "people",
-        title="12개 분야 비교: 종료 12개월 후 상태",
-        x_title="분야",
-        color_title="상태",
-        horizontal=True,
-        order=STATUS_ORDER,
-        x_sort=taxonomy.fields()["ko"].to_list(),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# The workforce map's charts (notebooks/01_workforce_map and the brief), from one MapTables
-# --------------------------------------------------------------------------------------------
-
-PUBLIC_BIBLIOMETRICS = "OpenAlex 서지 통계 (논문을 세며 사람을 세지 않음)"
-
-
-def workforce_charts(mt: Any, field_ko: str) -> dict[str, tuple[Any, list[str]]]:
-    """name → (chart, the published tables it draws) for one field's workforce map; charts of
-    paper counts draw no people and name no table (``PUBLIC_BIBLIOMETRICS`` says why)."""
-    from talentlib import privacy
-
-    s = mt.spec
-    y0, y1 = s.years
-    out: dict[str, tuple[Any, list[str]]] = {}
-    out["country_top10_share"] = (
-        ranked_bars(
-            mt.frames["country_ranking"],
-            "top10_share",
-            "country_ko",
-            key="country_code",
-            highlight=s.country,
-            title=f"{field_ko}: 국가별 상위 10% 논문 점유율",
-            x_title="상위 10% 논문 점유율(분수계수)",
-            subtitle=f"{y0}-{y1}, 상위 {s.top_countries}개국과 비교국",
-        ),
-        [],
-    )
-    out["korea_vs_leader"] = (
-        lines(
-            mt.frames["share_over_time"].rename({"publication_year": "year"}),
-            "year",
-            "top10_share",
-            "country_ko",
-            title=f"{field_ko}: 한국과 1위 국가의 상위 10% 논문 점유율",
-            x_title="출판연도",
-            y_title="상위 10% 논문 점유율",
-            subtitle="한국, 기간 전체 1위 국가, 연도별 1위 국가의 점유율",
-        ),
-        [],
-    )
-    out["tech_strength_gap"] = (
-        quadrant(
-            mt.frames["activity_index"],
-            "activity_index",
-            "relative_impact",
-            "papers_frac",
-            "tech_ko",
-            title=f"{field_ko}: 한국의 기술별 강점과 약점",
-            x_title="활동지수(AI, 1 = 세계 평균)",
-            y_title="상대 영향력(PP10% / 10%)",
-            subtitle="원 크기 = 논문 수(분수계수)",
-            size_title="논문 수(분수계수)",
-        ),
-        [],
-    )
-    out["collaboration_network"] = (
-        network(
-            mt.frames["network"].with_columns(pl.col("association_strength").clip(upper_bound=5.0)),
-            mt.frames["network_nodes"],
-            source="country_a",
-            target="country_b",
-            weight="association_strength",
-            node="country_code",
-            size="papers_full",
-            label="country_ko",
-            highlight=s.country,
-            title=f"{field_ko}: 국가 간 공동연구망",
-            subtitle="선 굵기 = 연관 강도(5 이상은 5), 원 크기 = 논문 수",
-            weight_title="연관 강도",
-        ),
-        [],
-    )
-    if "career_pyramid" in mt.tables:
-        age = labels.values("age_band")
-        out["pyramid"] = (
-            pyramid(
-                labels.korean(mt.tables["career_pyramid"].table, "age_band", "sex"),
-                "age_band",
-                "sex",
-                "researchers",
-                left=labels.values("sex")["M"],
-                right=labels.values("sex")["F"],
-                order=[age[k] for k in ("lt30", "30_39", "40_49", "50_59", "60p")],
-                title=f"{field_ko}: 연구인력 연령 피라미드 ({y1})",
-                x_title="연구자 수",
-                subtitle="비공개 셀은 빈칸",
-            ),
-            ["career_pyramid"],
-        )
-    if "institution_concentration" in mt.tables:
-        conc = mt.tables["institution_concentration"].table
-        group = labels.values("group")
-        out["institution_concentration"] = (
-            share_stack(
-                conc.filter(
-                    pl.col("year") != privacy.TOTAL, pl.col("group") != privacy.TOTAL
-                ).with_columns(pl.col("group").replace(group)),
-                "year",
-                "group",
-                "researchers",
-                order=[group["top"], group["rest"]],
-                title=f"{field_ko}: 상위 {s.top_k_institutions}개 기관 집중도",
-                x_title="연도",
-                y_title="연구자 비중",
-            ),
-            ["institution_concentration"],
-        )
-    return out
