@@ -211,7 +211,7 @@ def _cmd_openalex_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_taxonomy_suggest(args: argparse.Namespace) -> int:
-    from talentlib.postings import mentions
+    from talentlib.postings import suggest
 
     backend = None
     if args.llm:
@@ -219,13 +219,13 @@ def _cmd_taxonomy_suggest(args: argparse.Namespace) -> int:
 
         backend = llm.get_backend(args.llm)
     try:
-        entries = mentions.suggest_from_files(
+        entries = suggest.suggest_from_files(
             args.postings, llm=backend, cache_dir=args.cache_dir, min_postings=args.min_postings,
             top=args.top, quiet=args.quiet,
         )  # fmt: skip
     except FileNotFoundError as e:
         raise UserError(f"{e} — give posting files or folders (talent taxonomy suggest DIR)") from e
-    out = mentions.write_suggestions(entries, args.out)
+    out = suggest.write_suggestions(entries, args.out)
     if not args.quiet:
         n_new = sum(e["proposal"] == "new_code" for e in entries)
         print(

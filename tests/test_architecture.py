@@ -110,3 +110,62 @@ def test_the_public_face_resolves_and_import_is_cheap() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+MAX_LINES = 800  # a module past this is several modules, unless its docstring says why not
+
+
+def test_no_module_is_several_modules() -> None:
+    """Every module stays under ~800 lines, or says in its docstring why it is one thing."""
+    too_long = []
+    for name, path in modules().items():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") <= MAX_LINES:
+            continue
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        if "Why one module:" not in doc:
+            too_long.append(f"{name} ({text.count(chr(10))} lines)")
+    assert not too_long, f"split these, or say 'Why one module:' in the docstring: {too_long}"
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    """A name that starts with one underscore is used only in the module that defines it:
+    what another module needs is public (issue 9: private names crossed modules)."""
+    mods = modules()
+    crossings = []
+    for name, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")
+                mod = (
+                    ".".join(
+                        [
+                            *base[: len(base) - (node.level - 1)],
+                            *([node.module] if node.module else []),
+                        ]
+                    )
+                    if node.level
+                    else node.module or ""
+                )
+                for a in node.names if mod.startswith("talentlib") else ():
+                    if f"{mod}.{a.name}" in mods:
+                        aliases[a.asname or a.name] = f"{mod}.{a.name}"
+                    elif a.name.startswith("_") and not a.name.startswith("__"):
+                        crossings.append(f"{name}: from {mod} import {a.name}")
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.startswith("talentlib") and a.asname:
+                        aliases[a.asname] = a.name
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                crossings.append(f"{name}: {aliases[node.value.id]}.{node.attr}")
+    assert not crossings, sorted(set(crossings))

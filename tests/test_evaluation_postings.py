@@ -152,3 +152,39 @@ def test_open_vocab_columns_on_the_dev_set(small_tagger: tg.CompetencyTagger,
     assert 0 <= row["false_tags"] <= 0.5
     # sets without gold mentions (the synthetic one) leave the columns empty
     assert ev.to_display(res.table, "en").columns[-1] == "Gold mentions with a code"
+
+
+def test_proposer_scores_against_gold_mentions(tmp_path: Path) -> None:
+    """The LLM's proposals and the rules' unmapped mentions scored against the gold: terms
+    naming a gold mention, and gold mentions without a code that some term names."""
+    from talentlib.postings.mentions import MentionExtractor
+
+    gold = [{"mention": "Zorblax 튜닝", "norm": "zorblax 튜닝", "code": None, "section": "duty"},
+            {"mention": "Python", "norm": "python", "code": "C-PY", "section": "required"}]  # fmt: skip
+    assert MentionExtractor().map("Zorblax 튜닝")[0] is None  # not in the taxonomy
+    labels = [{"posting_id": "P", "field_code": "AI", "gold": gold}]
+    postings = pl.DataFrame(
+        {"posting_id": ["P"], "text": ["[주요업무]\n- Zorblax 튜닝 및 운영\n- Python 개발"]}
+    )
+    extracted = pl.DataFrame(
+        {"posting_id": ["P"],
+         "mentions": [[{"text": "Python", "norm": "python", "code": "C-PY", "section": "duty"},
+                       {"text": "운영 체계", "norm": "운영 체계", "code": None,
+                        "section": "duty"}]]}
+    )  # fmt: skip
+
+    class Fake:
+        name, prompt_version = "fake", "t1"
+
+        def complete(self, prompt: str, *, max_new_tokens: int = 64) -> str:
+            line = prompt.rsplit("문장: ", 1)[1]
+            # one right term, one invented (not in the line: dropped), one known (Python: dropped)
+            return "Zorblax 튜닝, Blorp" if "Zorblax" in line else "Python"
+
+    got = ev.proposer_scores(labels, postings, extracted, Fake(), cache_dir=tmp_path)
+    rows = {r["source"]: r for r in got.to_dicts()}
+    assert rows["rules"]["terms"] == 1 and rows["rules"]["precision"] == 0.0
+    assert rows["rules"]["unmapped_gold"] == 1 and rows["rules"]["unmapped_recall"] == 0.0
+    assert rows["llm"]["terms"] == 1 and rows["llm"]["precision"] == 1.0
+    assert rows["llm"]["unmapped_recall"] == 1.0
+    assert rows["rules+llm"]["terms"] == 2 and rows["rules+llm"]["precision"] == 0.5

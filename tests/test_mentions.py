@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from talentlib.postings import mentions as mn
+from talentlib.postings import suggest as sg
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +163,7 @@ def test_suggest_ranks_and_proposes() -> None:
         ("C", "BATT", "requirements", "- Zorblax 시뮬레이션 경험"),
         ("C", "BATT", "benefits", "- Zorblax 교육 지원"),
     ]
-    out = mn.suggest(rows)
+    out = sg.suggest(rows)
     top = out[0]
     assert top["norm"] == "zorblax 시뮬레이션" and top["postings"] == 3
     assert top["fields"] == ["SEMI", "BATT"] and top["proposal"] == "new_code"
@@ -177,7 +178,7 @@ def test_suggest_with_an_llm_names_new_codes() -> None:
         def complete(self, prompt: str, *, max_new_tokens: int = 64) -> str:
             return "퀀텀글루 공정 | Quantum glue process | method"
 
-    out = mn.suggest([("A", "SEMI", "duties", "- 퀀텀글루 공정 설계")], llm=Fake())
+    out = sg.suggest([("A", "SEMI", "duties", "- 퀀텀글루 공정 설계")], llm=Fake())
     e = [x for x in out if x["proposal"] == "new_code"][0]
     assert e["entry"]["en"] == "Quantum glue process" and e["named_by"] == "fake"
 

@@ -160,6 +160,23 @@ def test_uncertain_band_goes_to_llm(tagger: tg.CompetencyTagger, tmp_path: Path)
     assert bool(Fake.asked) == bool(unsure)
 
 
+def test_tag_sections_counts_the_uncertain_candidates(tagger: tg.CompetencyTagger) -> None:
+    """n_uncertain: the posting's (line, code) candidates in the uncertain band, the LLM's asks."""
+    from talentlib.postings.sections import segment
+
+    text = "[주요업무]\n- 화자분리(Speaker Diarization) 모델 개발\n- [경력] BMS 하드웨어 설계"
+    seg = segment(pl.DataFrame({"posting_id": ["P"], "text": [text]}))
+    duties = seg.filter(pl.col("section") == "duties")["text"].to_list()
+    lo, hi = tagger.uncertain
+    band = sum(lo <= v < hi for s in tagger.score_lines(duties, ocr=True) for v in s.values())
+    assert band >= 1  # OCR lines with a candidate in the band (for this small tagger)
+    out = tg.tag_sections(seg, tagger, ocr_ids=["P"]).row(0, named=True)
+    assert out["n_uncertain"] == band
+    assert tg.tag_sections(seg, tagger).row(0, named=True)["n_uncertain"] == sum(
+        lo <= v < hi for s in tagger.score_lines(duties) for v in s.values()
+    )
+
+
 def test_tag_sections_required_and_preferred(tagger: tg.CompetencyTagger) -> None:
     from talentlib.postings.sections import segment
 
@@ -255,3 +272,37 @@ def test_company_intro_bullets_are_not_tagged(tagger: tg.CompetencyTagger) -> No
     frame = segment(pl.DataFrame({"posting_id": ["P"], "text": [text]}))
     out = tg.tag_sections(frame, tagger).row(0, named=True)
     assert "AI-RAG" not in out["competencies"] and "C-CONTAINER" in out["required"]
+
+
+def test_company_intro_bullets_are_not_tagged_in_ocr_text(tagger: tg.CompetencyTagger) -> None:
+    """Read by OCR, the intro's bullets are still the company's, not the applicant's; a garbled
+    heading-shaped line after them reopens tagging."""
+    from talentlib.postings.sections import segment
+
+    text = ("[회사 소개]\n• LLM 파인튜닝 및 RAG 구축 컨설팅 사업 수행\n"
+            "[주요업무]\n• Kubernetes 운영")  # fmt: skip
+    frame = segment(pl.DataFrame({"posting_id": ["P"], "text": [text]}))
+    out = tg.tag_sections(frame, tagger, ocr_ids=["P"]).row(0, named=True)
+    assert "AI-RAG" not in out["competencies"] and "C-CONTAINER" in out["required"]
+    garbled = "[회사 소개]\n우리는 배터리를 만듭니다.\neo 부문\n• Kubernetes 운영"
+    frame = segment(pl.DataFrame({"posting_id": ["P"], "text": [garbled]}))
+    assert "C-CONTAINER" in tg.tag_sections(frame, tagger, ocr_ids=["P"])["competencies"][0]
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("ESS 시스템 설계", "C-MES"),  # a short Latin word one letter off is another word
+        ("해석", "C-CAE"),  # a table cell: a piece of the form "CAE 해석", not a reading of it
+        ("위성", "COMM-SATCOM"),
+        ("OrCAD Capture, Cadence Allegro 사용 가능자", "C-CAD"),  # resembles, no form in it
+    ],
+)
+def test_ocr_lines_read_as_typed_unless_a_form_is_a_slip_away(
+    tagger: tg.CompetencyTagger, line: str, code: str
+) -> None:
+    """An OCR line gets the OCR reading's looser matches only where a form is in it with a
+    slip (리틈이온 above); a line that only resembles a form is read as typed text. (Each
+    of these lines got the code as OCR text before.)"""
+    assert code not in tagger.predict([line], ocr=True)[0]
+    assert tagger.predict([line], ocr=True) == tagger.predict([line])

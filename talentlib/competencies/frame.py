@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from talentlib import cellkey, privacy
-from talentlib.postings.tagger import MENTION_TYPE
+from talentlib.postings.section_tags import MENTION_TYPE
 
 ANALYSIS_SCHEMA = {
     "posting_id": pl.String,

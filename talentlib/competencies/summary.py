@@ -83,5 +83,5 @@ def new_competency_candidates(
         seg.filter(pl.col("section").is_in(list(BODY_SECTIONS)))["text"].unique(maintain_order=True)
     ).head(max_lines)
     return llm_mod.propose_new_competencies(
-        tagger._backend(), lines.to_list(), cache_dir=tagger.llm_cache_dir
+        tagger.backend(), lines.to_list(), cache_dir=tagger.llm_cache_dir
     )

@@ -129,8 +129,8 @@ def tag_scores(
 
 def _core(norm: str) -> str:
     """A mention's norm without generic words, stop words and shared heads (their key)."""
+    from talentlib.postings.lexicon import fuzzy_key
     from talentlib.postings.mentions import settings
-    from talentlib.postings.tagger import fuzzy_key
 
     s = settings()
     drop = {str(w).lower() for k in ("generic", "stop_words", "trailing_actions", "shared_heads")
@@ -289,7 +289,7 @@ def _ingest(files: list[Path], ids: list[str], cache_dir: Path | None, quiet: bo
     return res.postings
 
 
-def _render_pngs(texts: pl.DataFrame, folder: Path, seed: int) -> list[Path]:
+def render_pngs(texts: pl.DataFrame, folder: Path, seed: int) -> list[Path]:
     """Scanned-looking PNGs of clean posting texts (the generator's renderer, fixed seed)."""
     from talentlib.postings.sections import classify_heading
     from talentlib.synth.postings import render_image
@@ -312,6 +312,8 @@ class EvalResult:
 
     table: pl.DataFrame
     details: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # the LLM as proposer of terms outside the taxonomy (``proposer_scores``), when measured
+    proposer: pl.DataFrame | None = None
 
     def display(self, lang: str = "ko+en") -> pl.DataFrame:
         return to_display(self.table, lang)
@@ -413,6 +415,7 @@ def evaluate_set(
     ocr: bool = True,
     ocr_sample: int = 30,
     max_native: int | None = None,
+    propose_every: int = 0,
     cache_dir: str | Path | None = None,
     work_dir: str | Path | None = None,
     seed: int = 11,
@@ -420,7 +423,9 @@ def evaluate_set(
 ) -> EvalResult:
     """Score one labelled set on the text path and, with ``ocr``, the OCR path (at most
     ``ocr_sample`` re-rendered text postings plus the set's own images, at most ``max_native``
-    of them), each without and — when ``llm`` (a backend or spec) is given — with the LLM."""
+    of them), each without and — when ``llm`` (a backend or spec) is given — with the LLM.
+    With an LLM and ``propose_every`` k > 0, a set with gold mentions also scores the LLM as
+    proposer of terms outside the taxonomy on every k-th text posting (``proposer_scores``)."""
     from talentlib.postings.ocr import cer
     from talentlib.postings.tagger import extract, load_or_fit
 
@@ -476,21 +481,34 @@ def evaluate_set(
                     tagger,
                     cache_dir=cache / "extract" if cache else None,
                 )
-                n_llm = _llm_asks(tagger, frame) if backend is not None else 0
+                # candidates in the uncertain band: what the LLM was asked
+                n_llm = int(ex["n_uncertain"].sum()) if backend is not None else 0
                 secs = time.perf_counter() - t + extra_s
             finally:
                 tagger.llm = old
             rows.append(_row(name, kind, llm_name, labs, ex, cers, n_llm, secs))
             details[f"{kind}/{llm_name}"] = _details(labs, ex, kind, llm_name)
+            extracted[f"{kind}/{llm_name}"] = ex
 
+    extracted: dict[str, pl.DataFrame] = {}
     score("text", text_posts, [], ingest_s)
+    proposer = None
+    if propose_every > 0 and len(variants) > 1 and labels and all("gold" in lab for lab in labels):
+        subset = sorted(text_posts["posting_id"].to_list())[::propose_every]
+        proposer = proposer_scores(
+            [by_id[p] for p in subset],
+            text_posts.filter(pl.col("posting_id").is_in(subset)),
+            extracted["text/none"],
+            variants[1][1],
+            cache_dir=tagger.llm_cache_dir,
+        ).with_columns(dataset=pl.lit(name))
 
     if ocr:
         sample = text_posts.sort("posting_id").head(max(0, ocr_sample))
         with tempfile.TemporaryDirectory(prefix="talentlib-eval-") as tmp:
             folder = Path(work_dir) / "renders" / name if work_dir else Path(tmp) / "renders"
             t = time.perf_counter()
-            pngs = _render_pngs(sample, folder, seed)
+            pngs = render_pngs(sample, folder, seed)
             ocred = _ingest(
                 pngs, sample["posting_id"].to_list(), cache / "ingest" if cache else None, quiet
             )
@@ -503,26 +521,70 @@ def evaluate_set(
         )  # fmt: skip
         if frame.height:
             score("ocr", frame, cers, ocr_s)
-    return EvalResult(pl.DataFrame(rows), details)
+    return EvalResult(pl.DataFrame(rows), details, proposer)
 
 
-def _llm_asks(tagger: Any, frame: pl.DataFrame) -> int:
-    """How many (line, code) candidates fell in the uncertain band (what the LLM was asked)."""
+def proposer_scores(
+    labels: Sequence[dict[str, Any]],
+    postings: pl.DataFrame,
+    extracted: pl.DataFrame,
+    backend: Any,
+    *,
+    cache_dir: str | Path | None = None,
+) -> pl.DataFrame:
+    """The LLM as proposer of competency terms outside the taxonomy
+    (``llm.propose_new_competencies`` over a posting's body lines, as
+    ``competencies.new_competency_candidates`` asks it) beside the rule-based unmapped mentions
+    (``extracted``'s mentions without a code), on postings labelled with gold mentions. One row
+    per source (rules, llm, rules+llm): ``terms`` proposed, ``precision`` (share naming a gold
+    mention of their posting, ``norm_match``), ``unmapped_recall`` (share of the gold mentions
+    that the mapping gives no code, as in ``coverage``, that some term names) and ``seconds``
+    (the LLM's)."""
+    from talentlib.postings import llm as llm_mod
+    from talentlib.postings.mentions import MentionExtractor, normalize_mention
     from talentlib.postings.sections import segment
     from talentlib.postings.tagger import BODY_SECTIONS
 
-    seg = segment(frame.select("posting_id", "text")).filter(
-        pl.col("section").is_in(list(BODY_SECTIONS))
-    )
-    ocr_ids = set(frame.filter(pl.col("method") == "ocr")["posting_id"].to_list())
-    flags = [p in ocr_ids for p in seg["posting_id"].to_list()]
-    lo, hi = tagger.uncertain
-    return sum(
-        1
-        for s in tagger.score_lines(seg["text"].to_list(), flags)
-        for v in s.values()
-        if lo <= v < hi
-    )
+    ext = MentionExtractor()
+    seg = segment(postings.select("posting_id", "text"))
+    body = seg.filter(pl.col("section").is_in(list(BODY_SECTIONS)))
+    rule_terms = {
+        r["posting_id"]: [m["text"] for m in r.get("mentions") or [] if m["code"] is None]
+        for r in extracted.to_dicts()
+    }
+    terms: dict[str, dict[str, list[str]]] = {"rules": {}, "llm": {}}
+    t0 = time.perf_counter()
+    for lab in labels:
+        pid = lab["posting_id"]
+        lines = body.filter(pl.col("posting_id") == pid)["text"].unique(maintain_order=True)
+        got = llm_mod.propose_new_competencies(backend, lines.to_list(), cache_dir=cache_dir)
+        terms["llm"][pid] = got["term"].to_list()
+        terms["rules"][pid] = rule_terms.get(pid, [])
+    llm_s = time.perf_counter() - t0
+    terms["rules+llm"] = {p: terms["rules"][p] + terms["llm"][p] for p in terms["llm"]}
+
+    def names(term: str, g: dict[str, Any]) -> bool:
+        t = normalize_mention(term)
+        return norm_match(t, g["norm"]) or norm_match(t, normalize_mention(g["mention"]))
+
+    rows = []
+    for source, by_pid in terms.items():
+        n_terms = n_ok = n_unmapped = found = 0
+        for lab in labels:
+            gold = lab.get("gold") or []
+            ts = by_pid.get(lab["posting_id"], [])
+            n_terms += len(ts)
+            n_ok += sum(any(names(t, g) for g in gold) for t in ts)
+            for g in gold:
+                if ext.map(g["mention"], field=lab.get("field_code"))[0] is None:
+                    n_unmapped += 1
+                    found += any(names(t, g) for t in ts)
+        rows.append({"source": source, "n_postings": len(labels), "terms": n_terms,
+                     "precision": n_ok / n_terms if n_terms else None,
+                     "unmapped_gold": n_unmapped,
+                     "unmapped_recall": found / n_unmapped if n_unmapped else None,
+                     "seconds": round(llm_s, 2) if source != "rules" else None})  # fmt: skip
+    return pl.DataFrame(rows, infer_schema_length=None)
 
 
 def default_handwritten() -> Path:
@@ -543,7 +605,9 @@ def evaluate(
     if not parts:
         raise ValueError("evaluate: give a synthetic set, a hand-written set or both")
     details = {f"{p.table['dataset'][0]}/{k}": v for p in parts for k, v in p.details.items()}
-    return EvalResult(pl.concat([p.table for p in parts], how="vertical_relaxed"), details)
+    props = [p.proposer for p in parts if p.proposer is not None]
+    return EvalResult(pl.concat([p.table for p in parts], how="vertical_relaxed"), details,
+                      pl.concat(props) if props else None)  # fmt: skip
 
 
 def write(result: EvalResult, out: str | Path) -> dict[str, Path]:
@@ -565,6 +629,10 @@ def write(result: EvalResult, out: str | Path) -> dict[str, Path]:
     if det:
         paths["details"] = io.write_parquet_atomic(
             pl.concat(det, how="vertical_relaxed"), out / "eval_postings_details.parquet"
+        )
+    if result.proposer is not None:
+        paths["proposer"] = io.write_text_atomic(
+            _markdown(result.proposer), out / "eval_llm_proposer.md"
         )
     return paths
 
@@ -602,6 +670,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", metavar="SPEC", default=None,
                    help="LLM backend to compare with: gemma, a model folder, "
                         "openai:<model>@<url> (default: none)")  # fmt: skip
+    p.add_argument("--propose-every", type=int, default=0, metavar="K",
+                   help="with --llm: also score the LLM as proposer of terms outside the "
+                        "taxonomy on every K-th text posting of a set with gold mentions "
+                        "(one model call a line; default 0: off)")  # fmt: skip
     p.add_argument("--no-ocr", action="store_true", help="text path only (OCR is ~3 s a page)")
     p.add_argument("--ocr-sample", type=int, default=30,
                    help="text postings re-rendered as scans per set (default 30)")  # fmt: skip
@@ -637,6 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             llm=args.llm,
             ocr=not args.no_ocr,
             ocr_sample=args.ocr_sample,
+            propose_every=args.propose_every,
             cache_dir=cache,
             work_dir=cache / "eval",
             quiet=args.quiet,
@@ -650,6 +723,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=240, fmt_str_lengths=40):
             print(to_display(result.table, "ko"))
+            if result.proposer is not None:
+                print(result.proposer)
         print(f"written: {paths['md']}")
     return 0
 

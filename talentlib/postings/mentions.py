@@ -1,7 +1,7 @@
 """Open-vocabulary competency mentions: what each duty, requirement and preference line asks
 for, mapped to a competency code when the taxonomy has one and kept as an unmapped mention
-(with a normalised form) when it has none; and, from the unmapped ones, suggestions for the
-taxonomy's curators (``suggest``, the ``talent taxonomy suggest`` command).
+(with a normalised form) when it has none. (From the unmapped ones, ``postings.suggest`` makes
+suggestions for the taxonomy's curators: ``talent taxonomy suggest``.)
 
     ext = MentionExtractor()
     ext.line_mentions("- 양극/음극재 개발 및 제어 설계 경험", field="BATT")
@@ -18,6 +18,11 @@ as 기 dropped on both sides: "제어 설계" ~ "제어기 설계"), then by rap
 cue words nearby. Word lists and cut-offs are data (``mentions.yaml``, ``homonyms.yaml``); the
 cut-offs were chosen on ``tests/fixtures/postings_dev``. Mention texts are masked with
 ``talentlib.pii.mask_pii``.
+
+Why one module: cutting a line into mentions (units, runs, coordinated forms) and mapping each
+to a code (exact, morphology, typing slips, homonyms) work on the same units through one
+per-taxonomy state (``_State``: matcher, morphology and typo indexes); split, those private
+pieces would cross modules. The curators' suggestions built on it are ``postings.suggest``.
 """
 
 from __future__ import annotations
@@ -26,8 +31,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,9 +53,6 @@ __all__ = [
     "normalize_mention",
     "settings",
     "typo_equal",
-    "suggest",
-    "suggest_from_files",
-    "write_suggestions",
 ]
 
 MENTIONS_VERSION = "1"
@@ -189,8 +190,8 @@ def mention_section(section: str, line: str = "") -> str | None:
     return out
 
 
-def _key(text: str) -> str:
-    from talentlib.postings.tagger import fuzzy_key
+def mention_key(text: str) -> str:
+    from talentlib.postings.lexicon import fuzzy_key
 
     return fuzzy_key(text)
 
@@ -200,7 +201,7 @@ def fuzzy_equal(a: str, b: str, cutoff: float = 85.0) -> bool:
     spaces or punctuation, jamo, OCR folds), or a rapidfuzz ratio of the keys ≥ ``cutoff``."""
     from rapidfuzz import fuzz
 
-    ka, kb = _key(a), _key(b)
+    ka, kb = mention_key(a), mention_key(b)
     if not ka or not kb:
         return False
     return ka == kb or fuzz.ratio(ka, kb) >= cutoff
@@ -464,7 +465,7 @@ class MentionExtractor:
             ]  # fmt: skip
             if longer:
                 continue
-            from talentlib.postings.tagger import exact_codes
+            from talentlib.postings.lexicon import exact_codes
 
             if default not in exact_codes(blanked, self.taxonomy_name):
                 out.add(default)
@@ -684,7 +685,7 @@ def _base_mentions(st: _State, line: str, ocr: bool) -> tuple[Mention, ...]:
 
     text = _PII_MARKS.sub(lambda m: " " * len(m.group(0)), unicodedata.normalize("NFKC", line))
     if ocr:
-        from talentlib.postings.tagger import repair_ocr
+        from talentlib.postings.lexicon import repair_ocr
 
         text = repair_ocr(text)
     has_pii = mask_pii(text) != text
@@ -840,7 +841,7 @@ def _morph_keys(text: str) -> set[str]:
 def _map_phrase(st: _State, text: str, ocr: bool) -> tuple[str | None, str]:
     """(code, how) of one phrase: exact (the matcher, with the tagger's word-boundary fixes;
     the longest form wins), else morphological, else fuzzy; (None, "none") when nothing fits."""
-    from talentlib.postings.tagger import exact_matches
+    from talentlib.postings.lexicon import exact_matches
 
     if not taxonomy.normalize_text(text):
         return None, "none"
@@ -968,297 +969,3 @@ def _fuzzy_code(st: _State, text: str, ocr: bool) -> str | None:
                       for kc in idx.get(f"{sw[:j]}\x00{sw[j + 1 :]}", ())}  # fmt: skip
     hits = {c for k, c in cands if typo_equal(key, k)}
     return next(iter(hits)) if len(hits) == 1 else None
-
-
-# --------------------------------------------------------------------------------------------
-# Suggestions for the taxonomy (talent taxonomy suggest)
-# --------------------------------------------------------------------------------------------
-
-_KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("certificate", re.compile(r"(기사|산업기사|기능사|기술사|자격증?|인증|certified|certificate|"
-                               r"license|면허|CFA|ADsP|CKA|OPIc|TOEIC)$", re.I)),
-    ("language", re.compile(r"^(영어|일본어|중국어|독일어|불어|스페인어|english|japanese|chinese)", re.I)),
-    ("method", re.compile(r"(설계|분석|해석|평가|시험|측정|공정|검증|제어|합성|최적화|모델링|시뮬레이션|"
-                          r"관리|처리|프로그래밍|개발|design|analysis|testing|modeling|validation)$",
-                          re.I)),
-)  # fmt: skip
-
-
-def _kind_guess(norm: str) -> str:
-    for kind, pat in _KIND_RULES:
-        if pat.search(norm):
-            return kind
-    if not _HANGUL.search(norm) and len(norm.split()) <= 2:
-        return "tool"
-    return "knowledge"
-
-
-@dataclass
-class _Agg:
-    postings: set[str]
-    fields: Counter[str]
-    examples: list[str]
-    surfaces: Counter[str]
-
-
-def suggest(
-    posting_lines: Iterable[tuple[str, str | None, str, str]],
-    *,
-    min_postings: int = 1,
-    top: int | None = 200,
-    neighbour_cutoff: float = 80.0,
-    llm: Any = None,
-    extractor: MentionExtractor | None = None,
-) -> list[dict[str, Any]]:
-    """Ranked suggestions from unmapped mentions.
-
-    ``posting_lines``: (posting_id, field_code or None, section, line) for the body lines of
-    postings (masked text). Unmapped mentions are ranked by the number of postings, then of
-    fields; each gets up to three masked example lines and a proposal: ``add_synonym`` to an
-    existing code when a surface form is a fuzzy neighbour (rapidfuzz ≥ ``neighbour_cutoff``),
-    else ``new_code`` with a field (the only field it was seen in, else common scope) and a
-    kind guessed by rules — or named by ``llm`` (a postings.llm backend) when one is given."""
-    from rapidfuzz import fuzz
-
-    from talentlib.pii import mask_pii
-    from talentlib.postings.tagger import lexicon
-
-    ext = extractor or MentionExtractor()
-    agg: dict[str, _Agg] = {}
-    rows = list(posting_lines)
-    by_pid: dict[str, list[int]] = {}
-    for i, (pid, _f, _s, _l) in enumerate(rows):
-        by_pid.setdefault(pid, []).append(i)
-    for pid, idx in by_pid.items():
-        lines = [rows[i][3] for i in idx]
-        fields = [rows[i][1] for i in idx]
-        sections = [rows[i][2] for i in idx]
-        for i, (line, ms) in enumerate(
-            zip(lines, ext.transform(lines, fields=fields), strict=True)
-        ):
-            if mention_section(sections[i], line) is None:
-                continue
-            for m in ms:
-                if m.code is not None:
-                    continue
-                a = agg.setdefault(m.norm, _Agg(set(), Counter(), [], Counter()))
-                if pid not in a.postings and fields[i]:
-                    a.fields[str(fields[i])] += 1
-                a.postings.add(pid)
-                a.surfaces[m.text] += 1
-                ex = mask_pii(line.strip())
-                if len(a.examples) < 3 and ex not in a.examples:
-                    a.examples.append(ex[:200])
-    ranked = sorted(
-        ((n, a) for n, a in agg.items() if len(a.postings) >= min_postings),
-        key=lambda na: (-len(na[1].postings), -len(na[1].fields), na[0]),
-    )
-    if top is not None:
-        ranked = ranked[:top]
-    lex = lexicon(ext.taxonomy_name)
-    out: list[dict[str, Any]] = []
-    for norm, a in ranked:
-        key = _key(norm)
-        best_code, best_score = None, 0.0
-        if len(key) >= 3:
-            for k in lex.shortlist(key, 0.3):
-                s = fuzz.ratio(key, lex.keys[k])
-                if s > best_score:
-                    best_code, best_score = lex.key_code[k], s
-        fields = sorted(a.fields, key=lambda f: (-a.fields[f], f))
-        entry: dict[str, Any] = {
-            "norm": norm,
-            "postings": len(a.postings),
-            "fields": fields,
-            "field_postings": {f: a.fields[f] for f in fields},
-            "surface_forms": [s for s, _ in a.surfaces.most_common(5)],
-            "examples": a.examples,
-        }
-        if best_code is not None and best_score >= neighbour_cutoff:
-            entry["proposal"] = "add_synonym"
-            entry["code"] = best_code
-            entry["similarity"] = round(best_score, 1)
-            entry["synonym"] = a.surfaces.most_common(1)[0][0]
-        else:
-            kind = _kind_guess(norm)
-            one_field = fields[0] if len(fields) == 1 else None
-            entry["proposal"] = "new_code"
-            entry["entry"] = {
-                "code": _proposed_code(norm, one_field),
-                "ko": a.surfaces.most_common(1)[0][0] if _HANGUL.search(norm) else norm,
-                "en": None if _HANGUL.search(norm) else a.surfaces.most_common(1)[0][0],
-                "scope": "field" if one_field else "common",
-                "field_code": one_field,
-                "group": None,
-                "kind": kind,
-                "synonyms": [s for s, _ in a.surfaces.most_common(5)][1:],
-                "ncs": None,
-            }
-            if best_code is not None and best_score >= 60:
-                entry["nearest_code"] = best_code
-        out.append(entry)
-    if llm is not None:
-        _llm_names(out, llm)
-    return out
-
-
-def suggest_from_files(
-    sources: Sequence[str | Path],
-    *,
-    llm: Any = None,
-    cache_dir: str | Path | None = None,
-    min_postings: int = 1,
-    top: int | None = 200,
-    quiet: bool = True,
-) -> list[dict[str, Any]]:
-    """``suggest`` over posting files or folders: read (masked) with postings.ingest_folder, cut
-    into sections, body lines only. A posting's field comes from a ``labels.jsonl`` or a
-    ``job_postings.parquet`` index beside the files, when there is one."""
-    import polars as pl
-
-    from talentlib.postings.ingest import ingest_folder
-    from talentlib.postings.sections import segment
-
-    files: list[Path] = []
-    for src in sources:
-        p = Path(src)
-        if not p.exists():
-            raise FileNotFoundError(f"no such file or folder: {p}")
-        files.append(p)
-    res = ingest_folder(files if len(files) > 1 else files[0], cache_dir=cache_dir, quiet=quiet)
-    if res.postings.height == 0:
-        return []
-    fields = _fields_near(files)
-    seg = segment(res.postings.select("posting_id", "text"))
-    body = seg.filter(pl.col("section").is_in(list(MENTION_SECTIONS)))
-    rows = [
-        (pid, fields.get(pid), sec, text)
-        for pid, sec, text in body.select("posting_id", "section", "text").iter_rows()
-    ]
-    return suggest(rows, llm=llm, min_postings=min_postings, top=top)
-
-
-def _fields_near(paths: Sequence[Path]) -> dict[str, str]:
-    """Posting id (file stem) → field code, from labels.jsonl or postings/job_postings.parquet
-    in the given folders or beside the given files."""
-    import polars as pl
-
-    out: dict[str, str] = {}
-    folders = {p if p.is_dir() else p.parent for p in paths}
-    for d in sorted(folders):
-        for cand in (d, d / "postings"):
-            lab = cand / "labels.jsonl"
-            if lab.exists():
-                for line in lab.read_text(encoding="utf-8").splitlines():
-                    if line.strip():
-                        r = json.loads(line)
-                        if r.get("field_code") and r.get("file"):
-                            out[Path(str(r["file"])).stem] = str(r["field_code"])
-            idx = cand / "job_postings.parquet"
-            if idx.exists():
-                df = pl.read_parquet(idx)
-                if {"file_path", "field_code"} <= set(df.columns):
-                    for fp, f in df.select("file_path", "field_code").iter_rows():
-                        if fp and f:
-                            out[Path(str(fp)).stem] = str(f)
-    return out
-
-
-def _proposed_code(norm: str, field: str | None) -> str:
-    stem = re.sub(r"[^A-Z0-9]", "", unicodedata.normalize("NFKC", norm).upper())[:8]
-    if not stem:
-        stem = "X" + hashlib.sha1(norm.encode()).hexdigest()[:5].upper()
-    return f"{field or 'C'}-{stem}"
-
-
-_LLM_PROMPT = (
-    '채용공고에서 나온 역량 표현입니다: "{norm}" (예: {example}).\n'
-    "이 역량의 한국어 이름, 영어 이름, 종류(tool, method, knowledge, certificate, soft, language 중 "
-    "하나)를 '한국어 | English | kind' 한 줄로 답하세요.\n답:"
-)
-_KINDS = ("tool", "method", "knowledge", "certificate", "soft", "language")
-
-
-def _llm_names(entries: list[dict[str, Any]], llm: Any) -> None:
-    """Ask the backend for a name and kind of each new code; a reply that does not parse, or
-    a failing backend, leaves the rule-based guess."""
-    for e in entries:
-        if e.get("proposal") != "new_code":
-            continue
-        prompt = _LLM_PROMPT.format(norm=e["norm"], example=(e["examples"] or [""])[0][:120])
-        try:
-            reply = str(llm.complete(prompt, max_new_tokens=40)).strip().splitlines()[0]
-        except Exception:  # noqa: BLE001 - the LLM only names; it never stops the suggestions
-            continue
-        parts = [p.strip() for p in reply.split("|")]
-        if len(parts) != 3 or parts[2].lower() not in _KINDS or not parts[0]:
-            continue
-        e["entry"]["ko"], e["entry"]["en"], e["entry"]["kind"] = (
-            parts[0],
-            parts[1] or None,
-            (parts[2].lower()),
-        )
-        e["named_by"] = str(getattr(llm, "name", "llm"))
-
-
-def write_suggestions(entries: list[dict[str, Any]], out: str | Path, *,
-                      taxonomy_version: str | None = None) -> Path:  # fmt: skip
-    """Write suggestions as YAML (default) or CSV (``.csv``) atomically; the YAML holds the
-    proposed competencies.yaml rows a curator can paste (``new_codes``) and the synonyms to add
-    (``new_synonyms``), with counts and masked examples."""
-    from talentlib import io
-
-    out = Path(out)
-    if out.suffix.lower() == ".csv":
-        import polars as pl
-
-        rows = [
-            {
-                "norm": e["norm"],
-                "postings": e["postings"],
-                "fields": " ".join(e["fields"]),
-                "proposal": e["proposal"],
-                "code": e.get("code") or e.get("entry", {}).get("code"),
-                "kind": e.get("entry", {}).get("kind"),
-                "similarity": e.get("similarity"),
-                "surface_forms": " | ".join(e["surface_forms"]),
-                "examples": " | ".join(e["examples"]),
-            }
-            for e in entries
-        ]
-        schema = {"norm": pl.String, "postings": pl.Int64, "fields": pl.String,
-                  "proposal": pl.String, "code": pl.String, "kind": pl.String,
-                  "similarity": pl.Float64, "surface_forms": pl.String, "examples": pl.String}  # fmt: skip
-        return io.write_text_atomic(pl.DataFrame(rows, schema=schema).write_csv(), out)
-    doc = {
-        "name": "competency_suggestions",
-        "taxonomy": "competencies",
-        "taxonomy_version": taxonomy_version or taxonomy.version("competencies"),
-        "mentions_version": MENTIONS_VERSION,
-        "note": "Unmapped competency mentions ranked by postings and fields. Review each item; "
-        "accepted new_codes rows go under `codes:` in data_contracts/taxonomy/competencies.yaml "
-        "(fill group, check code and names), accepted new_synonyms go into the code's synonyms.",
-        "new_synonyms": [
-            {
-                k: e[k]
-                for k in ("code", "synonym", "norm", "similarity", "postings", "fields", "examples")
-            }  # fmt: skip
-            for e in entries
-            if e["proposal"] == "add_synonym"
-        ],
-        "new_codes": [
-            {
-                **e["entry"],
-                "evidence": {
-                    k: e[k]
-                    for k in ("postings", "fields", "field_postings", "surface_forms", "examples")
-                },
-            }
-            | ({"nearest_code": e["nearest_code"]} if e.get("nearest_code") else {})
-            | ({"named_by": e["named_by"]} if e.get("named_by") else {})
-            for e in entries
-            if e["proposal"] == "new_code"
-        ],
-    }
-    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
-    return io.write_text_atomic(text, out)

@@ -95,7 +95,7 @@ class _Vocab:
     field_values: re.Pattern[str] | None = None
 
 
-def _jamo(s: str) -> str:
+def jamo(s: str) -> str:
     """Hangul syllables as letters (ㄱ+ㅏ+ㄴ), so one OCR slip costs one letter, not a syllable."""
     out = []
     for ch in s:
@@ -120,7 +120,7 @@ def _spaced(s: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _vocab() -> _Vocab:
+def vocab() -> _Vocab:
     import yaml
 
     data: dict[str, Any] = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
@@ -130,12 +130,12 @@ def _vocab() -> _Vocab:
         for h in [spec["ko"], *spec["headings"]]:
             exact.setdefault(_norm(h), section)
         patterns += [(re.compile(p), section) for p in spec.get("patterns", [])]
-    keys = [k for k in exact if len(_jamo(k)) >= 5]
+    keys = [k for k in exact if len(jamo(k)) >= 5]
     duty = data.get("duty_sentences") or []
     values = data.get("field_values")
     return _Vocab(
         exact,
-        [_jamo(k) for k in keys],
+        [jamo(k) for k in keys],
         [exact[k] for k in keys],
         str(data.get("version", "")),
         tuple(patterns),
@@ -217,7 +217,7 @@ def classify_heading(head: str, shaped: bool = True) -> str | None:
     key = _norm(head)
     if not key or len(key) > _MAX_HEAD:
         return None
-    v = _vocab()
+    v = vocab()
     hit = v.exact.get(key)
     if hit is not None:
         return hit
@@ -236,7 +236,7 @@ def classify_heading(head: str, shaped: bool = True) -> str | None:
     # miss of a short English heading ("Ph.D. degree" ~ "degree").
     if not _ALL_HANGUL.fullmatch(key):
         return None
-    jam = _jamo(key)
+    jam = jamo(key)
     if len(jam) < 5:
         return None
     best = process.extractOne(jam, v.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=80)
@@ -434,7 +434,7 @@ def segment_text(text: str, *, ocr: bool = False) -> list[tuple[str, int, str]]:
     the heading; a heading garbled beyond repair starts an "other" run instead of letting its
     lines fall into the previous section).
     """
-    v = _vocab()
+    v = vocab()
     out: list[tuple[str, int, str]] = []
     section = "other"
     table: _Table | None = None
