@@ -612,18 +612,21 @@ def computed_once(
     again."""
     root = Path(root)
     meta_path = root / f"meta-{key}.json"
+
+    def read() -> T:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        paths = {n: root / f"{n}-{key}.parquet" for n in meta.pop("_frames")}
+        if not lazy:
+            return load({n: pl.read_parquet(p) for n, p in paths.items()}, meta)
+        missing = [str(p) for p in paths.values() if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(missing[0])
+        return load({n: pl.scan_parquet(p) for n, p in paths.items()}, meta)
+
     with exclusive(root / f"{key}.lock"):
         if meta_path.exists():
             try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-                names = meta.pop("_frames")
-                paths = {n: root / f"{n}-{key}.parquet" for n in names}
-                if lazy:
-                    missing = [str(p) for p in paths.values() if not p.is_file()]
-                    if missing:
-                        raise FileNotFoundError(missing[0])
-                    return load({n: pl.scan_parquet(p) for n, p in paths.items()}, meta), True
-                return load({n: pl.read_parquet(p) for n, p in paths.items()}, meta), True
+                return read(), True
             except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
                 pass  # unreadable: make it again
         obj = make()
@@ -632,12 +635,10 @@ def computed_once(
         for name in kept:
             write_parquet_atomic(kept[name], root / f"{name}-{key}.parquet")
         write_json_atomic({**meta, "_frames": sorted(kept)}, meta_path)
-        if lazy:
-            names = sorted(kept)
-            del obj, made, kept  # what was made is read back when used, like everyone else's
-            scans = {n: pl.scan_parquet(root / f"{n}-{key}.parquet") for n in names}
-            return load(scans, dict(meta)), False
-        return obj, False
+        if not lazy:
+            return obj, False
+        del obj, made, kept  # what was made is read back when used, like everyone else's
+        return read(), False
 
 
 def file_sha256(path: str | Path) -> str:

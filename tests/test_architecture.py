@@ -17,6 +17,15 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def from_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module of ``from X import …`` written in ``package`` (relative resolved)."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
 def imports(path: Path, *, top_level_only: bool = False, me: str | None = None) -> set[str]:
     """Absolute names of the talentlib modules a file imports (relative imports resolved)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -28,12 +37,7 @@ def imports(path: Path, *, top_level_only: bool = False, me: str | None = None) 
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("talentlib")}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                mod = ".".join([*base, node.module] if node.module else base)
-            else:
-                mod = node.module or ""
+            mod = from_module(node, package)
             if mod.startswith("talentlib"):
                 found.add(mod)
                 found |= {f"{mod}.{a.name}" for a in node.names}
@@ -139,17 +143,7 @@ def test_no_private_name_crosses_a_module() -> None:
         aliases: dict[str, str] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                base = package.split(".")
-                mod = (
-                    ".".join(
-                        [
-                            *base[: len(base) - (node.level - 1)],
-                            *([node.module] if node.module else []),
-                        ]
-                    )
-                    if node.level
-                    else node.module or ""
-                )
+                mod = from_module(node, package)
                 for a in node.names if mod.startswith("talentlib") else ():
                     if f"{mod}.{a.name}" in mods:
                         aliases[a.asname or a.name] = f"{mod}.{a.name}"

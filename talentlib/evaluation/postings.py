@@ -153,6 +153,14 @@ def norm_match(found: str, gold: str, cutoff: float = 85.0) -> bool:
     return bool(a and b) and (a == b or fuzz.ratio(a, b) >= cutoff)
 
 
+def names_gold(norm: str, gold: dict[str, Any]) -> bool:
+    """Whether a found mention's norm names a gold mention: its gold norm, or the mention as
+    written, normalised (``norm_match``)."""
+    from talentlib.postings.mentions import normalize_mention
+
+    return norm_match(norm, gold["norm"]) or norm_match(norm, normalize_mention(gold["mention"]))
+
+
 def current_truth(label: dict[str, Any]) -> set[str]:
     """The codes a labelled posting asks for under the taxonomy in force: its labelled codes
     plus the code the reference matcher (exact surface forms, homonyms read in the posting's
@@ -192,7 +200,7 @@ def open_vocab_scores(
       coded gold mentions mapped to their gold code; ``coverage_gold``: share of gold mentions
       with a code in the labels;
     - ``mention_precision``: share of extracted mentions that name a gold mention."""
-    from talentlib.postings.mentions import MentionExtractor, normalize_mention
+    from talentlib.postings.mentions import MentionExtractor
 
     ext = extractor if extractor is not None else MentionExtractor()
     got = {r["posting_id"]: r for r in extracted.to_dicts()}
@@ -216,8 +224,7 @@ def open_vocab_scores(
             code = g.get("code")
             hit_code = code is not None and code in pred
             code_found += hit_code
-            written = normalize_mention(g["mention"])
-            if hit_code or any(norm_match(n, g["norm"]) or norm_match(n, written) for n in norms):
+            if hit_code or any(names_gold(n, g) for n in norms):
                 found += 1
             mapped, _ = ext.map(g["mention"], field=lab.get("field_code"))
             covered += mapped is not None
@@ -227,10 +234,7 @@ def open_vocab_scores(
                 correct += mapped == code
         for n in norms:
             n_ext += 1
-            ext_ok += any(
-                norm_match(n, g["norm"]) or norm_match(n, normalize_mention(g["mention"]))
-                for g in gold
-            )
+            ext_ok += any(names_gold(n, g) for g in gold)
     div = max(n_gold, 1)
     cur = tag_scores(truths, preds)
     return {
@@ -563,10 +567,6 @@ def proposer_scores(
     llm_s = time.perf_counter() - t0
     terms["rules+llm"] = {p: terms["rules"][p] + terms["llm"][p] for p in terms["llm"]}
 
-    def names(term: str, g: dict[str, Any]) -> bool:
-        t = normalize_mention(term)
-        return norm_match(t, g["norm"]) or norm_match(t, normalize_mention(g["mention"]))
-
     rows = []
     for source, by_pid in terms.items():
         n_terms = n_ok = n_unmapped = found = 0
@@ -574,11 +574,12 @@ def proposer_scores(
             gold = lab.get("gold") or []
             ts = by_pid.get(lab["posting_id"], [])
             n_terms += len(ts)
-            n_ok += sum(any(names(t, g) for g in gold) for t in ts)
+            norms = [normalize_mention(t) for t in ts]
+            n_ok += sum(any(names_gold(n, g) for g in gold) for n in norms)
             for g in gold:
                 if ext.map(g["mention"], field=lab.get("field_code"))[0] is None:
                     n_unmapped += 1
-                    found += any(names(t, g) for t in ts)
+                    found += any(names_gold(n, g) for n in norms)
         rows.append({"source": source, "n_postings": len(labels), "terms": n_terms,
                      "precision": n_ok / n_terms if n_terms else None,
                      "unmapped_gold": n_unmapped,

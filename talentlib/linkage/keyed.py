@@ -43,6 +43,11 @@ class LinkedData:
     annual_wages: pl.DataFrame | None = None  # spell_id, year, wage_monthly of linked spells
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def lazy(self, name: str) -> pl.LazyFrame | None:
+        """One of the frames as a lazy plan (None where the data has none)."""
+        frame = getattr(self, name)
+        return None if frame is None else frame.lazy()
+
 
 class _ReadWhenUsed:
     """A frame of ``PreparedLinkedData``: collected from its scan the first time it is used."""
@@ -76,6 +81,12 @@ class PreparedLinkedData(LinkedData):
     ) -> None:
         self.scans, self.report, self.extra = scans, report, extra
 
+    def lazy(self, name: str) -> pl.LazyFrame | None:
+        """The frame's scan while it is unread (a plan over it reads only what it needs)."""
+        if name in self.__dict__:
+            return super().lazy(name)
+        return self.scans.get(name)
+
 
 LINKED_FRAMES = ("researchers", "participations", "spells", "links", "annual_wages")
 
@@ -86,20 +97,14 @@ def field_slice(linked: LinkedData, field_code: str) -> LinkedData:
     (its cohort is made of these participations alone). From ``PreparedLinkedData`` only these
     rows are read."""
 
-    def source(name: str) -> pl.LazyFrame | None:
-        if isinstance(linked, PreparedLinkedData) and name not in linked.__dict__:
-            return linked.scans.get(name)
-        frame = getattr(linked, name)
-        return None if frame is None else frame.lazy()
-
-    parts = source("participations").filter(pl.col("field_code") == field_code).collect()
+    parts = linked.lazy("participations").filter(pl.col("field_code") == field_code).collect()
     ids = parts.lazy().select("researcher_id").unique()
 
     def of_people(name: str) -> pl.DataFrame:
-        return source(name).join(ids, on="researcher_id", how="semi").collect()
+        return linked.lazy(name).join(ids, on="researcher_id", how="semi").collect()
 
     spells = of_people("spells")
-    wages = source("annual_wages")
+    wages = linked.lazy("annual_wages")
     return LinkedData(
         researchers=of_people("researchers"),
         participations=parts,
