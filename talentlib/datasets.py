@@ -82,6 +82,15 @@ class Folder:
     def quality(self) -> pl.DataFrame:
         """dataset, file, n_in, n_valid, n_quarantined, rules (JSON of counts by rule)."""
         rows = []
+
+        def read_from(name: str) -> str:
+            # the file actually read: a mapped raw export, a CSV / Parquet / JSON-lines copy or
+            # a folder of Parquet parts; the layout's name when it is absent
+            f = dataset_file(self.path, name)
+            if f is None:
+                return LAYOUT[name][0]
+            return str(f.relative_to(self.path)) if f.is_relative_to(self.path) else str(f)
+
         for name, res in self.results.items():
             by_rule = (
                 dict(res.quarantine.group_by("rule").len().sort("rule").iter_rows())
@@ -91,7 +100,7 @@ class Folder:
             rows.append(
                 {
                     "dataset": name,
-                    "file": LAYOUT[name][0],
+                    "file": read_from(name),
                     "n_in": res.n_in,
                     "n_valid": res.n_valid,
                     "n_quarantined": res.n_quarantined,
@@ -103,7 +112,7 @@ class Folder:
             rows.append(
                 {
                     "dataset": name,
-                    "file": LAYOUT[name][0],
+                    "file": read_from(name),
                     "n_in": None,
                     "n_valid": None,
                     "n_quarantined": None,

@@ -195,6 +195,10 @@ def test_load_folder_picks_up_the_mapping(ei_folder: Path) -> None:
     res = folder.results["employment_spells"]
     assert res.n_in == len(_expect()) == res.n_valid + res.n_quarantined
     assert any(w.startswith("intake (") for w in res.warnings)
+    # the quality table names the export that was read, not the contract's file name
+    q = folder.quality().row(0, named=True)
+    assert q["dataset"] == "employment_spells" and q["file"] == "고용보험_자격이력.csv"
+    assert q["n_in"] == res.n_in
     assert _hashes(ei_folder) == before
 
 
