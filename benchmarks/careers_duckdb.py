@@ -226,7 +226,8 @@ def talentlib_core(
     careers=None,
 ) -> dict[str, pl.DataFrame]:
     """The same core tables as talentlib makes them before disclosure: ``careers.cohort`` and
-    ``careers.states_at`` for the frames, ``cellkey.count_people`` for every count and
+    ``careers.states_at`` for the frames (the cohort keyed once, ``cellkey.with_record_keys``),
+    ``cellkey.count_people`` for every count and
     ``privacy.magnitude_stats`` for the wages (``careers``: another version of the module)."""
     from talentlib import cellkey, privacy, taxonomy
 
@@ -240,7 +241,8 @@ def talentlib_core(
 
     for f in fields:
         spec = careers.CohortSpec(field=f, exit_years=exit_years, data_end=data_end)
-        c = careers.cohort(linked, spec)
+        # keyed once per cohort, as careers.cohort_frames does for a release
+        c = cellkey.with_record_keys(careers.cohort(linked, spec), "researcher_id", salt)
         s = careers.states_at(c, linked.spells, list(MONTHS), data_end, linked.annual_wages)
         ls = s.lazy()
         got = {

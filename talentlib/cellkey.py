@@ -49,11 +49,13 @@ __all__ = [
     "MAX_PERTURBATION",
     "cell_keys",
     "count_people",
+    "key_column",
     "perturbation",
     "ptable",
     "record_keys",
     "release_salt",
     "salt_id",
+    "with_record_keys",
 ]
 
 KEY_RANGE = 256
@@ -136,6 +138,19 @@ def cell_keys(
     )
 
 
+def key_column(salt: str) -> str:
+    """The column ``with_record_keys`` adds for ``salt``: named after the salt's fingerprint, so
+    that a frame keyed under another salt is never counted with its keys."""
+    return f"_record_key_{salt_id(salt)}"
+
+
+def with_record_keys(df: pl.DataFrame, ids: str, salt: str) -> pl.DataFrame:
+    """``df`` with each row's record key (``key_column(salt)``): a frame that many tables count
+    (a cohort) is keyed once, and ``count_people`` on it, or on any frame made from it that
+    keeps the column, reads the keys instead of hashing every id again."""
+    return df.with_columns(record_keys(df.get_column(ids), salt).alias(key_column(salt)))
+
+
 def count_people(
     df: pl.DataFrame | pl.LazyFrame,
     by: Sequence[str],
@@ -149,11 +164,19 @@ def count_people(
     same published value — in every table and every brief of a release.
 
     A row of ``df`` is a (person, cell) pair; a person listed twice in one cell counts once.
-    Cells come sorted by ``by`` (nulls last), never in the order a group_by emitted them.
+    Cells come sorted by ``by`` (nulls last), never in the order a group_by emitted them. The
+    record keys come from ``df``'s ``key_column(salt)`` when it has one (``with_record_keys``),
+    else from hashing the ids.
     """
     by = list(by)
-    people = df.lazy().select(*by, ids).unique().collect()
-    keyed = people.with_columns(record_keys(people.get_column(ids), salt))
+    lf = df.lazy()
+    kc = key_column(salt)
+    if kc in lf.collect_schema().names():
+        people = lf.select(*by, ids, kc).unique(subset=[*by, ids]).collect()
+        keyed = people.rename({kc: "record_key"})
+    else:
+        people = lf.select(*by, ids).unique().collect()
+        keyed = people.with_columns(record_keys(people.get_column(ids), salt))
     if not by:
         return keyed.select(
             pl.len().cast(pl.Int64).alias(count),

@@ -88,6 +88,29 @@ def test_count_people_counts_each_person_once_with_their_keys() -> None:
     assert total["people"][0] == 4 and total["cell_key"][0] == sum(keys.values()) % 256
 
 
+def test_keys_computed_once_count_as_keys_hashed_each_time() -> None:
+    """A frame keyed once (``with_record_keys``) counts exactly as hashing its ids would; a
+    frame keyed under another salt is not read with the wrong keys."""
+    df = pl.DataFrame(
+        {
+            "id": [f"R{i % 700}" for i in range(2_000)],
+            "year": [2020 + i % 4 for i in range(2_000)],
+            "degree": ["PHD", "MASTER", None, "BACHELOR", "PHD"] * 400,
+        }
+    )
+    keyed = ck.with_record_keys(df, "id", "s1")
+    assert ck.key_column("s1") in keyed.columns and ck.key_column("s1") != ck.key_column("s2")
+    for by in (["year"], ["degree", "year"], []):
+        want = ck.count_people(df, by, ids="id", salt="s1")
+        assert ck.count_people(keyed, by, ids="id", salt="s1").equals(want)
+        assert ck.count_people(keyed.lazy(), by, ids="id", salt="s1").equals(want)
+        other = ck.count_people(df, by, ids="id", salt="s2")
+        assert ck.count_people(keyed, by, ids="id", salt="s2").equals(other)
+    assert not ck.count_people(df, ["year"], ids="id", salt="s2").equals(
+        ck.count_people(df, ["year"], ids="id", salt="s1")
+    )
+
+
 def test_the_salt_is_a_secret_made_once_reused_and_never_published(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

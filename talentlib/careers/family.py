@@ -236,7 +236,7 @@ def _solve_family(
     specs = {
         f: CohortSpec(field=f, exit_years=tuple(exit_years), data_end=data_end) for f in fields
     }
-    cohorts = {f: cohort_frames(linked, specs[f]) for f in fields}
+    cohorts = {f: cohort_frames(linked, specs[f], rules.cell_key_salt) for f in fields}
     # the comparison's cohorts end at the default data end: the fields' 12-month states when
     # theirs does too
     states12 = (

@@ -111,8 +111,11 @@ def states_at(
         {"months": [months] if isinstance(months, int) else list(months)},
         schema={"months": pl.Int32},
     )
+    # people and spells by number (``_p``, ``_s``): the joins and groups below run on integers,
+    # not on id strings; spells are numbered in spell-id order
     t = (
         c.lazy()
+        .with_row_index("_p")
         .join(horizons, how="cross")
         .with_columns(
             (
@@ -122,34 +125,48 @@ def states_at(
         )
         .filter(pl.col("t") <= pl.lit(data_end))
     )
-    own = spells.lazy().join(c.lazy().select("researcher_id"), on="researcher_id", how="semi")
+    people = c.lazy().select("researcher_id").with_row_index("_p")
+    own = (
+        spells.lazy()
+        .join(people, on="researcher_id", how="inner")
+        .drop("researcher_id")
+        .sort("spell_id")
+        .with_row_index("_s")
+    )
     cov = (
-        t.select("researcher_id", "months", "t")
-        .join(own, on="researcher_id", how="inner")
+        t.select("_p", "months", "t")
+        .join(own, on="_p", how="inner")
         .filter(
             (pl.col("acquired_on") <= pl.col("t"))
             & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
         )
     )
     if annual_wages is not None:
-        aw = annual_wages.lazy().join(own.select("spell_id"), on="spell_id", how="semi")
+        aw = (
+            annual_wages.lazy()
+            .join(own.select("spell_id", "_s"), on="spell_id", how="inner")
+            .select("_s", "year", pl.col("wage_monthly").alias("_w_year"))
+        )
         cov = (
             cov.with_columns(pl.col("t").dt.year().cast(annual_wages.schema["year"]).alias("year"))
-            .join(aw.rename({"wage_monthly": "_w_year"}), on=["spell_id", "year"], how="left")
+            .join(aw, on=["_s", "year"], how="left")
             .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
             .drop("_w_year", "year")
         )
     # the main job: the highest wage (wages are never null: the contract), equal wages told
-    # apart by the smallest spell id: with the spells in spell-id order, the first maximum
+    # apart by the smallest spell id — one integer ranks both: wage · 2³² − spell number (wages
+    # are at most 10⁸ won by contract, so it cannot overflow)
     job = ["employer_id", "employer_type", "firm_size", "ksic", "occupation", "wage_monthly"]
-    main = (
-        cov.sort("spell_id")
-        .group_by("researcher_id", "months")
-        .agg(pl.len().alias("n_jobs"), pl.col(*job, "region").get(pl.col("wage_monthly").arg_max()))
+    best = (
+        pl.col("wage_monthly").cast(pl.Int64) * (1 << 32) - pl.col("_s").cast(pl.Int64)
+    ).arg_max()
+    main = cov.group_by("_p", "months").agg(
+        pl.len().alias("n_jobs"), pl.col(*job, "region").get(best)
     )
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
     return (
-        t.join(main, on=["researcher_id", "months"], how="left")
+        t.join(main, on=["_p", "months"], how="left")
+        .drop("_p")
         .with_columns(
             pl.when(~pl.col("observed"))
             .then(pl.lit("not_observed"))

@@ -254,9 +254,15 @@ class _CohortFrames:
         return self.states.filter(pl.col("months") == 12)
 
 
-def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
-    """Every frame a cohort's tables count, each a lazy plan collected once."""
+def cohort_frames(linked: LinkedData, spec: CohortSpec, salt: str | None = None) -> _CohortFrames:
+    """Every frame a cohort's tables count, each a lazy plan collected once. With the release's
+    ``salt`` every person's record key is computed once, on the cohort, and travels with the
+    frames (``cellkey.key_column``), so counting them does not hash the ids table after table."""
     c = cohort(linked, spec)
+    keep: list[str] = []
+    if salt is not None:
+        c = cellkey.with_record_keys(c, "researcher_id", salt)
+        keep = [cellkey.key_column(salt)]
     spells = linked.spells
     kn: dict[str, Any] = {}
     kn["cohort"] = c.height
@@ -287,6 +293,7 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
     # each frame keeps only what its tables count (12 fields' frames are held at once)
     monthly = lazy_states.join(followed, on="researcher_id", how="semi").select(
         "researcher_id",
+        *keep,
         pl.col("months").cast(pl.String),
         pl.when(pl.col("state") == "employed")
         .then(pl.col("sector"))
@@ -296,6 +303,7 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
     at12 = lazy_states.filter(pl.col("months") == 12)
     emp12 = at12.filter(pl.col("state") == "employed").select(
         "researcher_id",
+        *keep,
         "degree",
         "employer_type",
         "firm_size",
@@ -314,9 +322,10 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
         .then(pl.lit("industry"))
         .otherwise(pl.lit("non_industry"))
         .alias("employer_group"),
-    ).select("researcher_id", "employer_group", "industry_group")
+    ).select("researcher_id", *keep, "employer_group", "industry_group")
     flow = at12.select(
         "researcher_id",
+        *keep,
         "origin_type",
         "exit_role",
         pl.when(pl.col("state") == "employed")
@@ -327,7 +336,7 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
     # wage growth: the same people's main job at 12 and 36 months
     emp36 = lazy_states.filter((pl.col("months") == 36) & (pl.col("state") == "employed"))
     panel = (
-        emp12.select("researcher_id", "degree", pl.col("wage_monthly").alias("w12"))
+        emp12.select("researcher_id", *keep, "degree", pl.col("wage_monthly").alias("w12"))
         .join(
             emp36.select("researcher_id", pl.col("wage_monthly").alias("w36")), on="researcher_id"
         )
@@ -353,7 +362,7 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
         .agg(pl.col("employer_id").drop_nulls().n_unique().alias("employers"))
     )
     moves = (
-        h36.select("researcher_id", "observed")
+        h36.select("researcher_id", *keep, "observed")
         .join(in_window, on="researcher_id", how="left")
         .with_columns(pl.col("employers").fill_null(0))
         .with_columns(
@@ -364,7 +373,7 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec) -> _CohortFrames:
             .otherwise(pl.col("employers").cast(pl.String))
             .alias("employers_36m")
         )
-        .select("researcher_id", "employers_36m")
+        .select("researcher_id", *keep, "employers_36m")
     )
     monthly_df, emp12_df, ret_df, flow_df, panel_df, moves_df = pl.collect_all(
         [monthly, emp12, ret, flow, panel, moves]
@@ -424,7 +433,7 @@ def cohort_tables(
     """Every career-flow table of one cohort, each through disclosure control, hiding the
     ``forced`` cells besides (see ``release_family``); ``frames`` are the cohort's frames when
     made already."""
-    d = frames if frames is not None else cohort_frames(linked, spec)
+    d = frames if frames is not None else cohort_frames(linked, spec, rules.cell_key_salt)
     memo = d.memo
     out = CareerTables(spec=spec)
     t = out.tables
