@@ -22,6 +22,9 @@ INDUSTRY_TYPES = ("LARGE", "MIDSIZE", "SME", "VENTURE")
 # digits would tell how many people a group has, modulo a small number
 WAGE_ROUND = 10_000
 
+# a state's main job: what states_at reports of it (wage last)
+_JOB = ("employer_id", "employer_type", "firm_size", "ksic", "occupation", "wage_monthly")
+
 
 @dataclass(frozen=True)
 class CohortSpec:
@@ -52,15 +55,26 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
     p = linked.participations.lazy().filter(pl.col("field_code") == spec.field)
     if spec.techs:
         p = p.filter(pl.col("tech_code").is_in(list(spec.techs)))
-    # the last participation; two ending the same day are told apart by their id, never by the
-    # order the rows came in (same data, same tables)
-    last = ["end_date", "participation_id"]
-    exits = p.group_by("researcher_id").agg(
-        pl.col("end_date").max().alias("exit_date"),
-        pl.col("role").sort_by(last).last().alias("exit_role"),
-        pl.col("institution_type").sort_by(last).last().alias("origin_type"),
-        pl.col("tech_code").sort_by(last).last().alias("tech_code"),
-        pl.len().alias("n_participations"),
+    # the last participation; two ending the same day are told apart by their id (the largest
+    # wins), never by the order the rows came in (same data, same tables)
+    span = p.group_by("researcher_id").agg(
+        pl.col("end_date").max().alias("exit_date"), pl.len().alias("n_participations")
+    )
+    exits = (
+        p.select(
+            "researcher_id", "end_date", "participation_id", "role", "institution_type", "tech_code"
+        )
+        .join(span, on="researcher_id")
+        .filter(pl.col("end_date") == pl.col("exit_date"))
+        .group_by("researcher_id")
+        .agg(
+            pl.col("exit_date").first(),
+            pl.col("role", "institution_type", "tech_code").get(
+                pl.col("participation_id").arg_max()
+            ),
+            pl.col("n_participations").first(),
+        )
+        .rename({"role": "exit_role", "institution_type": "origin_type"})
     )
     c = (
         exits.join(
@@ -111,62 +125,71 @@ def states_at(
         {"months": [months] if isinstance(months, int) else list(months)},
         schema={"months": pl.Int32},
     )
-    # people and spells by number (``_p``, ``_s``): the joins and groups below run on integers,
-    # not on id strings; spells are numbered in spell-id order
+    # Narrow frames of numbers and dates: a person is its row in ``c`` (``_p``), a spell its
+    # row in ``own`` (``_s``, in spell-id order). The joins and groups run on these; the
+    # cohort's and the jobs' other columns are gathered once, at the end.
     t = (
         c.lazy()
-        .with_row_index("_p")
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_p"), "exit_date")
         .join(horizons, how="cross")
-        .with_columns(
+        .select(
+            "_p",
+            "months",
             (
                 pl.col("exit_date")
                 + pl.duration(days=(pl.col("months") * MONTH_DAYS).cast(pl.Int64))
-            ).alias("t")
+            ).alias("t"),
         )
         .filter(pl.col("t") <= pl.lit(data_end))
     )
-    people = c.lazy().select("researcher_id").with_row_index("_p")
     own = (
         spells.lazy()
-        .join(people, on="researcher_id", how="inner")
-        .drop("researcher_id")
+        .join(c.lazy().select("researcher_id").with_row_index("_p"), on="researcher_id")
+        .select("_p", "spell_id", "acquired_on", "lost_on", *_JOB, "region")
         .sort("spell_id")
-        .with_row_index("_s")
+        .collect()
     )
-    cov = (
-        t.select("_p", "months", "t")
-        .join(own, on="_p", how="inner")
-        .filter(
-            (pl.col("acquired_on") <= pl.col("t"))
-            & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
-        )
+    spell_no = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_s")
+    cov = t.join(
+        own.lazy().select(spell_no, "_p", "acquired_on", "lost_on", "wage_monthly"), on="_p"
+    ).filter(
+        (pl.col("acquired_on") <= pl.col("t"))
+        & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
     )
     if annual_wages is not None:
         aw = (
             annual_wages.lazy()
-            .join(own.select("spell_id", "_s"), on="spell_id", how="inner")
+            .join(own.lazy().select("spell_id", spell_no), on="spell_id")
             .select("_s", "year", pl.col("wage_monthly").alias("_w_year"))
         )
         cov = (
             cov.with_columns(pl.col("t").dt.year().cast(annual_wages.schema["year"]).alias("year"))
             .join(aw, on=["_s", "year"], how="left")
             .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
-            .drop("_w_year", "year")
         )
     # the main job: the highest wage (wages are never null: the contract), equal wages told
     # apart by the smallest spell id — one integer ranks both: wage · 2³² − spell number (wages
     # are at most 10⁸ won by contract, so it cannot overflow)
-    job = ["employer_id", "employer_type", "firm_size", "ksic", "occupation", "wage_monthly"]
     best = (
         pl.col("wage_monthly").cast(pl.Int64) * (1 << 32) - pl.col("_s").cast(pl.Int64)
     ).arg_max()
     main = cov.group_by("_p", "months").agg(
-        pl.len().alias("n_jobs"), pl.col(*job, "region").get(best)
+        pl.len().alias("n_jobs"), pl.col("_s", "wage_monthly").get(best)
     )
+    at = t.join(main, on=["_p", "months"], how="left").collect()
+    person, job = at.get_column("_p"), at.get_column("_s")  # job: null without a covering spell
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
     return (
-        t.join(main, on=["_p", "months"], how="left")
-        .drop("_p")
+        pl.concat(
+            [
+                c.select(pl.all().gather(person)),
+                at.select("months", "t", "n_jobs"),
+                own.select(pl.col(_JOB[:-1]).gather(job)),
+                at.select("wage_monthly"),
+                own.select(pl.col("region").gather(job)),
+            ],
+            how="horizontal",
+        )
         .with_columns(
             pl.when(~pl.col("observed"))
             .then(pl.lit("not_observed"))
@@ -176,7 +199,6 @@ def states_at(
             .alias("state"),
         )
         .with_columns(pl.col("employer_type").replace_strict(sectors, default=None).alias("sector"))
-        .collect()
     )
 
 
