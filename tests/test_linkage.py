@@ -39,13 +39,17 @@ def test_link_joins_only_through_clean_keys() -> None:
     keys = pl.DataFrame(
         {"researcher_id": ["r1", "r2", "r2", "rX"], "ei_person_id": ["e1", "e2", "e7", "e5"]}
     )
-    spells = pl.DataFrame({"spell_id": ["s1", "s2", "s3"], "ei_person_id": ["e1", "e2", "e8"]})
+    spells = pl.DataFrame(
+        {"spell_id": ["s1", "s2", "s3", "s4", "s5"], "ei_person_id": ["e1", "e2", "e8", "e8", "e1"]}
+    )
     linked = link(researchers, parts, keys, spells)
     s = linked.report.summary
     assert linked.links["researcher_id"].to_list() == ["r1"]
     assert s["conflicting_researchers"] == 1 and s["orphan_keys"] == 1
-    assert s["orphan_spells"] == 2  # e2's spell (its key conflicts) and e8's (no key at all)
-    assert linked.spells["researcher_id"].to_list() == ["r1"]
+    # e2's spell (its key conflicts) and e8's two (no key at all): 3 spells of 2 people
+    assert s["orphan_spells"] == 3 and s["orphan_spell_persons"] == 2
+    assert s["linked_spells"] == 2 and s["keys_without_spells"] == 0
+    assert linked.spells["researcher_id"].to_list() == ["r1", "r1"]
     byg = linked.report.by_group.filter(pl.col("dimension") == "field_code")
     assert byg["share_linked"][0] == 1 / 3
 

@@ -154,11 +154,13 @@ def link(
     clean, counts = resolve_keys(key_table)
     known = clean.join(researchers.select("researcher_id"), on="researcher_id", how="semi")
     orphan_keys = clean.height - known.height
-    insured = spells.select("ei_person_id").unique()
-    links = known.join(insured, on="ei_person_id", how="semi")
+    links = known.join(spells.select("ei_person_id"), on="ei_person_id", how="semi")
     keys_without_spells = known.height - links.height
     linked_spells = spells.join(links, on="ei_person_id", how="inner")
-    orphan = spells.join(links, on="ei_person_id", how="anti")
+    # keys are one to one and every link has spells: the spells left over, and their people,
+    # are what the links do not reach (no second pass over the spells)
+    orphan_spells = spells.height - linked_spells.height
+    orphan_persons = spells.get_column("ei_person_id").n_unique() - links.height
 
     q = quarantined_key_rows or {}
     n_res = researchers.height
@@ -174,8 +176,8 @@ def link(
         "keys_without_spells": keys_without_spells,
         "spells": spells.height,
         "linked_spells": linked_spells.height,
-        "orphan_spells": orphan.height,
-        "orphan_spell_persons": orphan["ei_person_id"].n_unique(),
+        "orphan_spells": orphan_spells,
+        "orphan_spell_persons": orphan_persons,
     }
     return LinkedData(
         researchers=researchers,
