@@ -54,6 +54,26 @@ def _form_atoms(norm: str) -> list[str]:
     return atoms
 
 
+_WORD_START = r"(?<![a-z0-9])"
+
+
+def _first_char_patterns(trie: dict[str, Any]) -> dict[str, re.Pattern[str]] | None:
+    """The trie split by the character a mention starts with: one pattern per character (a
+    Latin form's word-boundary atom kept in front), or None when a form starts otherwise. At a
+    given position only the branch of its character can match, so matching that branch there
+    finds what the whole trie finds, and positions without a branch cost a dictionary look-up
+    instead of a scan of every branch."""
+    out: dict[str, re.Pattern[str]] = {}
+    for atom, child in trie.items():
+        lead, branches = ("", {atom: child}) if atom != _WORD_START else (atom, child)
+        for a, node in branches.items():
+            ch = re.sub(r"\\(.)", r"\1", a)
+            if len(ch) != 1 or re.escape(ch) != a or ch in out:
+                return None
+            out[ch] = re.compile(lead + a + _trie_regex(node))
+    return out
+
+
 def _trie_regex(node: dict[str, Any]) -> str:
     """Regex of a trie of atoms; longer continuations are tried before ending here."""
     alts = [atom + _trie_regex(child) for atom, child in sorted(node.items()) if atom != ""]
@@ -95,7 +115,10 @@ class CompetencyMatcher:
                 for atom in _form_atoms(norm):
                     node = node.setdefault(atom, {})
                 node[""] = {}
-        self._pattern = re.compile("(?=(" + _trie_regex(trie) + "))")
+        self._by_first = _first_char_patterns(trie)
+        self._pattern = (
+            None if self._by_first is not None else re.compile("(?=(" + _trie_regex(trie) + "))")
+        )
 
     def _code_of(self, matched: str) -> str | None:
         key = matched.replace(" ", "")
@@ -107,9 +130,7 @@ class CompetencyMatcher:
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(code, start, end) of each mention, offsets in taxonomy.normalize_text(text)."""
         norm = taxonomy.normalize_text(text)
-        cands = [
-            (m.start(1), m.end(1)) for m in self._pattern.finditer(norm) if m.end(1) > m.start(1)
-        ]
+        cands = self._starts(norm)
         cands.sort(key=lambda se: (se[0] - se[1], se[0]))
         taken: list[tuple[str, int, int]] = []
         for s, e in cands:
@@ -119,6 +140,20 @@ class CompetencyMatcher:
             if code is not None:
                 taken.append((code, s, e))
         return sorted(taken, key=lambda t: t[1])
+
+    def _starts(self, norm: str) -> list[tuple[int, int]]:
+        """(start, end) of the mention the trie finds at each position (one per position)."""
+        if self._by_first is None:
+            assert self._pattern is not None
+            return [(m.start(1), m.end(1)) for m in self._pattern.finditer(norm)
+                    if m.end(1) > m.start(1)]  # fmt: skip
+        out = []
+        get = self._by_first.get
+        for i, ch in enumerate(norm):
+            p = get(ch)
+            if p is not None and (m := p.match(norm, i)) is not None and m.end() > i:
+                out.append((i, m.end()))
+        return out
 
     def codes(self, text: str) -> set[str]:
         """The codes mentioned in one piece of text (a line of a posting)."""

@@ -48,6 +48,7 @@ __all__ = [
     "Mention",
     "MentionExtractor",
     "fuzzy_equal",
+    "has_homonym",
     "homonyms",
     "mention_section",
     "normalize_mention",
@@ -81,6 +82,7 @@ _PII_MARKS = re.compile(r"\[(?:전화번호|이메일|주민등록번호|이름)
 _NOUN = frozenset({"NNG", "NNP", "NR", "SL", "SH", "SN", "XSN", "XPN", "XR", "W_SERIAL"})
 _JOIN = frozenset({"/", "·", "ㆍ", "-", "+", "++", "#", "&", ".", "_"})
 _COORD_CHARS = ("/", "·", "ㆍ")
+_SPACES, _WORD, _NOT_WORD = re.compile(r"\s+"), re.compile(r"\S+"), re.compile(r"[\W_]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,7 +179,7 @@ def normalize_mention(text: str) -> str:
     """The normalised form of a mention: NFKC, lower case, single spaces, edge punctuation off
     ("MATLAB/Simulink" → "matlab/simulink"; slashes and hyphens stay, unlike normalize_text)."""
     s = unicodedata.normalize("NFKC", text).lower()
-    s = re.sub(r"\s+", " ", s)
+    s = _SPACES.sub(" ", s)
     return s.strip(" \t-–—·ㆍ,.;:()[]{}<>\"'*/|")
 
 
@@ -317,9 +319,10 @@ def _word_tokens(word: str, name: str) -> tuple[tuple[str, str, int, int], ...]:
 def _tokens(line: str, name: str = "competencies") -> list[tuple[str, str, int, int]]:
     """Tokens of a line (form as written, tag, start, end), word by word."""
     out = []
-    for m in re.finditer(r"\S+", line):
+    for m in _WORD.finditer(line):
         base = m.start()
-        out.extend((f, t, base + s, base + e) for f, t, s, e in _word_tokens(m.group(0), name))
+        for f, t, s, e in _word_tokens(m.group(0), name):
+            out.append((f, t, base + s, base + e))
     return out
 
 
@@ -394,10 +397,15 @@ class MentionExtractor:
         flags = [bool(ocr)] * n if isinstance(ocr, bool) else [bool(x) for x in ocr]
         fl = list(fields) if fields is not None else [None] * n
         gr = list(groups) if groups is not None else [0] * n
+        st = self._state()
         out = []
         for i, line in enumerate(lines):
-            ctx = " ".join(lines[j] for j in (i - 1, i + 1) if 0 <= j < n and gr[j] == gr[i])
-            ms = self.line_mentions(line, field=fl[i], context=ctx, ocr=flags[i])
+            base = _base_mentions(st, line, flags[i])
+            if self.homonyms and any(has_homonym(m.text) for m in base):
+                ctx = " ".join(lines[j] for j in (i - 1, i + 1) if 0 <= j < n and gr[j] == gr[i])
+                ms = self._decide_homonyms(base, line, fl[i], ctx)
+            else:  # as line_mentions: nothing to decide
+                ms = list(base)
             if sections is not None and sections[i] == "other":
                 ms = [m for m in ms if m.code is not None]
             out.append(ms)
@@ -441,11 +449,11 @@ class MentionExtractor:
         elsewhere too."""
         if not self.homonyms:
             return set(), set()
-        norm = taxonomy.normalize_text(line)
         out: set[str] = set()
         add: set[str] = set()
-        if not _any_homonym().search(norm):
+        if not has_homonym(line):
             return out, add
+        norm = taxonomy.normalize_text(line)
         for hom, pat, default in _homonym_patterns():
             spans = [m.span() for m in pat.finditer(norm)]
             if not spans:
@@ -511,10 +519,16 @@ def _any_homonym() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _homonym_patterns()) or "(?!)")
 
 
+@lru_cache(maxsize=65536)
+def has_homonym(text: str) -> bool:
+    """Whether a homonym form is in ``text`` (cached: lines and mentions repeat)."""
+    return _any_homonym().search(taxonomy.normalize_text(text)) is not None
+
+
 def _homonym_in(text: str) -> tuple[Homonym, str | None] | None:
-    norm = taxonomy.normalize_text(text)
-    if not _any_homonym().search(norm):
+    if not has_homonym(text):
         return None
+    norm = taxonomy.normalize_text(text)
     for h, pat, default in _homonym_patterns():
         if pat.search(norm):
             return h, default
@@ -785,7 +799,7 @@ def _base_mentions(st: _State, line: str, ocr: bool) -> tuple[Mention, ...]:
         if pa and head is not None and head.code is not None and men.code is None:
             continue  # examples in brackets after a coded head are folded into it
         norm = men.norm
-        if len(re.sub(r"[\W_]", "", norm)) < 2:
+        if len(_NOT_WORD.sub("", norm)) < 2:
             continue
         if has_pii:  # a line without personal information has none in its parts either
             men = Mention(mask_pii(men.text), mask_pii(norm), men.code, men.how, men.start, men.end)

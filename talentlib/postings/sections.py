@@ -155,6 +155,7 @@ def _sections_order() -> tuple[str, ...]:
 SECTIONS: tuple[str, ...] = _sections_order()
 
 
+@lru_cache(maxsize=65536)  # postings repeat lines: segmenting reads each line several times
 def _strip_item(line: str) -> str:
     """A line without its bullet or numbering ("• ", "1) ", "가. ", "① ")."""
     s = _LEAD.sub("", line)
@@ -162,6 +163,7 @@ def _strip_item(line: str) -> str:
     return _LEAD.sub("", s).strip()
 
 
+@lru_cache(maxsize=65536)
 def _split_heading(line: str) -> tuple[str, str, bool] | None:
     """(heading candidate, rest of the line, decorated?) or None for an empty line."""
     raw = line.strip()
@@ -381,6 +383,12 @@ def _items(cell: str) -> list[str]:
 def _table_header(line: str) -> _Table | None:
     """A table from its header row: two or more headings, one of them a body section, in
     cells parted by |, ┃, │ or " / "; unknown short labels (번호, 구분) count as position."""
+    spec = _table_spec(line)
+    return None if spec is None else _Table(list(spec[0]), spec[1], spec[2])
+
+
+@lru_cache(maxsize=65536)  # postings repeat lines; a _Table keeps state, so only its spec
+def _table_spec(line: str) -> tuple[tuple[str, ...], re.Pattern[str], bool] | None:
     s = line.strip()
     counts = {c: s.count(c) for c in _CELL_CHARS}
     char = max(counts, key=counts.__getitem__)
@@ -414,7 +422,15 @@ def _table_header(line: str) -> _Table | None:
     # 경력 | 학력 | 근무지"); two terms are a key and a value ("근무형태 | 정규직").
     if known < 2 or not (body or known >= 3 and known == len(cells)):
         return None
-    return _Table(sections, sep, bordered)
+    return tuple(sections), sep, bordered
+
+
+@lru_cache(maxsize=65536)
+def _line_terms(line: str, section: str) -> tuple[tuple[str, str], ...] | None:
+    """A line without a heading as a list of terms (``_term_cells``), or None."""
+    cells = _TERM_CELL.split(line.strip())
+    terms = _term_cells(cells, None, vocab(), section) if len(cells) > 1 else None
+    return None if terms is None else tuple(terms)
 
 
 def _next_line(lines: list[str], no: int) -> str | None:
@@ -517,8 +533,7 @@ def segment_text(text: str, *, ocr: bool = False) -> list[tuple[str, int, str]]:
             continue
         if section == "company" and _looks_like_heading(line, before, _next_line(lines, no)):
             section, block = "other", False  # an unknown heading ends the intro
-        cells = _TERM_CELL.split(line.strip())
-        terms = _term_cells(cells, None, v, section) if len(cells) > 1 else None
+        terms = _line_terms(line, section)
         if terms is not None:
             out += [(sec, no, t) for sec, t in terms]
             continue

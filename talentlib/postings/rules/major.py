@@ -104,31 +104,49 @@ def major_mentions(
     재료공학" — not "GMP 환경 QC 경력"). ``preferred=True`` reads 우대사항: all of it is
     preferred."""
     s = normalize_text(text)
-    v = major_vocab()
     required: list[str] = []
     wished: list[str] = []
     any_major = False
     for line in s.splitlines():
-        if not section and not _MAJOR_CONTEXT.search(line):
+        said = _line_majors(line, section, preferred)
+        if said is None:
             continue
-        if _MAJOR_ANY.search(line) or (section and BARE_ANY.match(line)):
+        says_any, hits = said
+        if says_any:
             any_major = True
             continue  # "배터리 전기화학에 대한 이해 (전공 무관)": no major is asked
-        hits = list(v.pattern.finditer(line))
-        for m in hits:
-            code = v.codes.get(squeeze(m.group(0)).lower())
-            if code is None:
-                continue
-            if m.group(0).lower() in v.generic:
-                before = _GENERIC_BEFORE.search(line, 0, m.start())
-                if before and before.group(1).lower() not in _GENERIC_OK_BEFORE:
-                    continue  # "data engineering field" is no engineering degree
-            if not section and not _in_major_clause(line, m, hits):
-                continue
-            into = wished if preferred or is_preferred(line, m.start(), m.end()) else required
+        for code, wish in hits:
+            into = wished if wish else required
             if code not in into:
                 into.append(code)
     return required, [c for c in wished if c not in required], any_major
+
+
+@lru_cache(maxsize=65536)  # postings repeat lines
+def _line_majors(
+    line: str, section: bool, preferred: bool
+) -> tuple[bool, tuple[tuple[str, bool], ...]] | None:
+    """What one (normalised) line says of majors: None when it does not speak of one, else
+    (전공무관?, (code, preferred?) in order of mention)."""
+    if not section and not _MAJOR_CONTEXT.search(line):
+        return None
+    if _MAJOR_ANY.search(line) or (section and BARE_ANY.match(line)):
+        return True, ()
+    v = major_vocab()
+    out: list[tuple[str, bool]] = []
+    hits = list(v.pattern.finditer(line))
+    for m in hits:
+        code = v.codes.get(squeeze(m.group(0)).lower())
+        if code is None:
+            continue
+        if m.group(0).lower() in v.generic:
+            before = _GENERIC_BEFORE.search(line, 0, m.start())
+            if before and before.group(1).lower() not in _GENERIC_OK_BEFORE:
+                continue  # "data engineering field" is no engineering degree
+        if not section and not _in_major_clause(line, m, hits):
+            continue
+        out.append((code, preferred or is_preferred(line, m.start(), m.end())))
+    return False, tuple(out)
 
 
 def _in_major_clause(line: str, m: re.Match[str], hits: list[re.Match[str]]) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from talentlib.postings.rules.major import major_vocab
 from talentlib.postings.rules.text import BARE_ANY, is_preferred, normalize_text
@@ -90,6 +91,12 @@ _ALTERNATIVE = re.compile(r"\s*(?:,\s*)?(?:또\s*는|혹\s*은|\bor\b|이\s*거\
 
 
 def _alternatives(line: str) -> list[str] | None:
+    got = _alternatives_of(line)
+    return None if got is None else list(got)
+
+
+@lru_cache(maxsize=65536)  # postings repeat lines; the per-line readings below are cached too
+def _alternatives_of(line: str) -> tuple[str, ...] | None:
     """The alternatives of a line that offers a degree or experience as a choice, or None.
 
     Only a line whose alternatives mix degrees and years of experience counts ("박사 또는
@@ -128,23 +135,28 @@ def _alternatives(line: str) -> list[str] | None:
         and any(years)
         and not all(d and not y for d, y in zip(degrees, years, strict=True))
     ):
-        return paths
+        return tuple(paths)
     return None
 
 
 def _line_degrees(line: str) -> list[str]:
     """Required degrees of one line; a line of alternatives gives its least demanding one, and
     nothing when one alternative needs no degree ("3년 경력 또는 석사")."""
-    alts = _alternatives(line)
+    return list(_line_degrees_of(line))
+
+
+@lru_cache(maxsize=65536)
+def _line_degrees_of(line: str) -> tuple[str, ...]:
+    alts = _alternatives_of(line)
     if alts is None:
-        return [code for code, pref in _degree_mentions(line) if not pref]
+        return tuple(code for code, pref in _degree_mentions(line) if not pref)
     lowest: list[str] = []
     for alt in alts:
         got = [code for code, pref in _degree_mentions(alt) if not pref]
         if not got:
-            return []  # an alternative without a degree: the line sets no minimum
+            return ()  # an alternative without a degree: the line sets no minimum
         lowest.append(min(got, key=DEGREE_RANK.__getitem__))
-    return [min(lowest, key=DEGREE_RANK.__getitem__)]
+    return (min(lowest, key=DEGREE_RANK.__getitem__),)
 
 
 def education_level(text: str, *, section: bool = False) -> str | None:
@@ -228,6 +240,11 @@ def _masked(line: str) -> list[tuple[int, int]]:
 
 def line_years(line: str) -> list[int]:
     """Years (and 0 for 신입) a line asks for, preferred clauses and masked spans left out."""
+    return list(_line_years(line))
+
+
+@lru_cache(maxsize=65536)
+def _line_years(line: str) -> tuple[int, ...]:
     found: list[int] = []
     masked = _masked(line)
 
@@ -256,7 +273,7 @@ def line_years(line: str) -> list[int]:
     for m in _NEWCOMER.finditer(line):
         if free(m):
             found.append(0)
-    return found
+    return tuple(found)
 
 
 def _years_in(text: str) -> int | None:
