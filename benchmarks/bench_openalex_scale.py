@@ -19,8 +19,8 @@ step in its own process as a user would run it:
    networks, key institutions, emerging topics, key numbers, talent flow through disclosure
    control) and ``workforce.global_indicators`` for all fields.
 
-Memory is the peak resident set of the step's whole process tree (sampled every 0.1 s from
-/proc, children included). The growth column is seconds per work at this size over seconds per
+Memory is the peak resident set of the step's whole process tree (``tree_memory.TreeMemory``,
+sampled every 0.1 s, children included). The growth column is seconds per work at this size over seconds per
 work at the first size (1.0 = linear). Files are written under ``--work-dir`` (default: a new
 temporary folder, removed afterwards unless ``--keep``).
 """
@@ -34,60 +34,27 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tree_memory import TreeMemory  # noqa: E402
+
 CHUNK = 500_000  # works generated and written at once (one snapshot part each)
 UPDATED = "2026-11-01"
-
-
-def _tree_rss_kb(pid: int) -> int:
-    """Resident set of ``pid`` and all its descendants (kB), from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as fh:
-                parts = fh.read().rsplit(")", 1)[1].split()
-            ppid = int(parts[1])
-            rss[int(d)] = int(parts[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(d))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += rss.get(p, 0)
-        todo.extend(children.get(p, []))
-    return total
 
 
 def timed_process(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run ``cmd``; (wall seconds, peak MiB of its process tree). Raises on failure."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
-            done.wait(0.1)
-
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    rc = proc.wait()
-    done.set()
-    th.join()
+    with TreeMemory(proc.pid, every=0.1) as mem:
+        rc = proc.wait()
     secs = time.perf_counter() - t0
     if rc != 0:
         raise SystemExit(f"step failed (exit {rc}): {' '.join(cmd)}")
-    return secs, peak / 1024
+    return secs, mem.peak / 2**20
 
 
 # --- writing a snapshot (in a child process: its memory is not the pipeline's) ---------------
@@ -162,7 +129,7 @@ import polars as pl
 from talentlib import privacy, taxonomy
 from talentlib import workforce as wf
 
-folder, step, years = sys.argv[1], sys.argv[2], (2013, 2023)
+folder, result, step, years = sys.argv[1], sys.argv[2], sys.argv[3], (2013, 2023)
 rules = privacy.DisclosureRules(cell_key_salt="bench-openalex-scale")
 t = time.perf_counter()
 world = wf.prepare_world(None, folder, years=years, rules=rules)
@@ -181,7 +148,7 @@ if step == "maps":
     gi = wf.global_indicators(world.bibliometrics)
     out["global_indicators_s"] = time.perf_counter() - t
     out["global_indicator_tables"] = len(gi)
-print(json.dumps(out))
+open(result, "w").write(json.dumps(out))
 """
 
 
@@ -219,7 +186,7 @@ def run_size(n: int, work: Path, *, keep: bool) -> dict[str, tuple[float, float]
         flush=True,
     )
     res_file = work / f"map_{n}.json"
-    cmd = [py, "-c", _MAP + f"\nopen({str(res_file)!r}, 'w').write(json.dumps(out))", str(out)]
+    cmd = [py, "-c", _MAP, str(out), str(res_file)]
     steps["world (validate + bibliometrics)"] = timed_process([*cmd, "world"], env=env)
     steps["world + 12 field maps + all indicators"] = timed_process([*cmd, "maps"], env=env)
     detail = json.loads(res_file.read_text())

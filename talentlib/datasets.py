@@ -78,19 +78,13 @@ class Folder:
     results: dict[str, contracts.ValidationResult] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # dataset → why its file is unreadable
     keys: dict[str, str] = field(default_factory=dict)  # dataset → key of its prepared result
+    # dataset → the file it was read from, relative to the folder (a mapped raw export, a CSV /
+    # Parquet / JSON-lines copy or a folder of Parquet parts)
+    files: dict[str, str] = field(default_factory=dict)
 
     def quality(self) -> pl.DataFrame:
         """dataset, file, n_in, n_valid, n_quarantined, rules (JSON of counts by rule)."""
         rows = []
-
-        def read_from(name: str) -> str:
-            # the file actually read: a mapped raw export, a CSV / Parquet / JSON-lines copy or
-            # a folder of Parquet parts; the layout's name when it is absent
-            f = dataset_file(self.path, name)
-            if f is None:
-                return LAYOUT[name][0]
-            return str(f.relative_to(self.path)) if f.is_relative_to(self.path) else str(f)
-
         for name, res in self.results.items():
             by_rule = (
                 dict(res.quarantine.group_by("rule").len().sort("rule").iter_rows())
@@ -100,7 +94,7 @@ class Folder:
             rows.append(
                 {
                     "dataset": name,
-                    "file": read_from(name),
+                    "file": self.files.get(name, LAYOUT[name][0]),
                     "n_in": res.n_in,
                     "n_valid": res.n_valid,
                     "n_quarantined": res.n_quarantined,
@@ -112,7 +106,7 @@ class Folder:
             rows.append(
                 {
                     "dataset": name,
-                    "file": read_from(name),
+                    "file": self.files.get(name, LAYOUT[name][0]),
                     "n_in": None,
                     "n_valid": None,
                     "n_quarantined": None,
@@ -181,6 +175,9 @@ def _read_into(
     folder: Folder, name: str, references: dict[str, pl.DataFrame] | None, errors: str
 ) -> None:
     file = dataset_file(folder.path, name) or folder.path / LAYOUT[name][0]
+    folder.files[name] = (
+        str(file.relative_to(folder.path)) if file.is_relative_to(folder.path) else str(file)
+    )
     try:
         key = _prepared_key(file, name, folder) if config.prepared_dir() else None
         res = _load_prepared(name, key) if key else None

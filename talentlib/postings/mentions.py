@@ -31,7 +31,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +50,7 @@ __all__ = [
     "fuzzy_equal",
     "has_homonym",
     "homonyms",
+    "neighbours",
     "mention_section",
     "normalize_mention",
     "settings",
@@ -370,11 +371,11 @@ class MentionExtractor:
         line: str,
         *,
         field: str | None = None,
-        context: str = "",
+        context: Context = "",
         ocr: bool = False,
     ) -> list[Mention]:
-        """The mentions of one line; ``context`` (neighbouring lines) and ``field`` decide
-        homonyms."""
+        """The mentions of one line; ``context`` (neighbouring lines, or a function that gives
+        them: called only when a homonym is to be decided) and ``field`` decide homonyms."""
         base = _base_mentions(self._state(), line, ocr)
         if not self.homonyms or not base:
             return list(base)
@@ -397,15 +398,11 @@ class MentionExtractor:
         flags = [bool(ocr)] * n if isinstance(ocr, bool) else [bool(x) for x in ocr]
         fl = list(fields) if fields is not None else [None] * n
         gr = list(groups) if groups is not None else [0] * n
-        st = self._state()
         out = []
         for i, line in enumerate(lines):
-            base = _base_mentions(st, line, flags[i])
-            if self.homonyms and any(has_homonym(m.text) for m in base):
-                ctx = " ".join(lines[j] for j in (i - 1, i + 1) if 0 <= j < n and gr[j] == gr[i])
-                ms = self._decide_homonyms(base, line, fl[i], ctx)
-            else:  # as line_mentions: nothing to decide
-                ms = list(base)
+            ms = self.line_mentions(
+                line, field=fl[i], context=neighbours(lines, gr, i), ocr=flags[i]
+            )
             if sections is not None and sections[i] == "other":
                 ms = [m for m in ms if m.code is not None]
             out.append(ms)
@@ -423,7 +420,7 @@ class MentionExtractor:
 
     # -- homonyms --------------------------------------------------------------------------
     def _decide_homonyms(
-        self, base: Sequence[Mention], line: str, field: str | None, context: str
+        self, base: Sequence[Mention], line: str, field: str | None, context: Context
     ) -> list[Mention]:
         out = []
         for m in base:
@@ -435,14 +432,14 @@ class MentionExtractor:
             if m.code is not None and m.code != default_code:
                 out.append(m)  # a longer form named it ("ADC 설계"): nothing to decide
                 continue
-            reading = decide_reading(hom, f"{line} {context}", field)
+            reading = decide_reading(hom, f"{line} {_text(context)}", field)
             own = taxonomy.normalize_text(m.text).replace(" ", "") == hom.key.replace(" ", "")
             norm = reading.norm if own or reading.code is None else m.norm
             out.append(Mention(m.text, norm, reading.code, "homonym", m.start, m.end))
         return out
 
     def rejected_codes(
-        self, line: str, *, field: str | None = None, context: str = ""
+        self, line: str, *, field: str | None = None, context: Context = ""
     ) -> tuple[set[str], set[str]]:
         """(codes a line's homonyms rule out, codes they put in): the taxonomy's reading of a
         homonym form that the field and cues read otherwise, unless the line names that code
@@ -458,7 +455,7 @@ class MentionExtractor:
             spans = [m.span() for m in pat.finditer(norm)]
             if not spans:
                 continue
-            reading = decide_reading(hom, f"{line} {context}", field)
+            reading = decide_reading(hom, f"{line} {_text(context)}", field)
             if reading.code is not None:
                 add.add(reading.code)
             if default is None or reading.code == default:
@@ -517,6 +514,24 @@ def _homonym_patterns() -> tuple[tuple[Homonym, re.Pattern[str], str | None], ..
 def _any_homonym() -> re.Pattern[str]:
     """One pattern for all homonym forms: most lines have none, and one search says so."""
     return re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in _homonym_patterns()) or "(?!)")
+
+
+# a line's context: its neighbouring lines, or a function that gives them when a homonym needs
+# them (most lines have none, and joining neighbours for every line was a measurable cost)
+Context = str | Callable[[], str]
+
+
+def _text(context: Context) -> str:
+    return context() if callable(context) else context
+
+
+def neighbours(lines: Sequence[str], groups: Sequence[Any], i: int) -> Callable[[], str]:
+    """The context of line ``i``: the lines before and after it within its group (a posting),
+    joined when asked for."""
+    n = len(lines)
+    return lambda: " ".join(
+        lines[j] for j in (i - 1, i + 1) if 0 <= j < n and groups[j] == groups[i]
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -625,7 +625,7 @@ class CompetencyTagger:
         n_asked = [sum(lo <= v < hi for v in s.values()) for s in scores]
         if not self.get_params()["open_vocab"]:
             return kept, [[] for _ in lines], n_asked
-        from talentlib.postings.mentions import has_homonym
+        from talentlib.postings.mentions import neighbours
 
         ext = self.mention_extractor()
         n = len(lines)
@@ -634,10 +634,7 @@ class CompetencyTagger:
         mentions = ext.transform(lines, fields=fl, ocr=flags, groups=gr, sections=sections)
         out: list[list[str]] = []
         for i, line in enumerate(lines):
-            rejected: set[str] = set()
-            if has_homonym(line):  # else no homonym rules a code out
-                ctx = " ".join(lines[j] for j in (i - 1, i + 1) if 0 <= j < n and gr[j] == gr[i])
-                rejected, _ = ext.rejected_codes(line, field=fl[i], context=ctx)
+            rejected, _ = ext.rejected_codes(line, field=fl[i], context=neighbours(lines, gr, i))
             codes = set(kept[i]) - rejected
             codes |= {m.code for m in mentions[i] if m.code and m.how != "exact"}
             out.append(sorted(codes))
