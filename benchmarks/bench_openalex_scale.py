@@ -13,8 +13,9 @@ step in its own process as a user would run it:
 
 1. ``talent openalex import SNAPSHOT --out DIR`` (the CLI, streaming, crosswalk classification);
 2. the shared world of the map from the imported folder alone (``workforce.prepare_world``:
-   contract validation of the Parquet parts, citation flags, country credit, country tables,
-   Activity Index, collaboration, author moves);
+   lazy scans of the Parquet parts the import's manifest vouches for — contract validation only
+   where it does not — citation flags, country credit, country tables, Activity Index,
+   collaboration, author moves);
 3. every field's global map (``workforce.map_tables`` × 12: rankings, Korea vs the leader,
    networks, key institutions, emerging topics, key numbers, talent flow through disclosure
    control) and ``workforce.global_indicators`` for all fields.
@@ -22,7 +23,9 @@ step in its own process as a user would run it:
 Memory is the peak resident set of the step's whole process tree (``tree_memory.TreeMemory``,
 sampled every 0.1 s, children included). The growth column is seconds per work at this size over seconds per
 work at the first size (1.0 = linear). Files are written under ``--work-dir`` (default: a new
-temporary folder, removed afterwards unless ``--keep``).
+temporary folder, removed afterwards unless ``--keep``); ``--reuse`` times only the map steps on
+the imports an earlier ``--keep`` run left there (to compare two versions of the map on one
+import).
 """
 
 from __future__ import annotations
@@ -152,7 +155,9 @@ open(result, "w").write(json.dumps(out))
 """
 
 
-def run_size(n: int, work: Path, *, keep: bool) -> dict[str, tuple[float, float]]:
+def run_size(
+    n: int, work: Path, *, keep: bool, reuse: bool = False
+) -> dict[str, tuple[float, float]]:
     py = sys.executable
     env = {
         **os.environ,
@@ -160,19 +165,23 @@ def run_size(n: int, work: Path, *, keep: bool) -> dict[str, tuple[float, float]
         "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", str(os.cpu_count() or 2)),
     }
     snap, out = work / f"snapshot_{n}", work / f"openalex_{n}"
-    for p in (snap, out):
-        shutil.rmtree(p, ignore_errors=True)
     steps: dict[str, tuple[float, float]] = {}
-    print(f"\n== {n:,} works: writing the snapshot", file=sys.stderr, flush=True)
-    steps["write snapshot (not timed work)"] = timed_process(
-        [py, "-c", _WRITE, str(snap), str(n), str(CHUNK), UPDATED], env=env
-    )
-    gz = sum(p.stat().st_size for p in snap.rglob("*.gz"))
-    print(f"   {gz / 2**20:,.0f} MiB gzipped", file=sys.stderr, flush=True)
-    steps["talent openalex import"] = timed_process(
-        [py, "-m", "talentlib.cli", "openalex", "import", str(snap / "works"), "--out", str(out)],
-        env={**env, "CI": "1"},
-    )
+    if reuse and (out / "openalex_manifest.json").is_file():
+        print(f"\n== {n:,} works: reusing the import in {out}", file=sys.stderr, flush=True)
+    else:
+        for p in (snap, out):
+            shutil.rmtree(p, ignore_errors=True)
+        print(f"\n== {n:,} works: writing the snapshot", file=sys.stderr, flush=True)
+        steps["write snapshot (not timed work)"] = timed_process(
+            [py, "-c", _WRITE, str(snap), str(n), str(CHUNK), UPDATED], env=env
+        )
+        gz = sum(p.stat().st_size for p in snap.rglob("*.gz"))
+        print(f"   {gz / 2**20:,.0f} MiB gzipped", file=sys.stderr, flush=True)
+        steps["talent openalex import"] = timed_process(
+            [py, "-m", "talentlib.cli", "openalex", "import", str(snap / "works"), "--out",
+             str(out)],
+            env={**env, "CI": "1"},
+        )  # fmt: skip
     manifest = (
         json.loads((out / "openalex_manifest.json").read_text())
         if (out / "openalex_manifest.json").exists()
@@ -212,10 +221,17 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--work-dir", type=Path, default=None, help="where snapshots and imports go")
     ap.add_argument("--keep", action="store_true", help="keep the written files")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --work-dir: time only the map steps on an import kept by an earlier --keep run",
+    )
     args = ap.parse_args()
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench_openalex_"))
     work.mkdir(parents=True, exist_ok=True)
-    results = {n: run_size(n, work, keep=args.keep) for n in args.sizes}
+    results = {
+        n: run_size(n, work, keep=args.keep or args.reuse, reuse=args.reuse) for n in args.sizes
+    }
     first = args.sizes[0]
     print(f"\ncpu cores {os.cpu_count()}; sizes {args.sizes}")
     print(f"{'step':<42}{'works':>12}{'seconds':>10}{'peak MiB':>10}{'growth':>8}")

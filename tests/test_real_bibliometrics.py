@@ -22,8 +22,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from polars.testing import assert_frame_equal
 
-from talentlib import batch, datasets, taxonomy
+from talentlib import batch, datasets, openalex_import, taxonomy
 from talentlib import workforce as wf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,6 +149,86 @@ def test_load_inputs_reads_registers_and_bibliometrics_apart(oa: Path, tiny_data
     assert mt.global_numbers["papers"] == _kept(oa)
     assert "headcount_by_year" in mt.tables  # the domestic part from the registers
     assert mt.classification is None  # real works carry no planted truth
+
+
+_WORLD_FRAMES = ("country_output", "country_output_by_year", "activity_index", "collaboration",
+                 "author_moves")  # fmt: skip
+
+
+@needs_pages
+def test_the_map_reads_a_vouched_import_as_scans_with_the_same_world(oa: Path) -> None:
+    rows, why = openalex_import.vouched(oa)
+    assert why == "" and rows is not None
+    assert rows["publications"] == _kept(oa) > 0 and rows["authorships"] > 0
+    lazy, eager = wf.load_inputs(oa, lazy=True), wf.load_inputs(oa)
+    assert isinstance(lazy.publications, pl.LazyFrame)
+    assert isinstance(lazy.authorships, pl.LazyFrame)
+    assert isinstance(eager.publications, pl.DataFrame)  # not asked: validated as before
+    assert lazy.quarantine_counts() == eager.quarantine_counts()
+    assert lazy.checks["publications"]["validated_by"].startswith("talent openalex import")
+    a, b = wf.build_world(lazy, (1990, 2025)), wf.build_world(eager, (1990, 2025))
+    assert a.bibliometrics.works.height == _kept(oa)
+    for name in ("works", "authorships", "credit"):
+        assert_frame_equal(getattr(a.bibliometrics, name), getattr(b.bibliometrics, name))
+    for name in _WORLD_FRAMES:
+        assert_frame_equal(getattr(a, name), getattr(b, name))
+    # the world keeps only the columns the indicators read: no titles of millions of works
+    assert "title" not in a.bibliometrics.works.columns
+
+
+def _copy(oa: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "oa"
+    shutil.copytree(oa, dst)  # copy2: sizes and modification times as the import left them
+    assert openalex_import.vouched(dst)[0] is not None
+    return dst
+
+
+@needs_pages
+def test_an_import_changed_afterwards_is_validated_again(oa: Path, tmp_path: Path) -> None:
+    dst = _copy(oa, tmp_path)
+    part = sorted((dst / "publications").glob("*.parquet"))[0]
+    os.utime(part, ns=(1, 1))  # touched, same bytes: its SHA-256 still vouches for it
+    assert openalex_import.vouched(dst)[0] is not None
+    pubs = pl.read_parquet(part)
+    pubs.with_columns(
+        pl.lit(-5).cast(pubs["cited_by_count"].dtype).alias("cited_by_count")
+    ).write_parquet(part)
+    rows, why = openalex_import.vouched(dst)
+    assert rows is None and part.name in why and "changed" in why
+    again = wf.load_inputs(dst, lazy=True)  # falls back to the contracts: every row quarantined
+    assert isinstance(again.publications, pl.DataFrame)
+    assert again.checks["publications"]["n_quarantined"] == pubs.height
+
+
+@needs_pages
+@pytest.mark.parametrize("change", ["extra file", "missing file", "older manifest", "contract"])
+def test_what_the_import_does_not_vouch_for(
+    oa: Path, tmp_path: Path, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dst = _copy(oa, tmp_path)
+    first = sorted((dst / "authorships").glob("*.parquet"))[0]
+    manifest = dst / "openalex_manifest.json"
+    if change == "extra file":
+        shutil.copy(first, first.with_name("zz-extra.parquet"))
+        expect = "files differ"
+    elif change == "missing file":
+        first.unlink()
+        expect = "files differ"
+    elif change == "older manifest":
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        del m["validated"]
+        manifest.write_text(json.dumps(m), encoding="utf-8")
+        expect = "older import"
+    else:
+        dc = tmp_path / "dc"
+        shutil.copytree(os.environ["TALENTLIB_CONTRACTS_DIR"], dc)
+        with (dc / "authorships.yaml").open("a", encoding="utf-8") as fh:
+            fh.write("# edited\n")
+        monkeypatch.setenv("TALENTLIB_CONTRACTS_DIR", str(dc))
+        expect = "authorships contract changed"
+    rows, why = openalex_import.vouched(dst)
+    assert rows is None and expect in why
+    assert isinstance(wf.load_inputs(dst, lazy=True).authorships, pl.DataFrame)
 
 
 def _pipeline(tmp_path: Path, dataset: dict, notebooks: list[str]) -> batch.Pipeline:

@@ -17,7 +17,10 @@ What DATA_DIR holds afterwards (one source file = one partition, key ``<part>``)
 - ``quarantine/<part>.parquet`` — bad records with file, line (JSON lines) or record number
   (a JSON page), rule and reason; never the raw line (it may hold raw affiliation strings).
 - ``openalex_manifest.json`` — sources with sizes and sha256, snapshot dates, crosswalk version,
-  counts in / kept / out of scope / quarantined per partition and per field, topic hits.
+  counts in / kept / out of scope / quarantined per partition and per field, topic hits, and
+  ``validated``: the contracts and taxonomy the kept rows passed and every output file (size,
+  time, SHA-256, rows). ``vouched(DATA_DIR)`` checks it, so that the workforce map reads the
+  files as lazy scans instead of validating tens of millions of rows again.
 - ``_state/parts/<part>.json`` — the done-marker of a partition (source hash and counts): a
   rerun skips partitions whose source has not changed.
 - ``.talent-openalex-import.json`` — the marker: only a folder this importer made (with the
@@ -45,7 +48,7 @@ One module per stage, data flowing one way (each imports only those before it)::
 
 from __future__ import annotations
 
-from .manifest import FORMAT_VERSION, MANIFEST, ImportResult
+from .manifest import FORMAT_VERSION, MANIFEST, VOUCHED, ImportResult, vouched
 from .reading import DETAIL_COLUMNS, MAX_JSON_BYTES, SCAN_COLUMNS
 from .run import BATCH_BYTES, BATCH_SIZE, MARKER, import_openalex
 from .scope import QUARANTINE_SCHEMA
@@ -63,9 +66,11 @@ __all__ = [
     "MAX_JSON_BYTES",
     "QUARANTINE_SCHEMA",
     "SCAN_COLUMNS",
+    "VOUCHED",
     "ImportResult",
     "OpenAlexImportError",
     "Part",
     "discover_parts",
     "import_openalex",
+    "vouched",
 ]

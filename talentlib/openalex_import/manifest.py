@@ -4,6 +4,7 @@ the manifest (sources, counts that add up, crosswalk hits, quarantine); ``Import
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections import Counter
@@ -281,5 +282,95 @@ def finish_import(
             "tech_confidence says how sure, classified_by how",
         ],
     }
+    manifest["validated"] = validated_block(out, ctx)
     io.write_json_atomic(manifest, out / MANIFEST)
     return manifest
+
+
+# ---------------------------------------------------------------------------------------------
+# What the import vouches for: its Parquet files passed the contracts, so a reader that finds
+# them unchanged (and the contracts unchanged) need not validate 50 million rows again
+# ---------------------------------------------------------------------------------------------
+
+VOUCHED = ("publications", "authorships", "institutions")
+
+
+def _contract_sha256(name: str) -> str:
+    return hashlib.sha256((taxonomy.contracts_dir() / f"{name}.yaml").read_bytes()).hexdigest()
+
+
+def _vouched_files(out: Path) -> list[Path]:
+    return [
+        *sorted((out / "publications").glob("*.parquet")),
+        *sorted((out / "authorships").glob("*.parquet")),
+        out / "institutions.parquet",
+    ]
+
+
+def validated_block(out: Path, ctx: Context) -> dict[str, Any]:
+    """The manifest's ``validated``: the contracts (text digests) and taxonomy versions every
+    kept row passed — publications and authorships per batch, with the authorships' foreign key
+    to their works and one copy per work across files; institutions once at the end — the
+    publication years allowed, and each output file (size, modification time, SHA-256, rows)."""
+    files = {}
+    for f in _vouched_files(out):
+        if f.is_file():
+            st = f.stat()
+            files[f.relative_to(out).as_posix()] = {
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "sha256": io.file_sha256(f),
+                "rows": pl.scan_parquet(f).select(pl.len()).collect().item(),
+            }
+    return {
+        "by": "talent openalex import",
+        "contracts": {
+            n: {"version": contracts.load_contract(n).version, "sha256": _contract_sha256(n)}
+            for n in VOUCHED
+        },
+        "taxonomy_versions": taxonomy.versions(),
+        "publication_year": [ctx.years[0], ctx.years[1]],
+        "files": files,
+    }
+
+
+def vouched(folder: str | Path) -> tuple[dict[str, int] | None, str]:
+    """Rows per dataset when ``folder`` is a `talent openalex import` folder whose files are the
+    ones its manifest lists as validated (same size and modification time, or same SHA-256),
+    validated with today's contracts and taxonomy and within today's publication-year bounds;
+    else None and why not (the reader then validates the files itself)."""
+    folder = Path(folder)
+    try:
+        block = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("validated")
+    except (OSError, ValueError):
+        return None, f"no readable {MANIFEST}"
+    if not isinstance(block, dict) or not isinstance(block.get("files"), dict):
+        return None, "the manifest does not list validated files (an older import)"
+    for n in VOUCHED:
+        if (block.get("contracts") or {}).get(n, {}).get("sha256") != _contract_sha256(n):
+            return None, f"the {n} contract changed since the import"
+    if block.get("taxonomy_versions") != taxonomy.versions():
+        return None, "the taxonomy changed since the import"
+    col = contracts.load_contract("publications").column("publication_year")
+    lo, hi = block.get("publication_year") or (None, None)
+    if (
+        lo is None
+        or (col.min is not None and lo < col.min)
+        or (col.max is not None and hi > col.max)
+    ):
+        return None, f"publication years {lo}-{hi} are outside today's contract bounds"
+    listed: dict[str, dict[str, Any]] = block["files"]
+    present = {f.relative_to(folder).as_posix() for f in _vouched_files(folder) if f.is_file()}
+    if present != set(listed):
+        extra, gone = sorted(present - set(listed)), sorted(set(listed) - present)
+        return None, f"files differ from the manifest (added {extra[:3]}, missing {gone[:3]})"
+    rows: Counter[str] = Counter()
+    for rel, rec in listed.items():
+        st = (folder / rel).stat()
+        if st.st_size != rec.get("size") or (
+            st.st_mtime_ns != rec.get("mtime_ns")
+            and io.file_sha256(folder / rel) != rec.get("sha256")
+        ):
+            return None, f"{rel} changed since the import"
+        rows[rel.split("/")[0].removesuffix(".parquet")] += int(rec["rows"])
+    return {n: rows.get(n, 0) for n in VOUCHED}, ""

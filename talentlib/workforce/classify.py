@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -204,20 +205,36 @@ def classify_texts(
 
 
 def classify_publications(
-    works: pl.DataFrame | pl.LazyFrame, *, keep_existing: bool = True
+    works: pl.DataFrame | pl.LazyFrame,
+    *,
+    keep_existing: bool = True,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Works with field_code and tech_code set by the taxonomy rules (title keywords, then
     OpenAlex topics) and a classified_by column; unmatched works keep null codes.
 
     Works that arrive already classified (``classified_by`` set, as `talent openalex import`
     writes with its topic crosswalk and confidence) keep their codes with ``keep_existing``: the
-    crosswalk is the better classifier for real OpenAlex works."""
+    crosswalk is the better classifier for real OpenAlex works.
+
+    ``columns``: keep only these of the works' columns (with the codes and classified_by) — a
+    lazy scan of millions of works then never reads the titles of works already classified."""
     lf = works.lazy()
-    if keep_existing and "classified_by" in lf.collect_schema().names():
+    names = lf.collect_schema().names()
+    keep = (
+        None
+        if columns is None
+        else list(dict.fromkeys(["work_id", *[c for c in columns if c in names]]))
+    )
+    codes = ["field_code", "tech_code", "classified_by"]
+    if keep_existing and "classified_by" in names:
         done = lf.filter(pl.col("classified_by").is_not_null())
+        if keep is not None:
+            done = done.select(list(dict.fromkeys([*keep, *[c for c in codes if c in names]])))
         rest = classify_publications(
             lf.filter(pl.col("classified_by").is_null()).drop("classified_by"),
             keep_existing=False,
+            columns=columns,
         )
         return pl.concat([done.collect(), rest], how="diagonal_relaxed")
     w = lf.drop("field_code", "tech_code", strict=False)
@@ -225,6 +242,8 @@ def classify_publications(
     cls = classify_texts(
         w, id_col="work_id", text_col="title", topics_col="topics" if has_topics else None
     )
+    if keep is not None:
+        w = w.select([c for c in keep if c not in codes])
     return w.join(
         cls.lazy().drop("matched_keyword"), on="work_id", how="left", maintain_order="left"
     ).collect()

@@ -34,6 +34,8 @@ from .inputs import BIBLIOMETRICS, REGISTERS, Inputs, load_inputs
 # Changes when what the world holds, or how it is computed, changes (a run's prepared world of
 # an earlier version is then not read by a resumed run).
 WORLD_VERSION = 1
+# the works' columns the world keeps (bibliometrics and the classification check read them)
+WORK_COLUMNS = ("work_id", "publication_year", "cited_by_count", "topics")
 
 
 @dataclass
@@ -69,7 +71,9 @@ def build_world(
     if inputs.publications is None or inputs.authorships is None:
         raise ValueError("the workforce map needs publications and authorships")
     span = (int(years[0]), int(years[-1]))
-    works = classify_publications(inputs.publications)
+    # only what the indicators and the classification check read: a lazy scan of an import
+    # then never holds titles or confidences of millions of works
+    works = classify_publications(inputs.publications, columns=WORK_COLUMNS)
     projects = classify_projects(inputs.projects) if inputs.projects is not None else None
     b = bibliometrics(works, inputs.authorships, years=list(span))
     w = World(
@@ -131,7 +135,7 @@ def prepare_world(
     span = (int(years[0]), int(years[-1]))
 
     def build() -> World:
-        inputs = load_inputs(reg, bibliometrics=bib)
+        inputs = load_inputs(reg, bibliometrics=bib, lazy=True)
         return build_world(inputs, span, salt=rules.cell_key_salt, truth_dir=truth_dir)
 
     prepared = config.prepared_dir("workforce")
