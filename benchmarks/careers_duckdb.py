@@ -225,8 +225,9 @@ def talentlib_core(
     data_end: date = date(2023, 12, 31),
     careers=None,
 ) -> dict[str, pl.DataFrame]:
-    """The same core tables as talentlib makes them before disclosure: ``careers.cohort`` and
-    ``careers.states_at`` for the frames (the cohort keyed once, ``cellkey.with_record_keys``),
+    """The same core tables as talentlib makes them before disclosure: ``careers.cohorts`` and
+    ``careers.states_at`` for the frames of all fields in one pass (the cohorts keyed once,
+    ``cellkey.with_record_keys``),
     ``cellkey.count_people`` for every count and
     ``privacy.magnitude_stats`` for the wages (``careers``: another version of the module)."""
     from talentlib import cellkey, privacy, taxonomy
@@ -239,12 +240,27 @@ def talentlib_core(
     def count(df: pl.DataFrame | pl.LazyFrame, by: list[str], count: str = "people"):
         return cellkey.count_people(df, by, ids="researcher_id", salt=salt, count=count)
 
+    specs = [careers.CohortSpec(field=f, exit_years=exit_years, data_end=data_end) for f in fields]
+
+    def states(c: pl.DataFrame) -> pl.DataFrame:
+        return careers.states_at(c, linked.spells, list(MONTHS), data_end, linked.annual_wages)
+
+    # keyed once, as careers.cohort_frames does for a release; all fields' cohorts and states
+    # in one pass, as careers.fields_frames makes them for the release family (an older
+    # version of the module given with --careers-module: field by field)
+    if hasattr(careers, "cohorts"):
+        c = cellkey.with_record_keys(careers.cohorts(linked, specs), "researcher_id", salt)
+        every = states(c).partition_by("field_code", as_dict=True)
+        by_field = {f: every.get((f,), c.clear()) for f in fields}
+    else:
+        by_field = {
+            s.field: states(
+                cellkey.with_record_keys(careers.cohort(linked, s), "researcher_id", salt)
+            )
+            for s in specs
+        }
     for f in fields:
-        spec = careers.CohortSpec(field=f, exit_years=exit_years, data_end=data_end)
-        # keyed once per cohort, as careers.cohort_frames does for a release
-        c = cellkey.with_record_keys(careers.cohort(linked, spec), "researcher_id", salt)
-        s = careers.states_at(c, linked.spells, list(MONTHS), data_end, linked.annual_wages)
-        ls = s.lazy()
+        ls = by_field.pop(f).lazy()
         got = {
             f"status_{h}m_by_{d}": count(ls.filter(pl.col("months") == h), [d, "state"])
             for h in HORIZONS

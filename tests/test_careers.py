@@ -396,3 +396,39 @@ def test_a_batch_run_finds_the_release_family_once_and_every_field_reuses_it(
         linked, rules=privacy.DisclosureRules(method="cell_key", cell_key_salt="another-salt-1234")
     )
     assert len(list((tmp_path / "careers").glob("family-*.json"))) == 2
+
+
+def _sorted(df: pl.DataFrame | None) -> pl.DataFrame | None:
+    return None if df is None else df.sort(df.columns)
+
+
+def test_all_fields_in_one_pass_make_each_fields_own_frames(linked_small) -> None:
+    """``fields_frames`` (what the release family uses) gives every field the frames
+    ``cohort_frames`` makes for it alone: same rows, columns and dtypes, same key numbers —
+    a person in several fields counts in each, a field left by nobody is empty, not absent."""
+    salt = "one-pass"
+    fields = FIELDS_CHECKED
+    # QUANT left by nobody: its participations are gone
+    linked = dataclasses.replace(
+        linked_small,
+        participations=linked_small.participations.filter(pl.col("field_code") != "QUANT"),
+    )
+    specs = [careers.CohortSpec(field=f) for f in fields]
+    both = careers.cohorts(linked, specs)
+    assert both.filter(pl.col("researcher_id").is_duplicated()).height > 0  # several fields
+    together = careers.fields_frames(linked, specs, salt)
+    assert list(together) == fields
+    for f in fields:
+        alone = careers.cohort_frames(linked, careers.CohortSpec(field=f), salt)
+        one = together[f]
+        assert one.key_numbers == alone.key_numbers
+        for name in ("c", "states", "monthly", "emp12", "ret", "flow", "growth", "moves",
+                     "first_jobs", "curve"):  # fmt: skip
+            a, b = _sorted(getattr(one, name)), _sorted(getattr(alone, name))
+            if b is None:
+                assert a is None, (f, name)
+            else:
+                assert a is not None and a.schema == b.schema and a.equals(b), (f, name)
+    assert together["QUANT"].c.height == 0 and together["SEMI"].c.height > 0
+    with pytest.raises(ValueError, match="whole fields"):
+        careers.cohorts(linked_small, [careers.CohortSpec(field="AI", roles=("PI",))])

@@ -40,6 +40,7 @@ from .states import (
     CareerTables,
     CohortSpec,
     cohort,
+    cohorts,
     first_job_steps,
     first_jobs,
     horizon_days,
@@ -51,6 +52,7 @@ from .states import (
 from .tables import (
     cohort_frames,
     cohort_tables,
+    fields_frames,
     people_table,
     population,
     published_key_numbers,
@@ -61,7 +63,8 @@ from .tables import (
 __all__ = [
     "FAMILY_ROUNDS", "FAMILY_VERSION", "FIRST_JOB_LEAD_DAYS", "HORIZONS", "INDUSTRY_TYPES",
     "MONTH_DAYS", "SHARE_DIGITS", "WAGE_ROUND", "CareerTables", "CohortSpec", "career_tables",
-    "cohort", "cohort_frames", "cohort_tables", "field_comparison", "first_job_steps",
+    "cohort", "cohort_frames", "cohort_tables", "cohorts", "field_comparison", "fields_frames",
+    "first_job_steps",
     "first_jobs", "horizon_days", "kaplan_meier", "km_at", "km_median", "people_table",
     "population", "published_key_numbers", "published_share", "release_family", "states_at",
     "wage_table",

@@ -14,7 +14,7 @@ import polars as pl
 from .. import config, io, privacy, taxonomy
 from ..linkage import LinkedData, field_slice
 from .states import CareerTables, CohortSpec, cohort, states_at
-from .tables import cohort_frames, cohort_tables, people_table, wage_table
+from .tables import cohort_tables, fields_frames, people_table, wage_table
 
 _T = TypeVar("_T")
 
@@ -236,7 +236,8 @@ def _solve_family(
     specs = {
         f: CohortSpec(field=f, exit_years=tuple(exit_years), data_end=data_end) for f in fields
     }
-    cohorts = {f: cohort_frames(linked, specs[f], rules.cell_key_salt) for f in fields}
+    # all fields' cohorts and states in one pass (the frames cohort_frames makes field by field)
+    cohorts = fields_frames(linked, [specs[f] for f in fields], rules.cell_key_salt)
     # the comparison's cohorts end at the default data end: the fields' 12-month states when
     # theirs does too
     states12 = (

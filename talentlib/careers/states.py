@@ -3,6 +3,7 @@ months after exit, first jobs and Kaplan–Meier curves."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -55,18 +56,50 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
     p = linked.participations.lazy().filter(pl.col("field_code") == spec.field)
     if spec.techs:
         p = p.filter(pl.col("tech_code").is_in(list(spec.techs)))
+    c = _cohort_plan(linked, p, spec.exit_years, field_code=spec.field)
+    if spec.roles:
+        c = c.filter(pl.col("exit_role").is_in(list(spec.roles)))
+    if spec.degrees:
+        c = c.filter(pl.col("degree").is_in(list(spec.degrees)))
+    return c.collect()
+
+
+def cohorts(linked: LinkedData, specs: Sequence[CohortSpec]) -> pl.DataFrame:
+    """The cohorts of several whole fields (no technologies, roles or degrees chosen; one
+    exit-year span) in one pass over the participations: ``cohort``'s rows of every field, told
+    apart by ``field_code`` and sorted by it — a person who left several fields is a row in
+    each."""
+    if not specs:
+        raise ValueError("cohorts: no cohort asked for")
+    if any(s.techs or s.roles or s.degrees for s in specs):
+        raise ValueError("cohorts: whole fields only (no techs, roles or degrees)")
+    if len({(s.exit_years, s.data_end) for s in specs}) > 1:
+        raise ValueError("cohorts: every cohort must have the same exit years and data end")
+    fields = sorted({s.field for s in specs})
+    p = linked.participations.lazy().filter(pl.col("field_code").is_in(fields))
+    # sorted by field: their states (``states_at``) come field by field too
+    return (
+        _cohort_plan(linked, p, specs[0].exit_years, field_code=None).sort("field_code").collect()
+    )
+
+
+def _cohort_plan(
+    linked: LinkedData, p: pl.LazyFrame, exit_years: tuple[int, int], *, field_code: str | None
+) -> pl.LazyFrame:
+    """The cohort of the participations ``p``: of one field (``field_code``), or of every field in
+    them (None: people grouped by field and id)."""
+    keys = ["researcher_id"] if field_code is not None else ["field_code", "researcher_id"]
     # the last participation; two ending the same day are told apart by their id (the largest
     # wins), never by the order the rows came in (same data, same tables)
-    span = p.group_by("researcher_id").agg(
+    span = p.group_by(keys).agg(
         pl.col("end_date").max().alias("exit_date"), pl.len().alias("n_participations")
     )
+    cols = ["end_date", "participation_id", "role", "institution_type", "tech_code"]
     exits = (
-        p.select(
-            "researcher_id", "end_date", "participation_id", "role", "institution_type", "tech_code"
-        )
-        .join(span, on="researcher_id")
+        p.select(*keys, *cols)
+        .join(span, on=keys)
         .filter(pl.col("end_date") == pl.col("exit_date"))
-        .group_by("researcher_id")
+        .group_by(keys)
         .agg(
             pl.col("exit_date").first(),
             pl.col("role", "institution_type", "tech_code").get(
@@ -92,15 +125,12 @@ def cohort(linked: LinkedData, spec: CohortSpec) -> pl.DataFrame:
         .with_columns(
             pl.col("observed").fill_null(False),
             pl.col("exit_date").dt.year().alias("exit_year"),
-            pl.lit(spec.field).alias("field_code"),
         )
-        .filter(pl.col("exit_year").is_between(*spec.exit_years))
+        .filter(pl.col("exit_year").is_between(*exit_years))
     )
-    if spec.roles:
-        c = c.filter(pl.col("exit_role").is_in(list(spec.roles)))
-    if spec.degrees:
-        c = c.filter(pl.col("degree").is_in(list(spec.degrees)))
-    return c.collect()
+    if field_code is not None:
+        return c.with_columns(pl.lit(field_code).alias("field_code"))
+    return c.select(pl.all().exclude("field_code"), "field_code")  # cohort's column order
 
 
 def horizon_days(months: int) -> int:
@@ -176,7 +206,8 @@ def states_at(
     main = cov.group_by("_p", "months").agg(
         pl.len().alias("n_jobs"), pl.col("_s", "wage_monthly").get(best)
     )
-    at = t.join(main, on=["_p", "months"], how="left").collect()
+    # in cohort order (a cohort sorted by field gives each field's states as one run of rows)
+    at = t.join(main, on=["_p", "months"], how="left").sort("_p", "months").collect()
     person, job = at.get_column("_p"), at.get_column("_s")  # job: null without a covering spell
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
     return (

@@ -4,7 +4,7 @@ counted once, every table through disclosure control, and key numbers from publi
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from .states import (
     CareerTables,
     CohortSpec,
     cohort,
+    cohorts,
     first_job_steps,
     first_jobs,
     horizon_days,
@@ -254,22 +255,71 @@ class _CohortFrames:
         return self.states.filter(pl.col("months") == 12)
 
 
+# the states every cohort frame is made from: every 3 months up to 36 (6, 12 and 36 among them)
+STATE_MONTHS = tuple(range(0, 37, 3))
+
+
 def cohort_frames(linked: LinkedData, spec: CohortSpec, salt: str | None = None) -> _CohortFrames:
     """Every frame a cohort's tables count, each a lazy plan collected once. With the release's
     ``salt`` every person's record key is computed once, on the cohort, and travels with the
     frames (``cellkey.key_column``), so counting them does not hash the ids table after table."""
     c = cohort(linked, spec)
-    keep: list[str] = []
     if salt is not None:
         c = cellkey.with_record_keys(c, "researcher_id", salt)
-        keep = [cellkey.key_column(salt)]
+    states = states_at(c, linked.spells, list(STATE_MONTHS), spec.data_end, linked.annual_wages)
+    return _frames(linked, spec, c, states, salt)
+
+
+def fields_frames(
+    linked: LinkedData, specs: Sequence[CohortSpec], salt: str | None = None
+) -> dict[str, _CohortFrames]:
+    """``cohort_frames`` of several whole fields (``states.cohorts``' conditions), the cohorts
+    and their states made in one pass for all of them — the same frames, without 12 plans over
+    the participations and the spells."""
+    c = cohorts(linked, specs)
+    if salt is not None:
+        c = cellkey.with_record_keys(c, "researcher_id", salt)
+    states = states_at(c, linked.spells, list(STATE_MONTHS), specs[0].data_end, linked.annual_wages)
+    # both sorted by field (cohorts, states_at): each field's rows are one slice, not a copy
+    parts_c, parts_s = _runs(c), _runs(states)
+    out = {}
+    for s in specs:
+        members = parts_c.get(s.field, c.clear())
+        st = parts_s.pop(s.field, None)
+        if st is None:  # nobody of the field within the data: empty frames, as alone
+            st = states_at(
+                members, linked.spells, list(STATE_MONTHS), s.data_end, linked.annual_wages
+            )
+        out[s.field] = _frames(linked, s, members, st, salt)
+    return out
+
+
+def _runs(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """A frame sorted by field_code, sliced into its fields' rows."""
+    runs = df.select(pl.col("field_code").rle()).unnest("field_code")
+    out, start = {}, 0
+    for n, f in runs.iter_rows():
+        out[f] = df.slice(start, n)
+        start += n
+    if len(out) != runs.height:  # pragma: no cover - a bug: the frame was not sorted by field
+        raise AssertionError("fields_frames: rows not grouped by field")
+    return out
+
+
+def _frames(
+    linked: LinkedData,
+    spec: CohortSpec,
+    c: pl.DataFrame,
+    all_states: pl.DataFrame,
+    salt: str | None,
+) -> _CohortFrames:
+    """A cohort's frames from its members ``c`` (keyed with ``salt`` when given) and their
+    states every 3 months (``STATE_MONTHS``)."""
+    keep = [cellkey.key_column(salt)] if salt is not None else []
     spells = linked.spells
     kn: dict[str, Any] = {}
     kn["cohort"] = c.height
     kn["observed_share"] = float(c["observed"].mean()) if c.height else None
-
-    # states every 3 months up to 36 (6, 12 and 36 among them), in one pass
-    all_states = states_at(c, spells, list(range(0, 37, 3)), spec.data_end, linked.annual_wages)
     states = all_states.filter(pl.col("months").is_in(list(HORIZONS)))
     shares = (
         states.lazy()
