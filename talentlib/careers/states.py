@@ -180,11 +180,46 @@ def states_at(
         .collect()
     )
     spell_no = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_s")
-    cov = t.join(
-        own.lazy().select(spell_no, "_p", "acquired_on", "lost_on", "wage_monthly"), on="_p"
-    ).filter(
-        (pl.col("acquired_on") <= pl.col("t"))
-        & (pl.col("lost_on").is_null() | (pl.col("lost_on") >= pl.col("t")))
+    # the horizons a spell covers, from its dates: exit + offset(k) lies in [acquired, lost]
+    # for the k between two binary searches in the sorted offsets (and not after the data end)
+    # — no person × horizon × spell rows to filter
+    grid = sorted(set(horizons.collect()["months"].to_list()))
+    offsets = pl.Series([int(m * MONTH_DAYS) for m in grid], dtype=pl.Int64)
+    exit_date = pl.lit(c.get_column("exit_date")).gather(pl.col("_p"))
+
+    def days(col: pl.Expr) -> pl.Expr:
+        return (col - pl.col("_exit")).dt.total_days()
+
+    past_lost = pl.lit(offsets).search_sorted(days(pl.col("lost_on")), side="right")
+    cov = (
+        own.lazy()
+        .select(spell_no, "_p", "acquired_on", "lost_on", "wage_monthly")
+        .with_columns(exit_date.alias("_exit"))
+        .with_columns(
+            pl.lit(offsets).search_sorted(days(pl.col("acquired_on")), side="left").alias("_lo"),
+            pl.min_horizontal(
+                pl.when(pl.col("lost_on").is_null())
+                .then(pl.lit(len(grid), pl.UInt32))
+                .otherwise(past_lost),
+                pl.lit(offsets).search_sorted(days(pl.lit(data_end)), side="right"),
+            ).alias("_hi"),
+        )
+        .filter(pl.col("_hi") > pl.col("_lo"))
+        .select(
+            "_p",
+            "_s",
+            "wage_monthly",
+            "_exit",
+            pl.int_ranges("_lo", "_hi", dtype=pl.UInt32).alias("_k"),
+        )
+        .explode("_k")
+        .select(
+            "_p",
+            pl.lit(pl.Series(grid, dtype=pl.Int32)).gather(pl.col("_k")).alias("months"),
+            "_s",
+            "wage_monthly",
+            (pl.col("_exit") + pl.duration(days=pl.lit(offsets).gather(pl.col("_k")))).alias("t"),
+        )
     )
     if annual_wages is not None:
         aw = (
