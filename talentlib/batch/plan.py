@@ -12,13 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import io
 from .pipeline import Pipeline, PipelineError, did_you_mean
-
-if TYPE_CHECKING:
-    from ..datasets import Folder
 
 # ---------------------------------------------------------------------------------------------
 # Plan: the pipeline resolved against the dataset and the notebooks on disk
@@ -199,44 +196,6 @@ def check_parameters(pipeline: Pipeline, notebooks: list[dict[str, Any]]) -> dic
     return declared
 
 
-def _validate_once(
-    parts: list[tuple[Path, list[str] | None]],
-) -> tuple[list[Folder], list[dict[str, Any]]]:
-    """Validate each folder's datasets for the run (``load_folder``, results kept in the run's
-    prepared folder), except the bibliometrics of a `talent openalex import` folder that vouches
-    for them (``openalex_import.vouched``): tens of millions of rows its manifest says passed
-    these contracts are counted from it, not validated and copied again (the workforce map
-    reads them as scans)."""
-    from .. import datasets, openalex_import
-
-    bib_names = list(datasets.BIBLIOMETRIC_DATASETS)
-    loaded, vouched = [], []
-    for folder, names in parts:
-        wanted = list(names) if names is not None else list(datasets.LAYOUT)
-        rows = None
-        if any(n in bib_names for n in wanted):
-            rows, _why = openalex_import.vouched(folder)
-        if rows is not None:
-            for n in (n for n in wanted if n in bib_names):
-                file = datasets.dataset_file(folder, n)
-                vouched.append(
-                    {
-                        "dataset": n,
-                        "file": file.name if file is not None else n,
-                        "n_in": rows[n],
-                        "n_valid": rows[n],
-                        "n_quarantined": 0,
-                        "rules": "{}",
-                        "error": None,
-                    }
-                )
-            wanted = [n for n in wanted if n not in bib_names]
-            if not wanted:
-                continue
-        loaded.append(datasets.load_folder(folder, wanted, errors="record"))
-    return loaded, vouched
-
-
 def prepare(
     pipeline: Pipeline,
     *,
@@ -358,9 +317,11 @@ def prepare(
         else [(data_dir, None)]
     )
     with _env(PREPARED_ENV, str(prepared)):  # a bad file fails only its users
-        loaded, vouched = _validate_once(parts)
-    quality = [q for f in loaded if f.results or f.errors for q in f.quality().to_dicts()]
-    quality += vouched
+        # an OpenAlex import that vouches for its files is counted, not validated again
+        loaded = [
+            datasets.load_folder(d, names, errors="record", trust_import=True) for d, names in parts
+        ]
+    quality = [q for f in loaded for q in f.quality().to_dicts()]
     for name, message in ((n, m) for f in loaded for n, m in f.errors.items()):
         say(f"경고: {name} 자료를 읽을 수 없어 이 자료가 필요한 노트북은 실패합니다 — {message}")
     prior_fields: list[str] = []

@@ -54,53 +54,16 @@ def load_inputs(
 
     data_dir = Path(data_dir)
     bib = Path(bibliometrics) if bibliometrics is not None else data_dir
+    parts = (
+        [(data_dir, [*REGISTERS, *BIBLIOMETRICS])]
+        if bib.resolve() == data_dir.resolve()
+        else [(data_dir, list(REGISTERS)), (bib, list(BIBLIOMETRICS))]
+    )
     out = Inputs()
-    rows, _why = _vouched(bib) if lazy else (None, "")
-    if rows is not None:
-        _scan_import(bib, rows, out)
-        parts = [(data_dir, list(REGISTERS))]
-    elif bib.resolve() == data_dir.resolve():
-        parts = [(data_dir, [*REGISTERS, *BIBLIOMETRICS])]
-    else:
-        parts = [(data_dir, list(REGISTERS)), (bib, list(BIBLIOMETRICS))]
     for folder_path, names in parts:
-        folder = datasets.load_folder(folder_path, names)
-        for name, res in folder.results.items():
-            setattr(out, name, res.valid)
-            out.checks[name] = res.summary()
+        folder = datasets.load_folder(folder_path, names, trust_import=lazy)
+        for name in [*folder.results, *folder.vouched]:
+            setattr(out, name, folder.scan(name) if name in folder.vouched else folder.valid[name])
+            out.checks[name] = folder.summary(name)
             out.folders[name] = str(folder_path)
     return out
-
-
-def _vouched(folder: Path) -> tuple[dict[str, int] | None, str]:
-    from talentlib import openalex_import
-
-    return openalex_import.vouched(folder)
-
-
-def _scan_import(folder: Path, rows: dict[str, int], out: Inputs) -> None:
-    """The import's files as scans with the contracts' column types (a file whose schema does
-    not match raises when the scan is collected, naming it)."""
-    from talentlib import contracts, openalex_import
-
-    paths = {
-        "publications": folder / "publications" / "*.parquet",
-        "authorships": folder / "authorships" / "*.parquet",
-        "institutions": folder / "institutions.parquet",
-    }
-    for name in BIBLIOMETRICS:
-        c = contracts.load_contract(name)
-        setattr(out, name, pl.scan_parquet(paths[name]))
-        n = rows.get(name, 0)
-        out.checks[name] = {
-            "dataset": name,
-            "contract_version": c.version,
-            "source": str(paths[name]),
-            "n_in": n,
-            "n_valid": n,
-            "n_quarantined": 0,
-            "by_rule": {},
-            "warnings": [],
-            "validated_by": f"talent openalex import ({openalex_import.MANIFEST})",
-        }
-        out.folders[name] = str(folder)
