@@ -241,26 +241,33 @@ def talentlib_core(
         return cellkey.count_people(df, by, ids="researcher_id", salt=salt, count=count)
 
     specs = [careers.CohortSpec(field=f, exit_years=exit_years, data_end=data_end) for f in fields]
-
-    def states(c: pl.DataFrame) -> pl.DataFrame:
-        return careers.states_at(c, linked.spells, list(MONTHS), data_end, linked.annual_wages)
-
-    # keyed once, as careers.cohort_frames does for a release; all fields' cohorts and states
-    # in one pass, as careers.fields_frames makes them for the release family (an older
-    # version of the module given with --careers-module: field by field)
-    if hasattr(careers, "cohorts"):
+    # keyed once, as careers.cohort_frames does for a release; all fields' main jobs in one pass
+    # and each field's states in turn, as careers.fields_frames makes them for the release
+    # family (an older version of the module given with --careers-module: field by field)
+    if hasattr(careers, "states_by_field"):
         c = cellkey.with_record_keys(careers.cohorts(linked, specs), "researcher_id", salt)
-        every = states(c).partition_by("field_code", as_dict=True)
-        by_field = {f: every.get((f,), c.clear()) for f in fields}
+        by_field = (
+            (f, s)
+            for f, _members, s in careers.states_by_field(
+                c, linked.spells, list(MONTHS), data_end, linked.annual_wages
+            )
+        )
     else:
-        by_field = {
-            s.field: states(
-                cellkey.with_record_keys(careers.cohort(linked, s), "researcher_id", salt)
+        by_field = (
+            (
+                s.field,
+                careers.states_at(
+                    cellkey.with_record_keys(careers.cohort(linked, s), "researcher_id", salt),
+                    linked.spells,
+                    list(MONTHS),
+                    data_end,
+                    linked.annual_wages,
+                ),
             )
             for s in specs
-        }
-    for f in fields:
-        ls = by_field.pop(f).lazy()
+        )
+    for f, states in by_field:
+        ls = states.lazy()
         got = {
             f"status_{h}m_by_{d}": count(ls.filter(pl.col("months") == h), [d, "state"])
             for h in HORIZONS

@@ -48,6 +48,7 @@ from .states import (
     km_at,
     km_median,
     states_at,
+    states_by_field,
 )
 from .tables import (
     cohort_frames,
@@ -67,5 +68,6 @@ __all__ = [
     "first_job_steps",
     "first_jobs", "horizon_days", "kaplan_meier", "km_at", "km_median", "people_table",
     "population", "published_key_numbers", "published_share", "release_family", "states_at",
+    "states_by_field",
     "wage_table",
 ]  # fmt: skip

@@ -3,7 +3,7 @@ months after exit, first jobs and Kaplan–Meier curves."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -151,10 +151,42 @@ def states_at(
     (annual wage reports) when available, else the wage at hiring; the main job is the covering
     spell with the highest such wage.
     """
-    horizons = pl.LazyFrame(
-        {"months": [months] if isinstance(months, int) else list(months)},
-        schema={"months": pl.Int32},
-    )
+    at, own = _main_jobs(c, spells, months, data_end, annual_wages)
+    return _gather_states(c, at, own)
+
+
+def states_by_field(
+    c: pl.DataFrame,
+    spells: pl.DataFrame,
+    months: int | list[int],
+    data_end: date,
+    annual_wages: pl.DataFrame | None = None,
+) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+    """``states_at`` for ``cohorts``' frame (sorted by field): each field's code, members and
+    states, in field order. The main jobs of all fields are found in one pass; each field's
+    states (every cohort column, every horizon) are gathered only when it comes, so that all
+    fields' wide states are never held at once."""
+    at, own = _main_jobs(c, spells, months, data_end, annual_wages)
+    person = at.get_column("_p")  # sorted: each field's people are one run of rows of ``c``
+    start = 0
+    for n, f in c.select(pl.col("field_code").rle()).unnest("field_code").iter_rows():
+        lo, hi = person.search_sorted(start, "left"), person.search_sorted(start + n, "left")
+        yield f, c.slice(start, n), _gather_states(c, at.slice(lo, hi - lo), own)
+        start += n
+
+
+def _main_jobs(
+    c: pl.DataFrame,
+    spells: pl.DataFrame,
+    months: int | list[int],
+    data_end: date,
+    annual_wages: pl.DataFrame | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each member × horizon within the data (``_p``: the member's row in ``c``, in that order)
+    with its main job (``_s``: the spell's row in ``own``, null without one), and ``own``: the
+    members' spells in spell-id order."""
+    grid = sorted({months} if isinstance(months, int) else set(months))
+    horizons = pl.LazyFrame({"months": grid}, schema={"months": pl.Int32})
     # Narrow frames of numbers and dates: a person is its row in ``c`` (``_p``), a spell its
     # row in ``own`` (``_s``, in spell-id order). The joins and groups run on these; the
     # cohort's and the jobs' other columns are gathered once, at the end.
@@ -183,7 +215,6 @@ def states_at(
     # the horizons a spell covers, from its dates: exit + offset(k) lies in [acquired, lost]
     # for the k between two binary searches in the sorted offsets (and not after the data end)
     # — no person × horizon × spell rows to filter
-    grid = sorted(set(horizons.collect()["months"].to_list()))
     offsets = pl.Series([int(m * MONTH_DAYS) for m in grid], dtype=pl.Int64)
     exit_date = pl.lit(c.get_column("exit_date")).gather(pl.col("_p"))
 
@@ -243,6 +274,12 @@ def states_at(
     )
     # in cohort order (a cohort sorted by field gives each field's states as one run of rows)
     at = t.join(main, on=["_p", "months"], how="left").sort("_p", "months").collect()
+    return at, own
+
+
+def _gather_states(c: pl.DataFrame, at: pl.DataFrame, own: pl.DataFrame) -> pl.DataFrame:
+    """The states of ``at``'s rows (``_main_jobs``): the member's and the main job's columns,
+    the state and the employer's sector."""
     person, job = at.get_column("_p"), at.get_column("_s")  # job: null without a covering spell
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
     return (

@@ -27,6 +27,7 @@ from .states import (
     km_at,
     km_median,
     states_at,
+    states_by_field,
 )
 
 # -- publishable tables ---------------------------------------------------------------------------
@@ -273,37 +274,32 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec, salt: str | None = None)
 def fields_frames(
     linked: LinkedData, specs: Sequence[CohortSpec], salt: str | None = None
 ) -> dict[str, _CohortFrames]:
-    """``cohort_frames`` of several whole fields (``states.cohorts``' conditions), the cohorts
-    and their states made in one pass for all of them — the same frames, without 12 plans over
-    the participations and the spells."""
+    """``cohort_frames`` of several whole fields (``states.cohorts``' conditions): the cohorts
+    and their main jobs found in one pass for all of them, each field's frames made from its
+    states in turn (``states_by_field``) — the same frames, without 12 plans over the
+    participations and the spells, and without all fields' states in memory at once."""
     c = cohorts(linked, specs)
     if salt is not None:
         c = cellkey.with_record_keys(c, "researcher_id", salt)
-    states = states_at(c, linked.spells, list(STATE_MONTHS), specs[0].data_end, linked.annual_wages)
-    # both sorted by field (cohorts, states_at): each field's rows are one slice, not a copy
-    parts_c, parts_s = _runs(c), _runs(states)
-    out = {}
-    for s in specs:
-        members = parts_c.get(s.field, c.clear())
-        st = parts_s.pop(s.field, None)
-        if st is None:  # nobody of the field within the data: empty frames, as alone
-            st = states_at(
-                members, linked.spells, list(STATE_MONTHS), s.data_end, linked.annual_wages
-            )
-        out[s.field] = _frames(linked, s, members, st, salt)
-    return out
-
-
-def _runs(df: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """A frame sorted by field_code, sliced into its fields' rows."""
-    runs = df.select(pl.col("field_code").rle()).unnest("field_code")
-    out, start = {}, 0
-    for n, f in runs.iter_rows():
-        out[f] = df.slice(start, n)
-        start += n
-    if len(out) != runs.height:  # pragma: no cover - a bug: the frame was not sorted by field
-        raise AssertionError("fields_frames: rows not grouped by field")
-    return out
+    by_field = {s.field: s for s in specs}
+    made = {
+        f: _frames(linked, by_field[f], members, states, salt)
+        for f, members, states in states_by_field(
+            c, linked.spells, list(STATE_MONTHS), specs[0].data_end, linked.annual_wages
+        )
+    }
+    none = c.clear()  # a field nobody left in the exit years: empty frames, as alone
+    return {
+        s.field: made.get(s.field)
+        or _frames(
+            linked,
+            s,
+            none,
+            states_at(none, linked.spells, list(STATE_MONTHS), s.data_end, linked.annual_wages),
+            salt,
+        )
+        for s in specs
+    }
 
 
 def _frames(
