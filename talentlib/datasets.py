@@ -95,6 +95,8 @@ class Folder:
         one, the import's counts and who validated them)."""
         if name in self.results:
             return self.results[name].summary()
+        from .openalex_import import MANIFEST
+
         n = self.vouched[name]
         return {
             "dataset": name,
@@ -105,7 +107,7 @@ class Folder:
             "n_quarantined": 0,
             "by_rule": {},
             "warnings": [],
-            "validated_by": "talent openalex import (openalex_manifest.json)",
+            "validated_by": f"talent openalex import ({MANIFEST})",
         }
 
     def quality(self) -> pl.DataFrame:
