@@ -226,8 +226,9 @@ def talentlib_core(
     careers=None,
 ) -> dict[str, pl.DataFrame]:
     """The same core tables as talentlib makes them before disclosure: ``careers.cohorts`` and
-    ``careers.states_at`` for the frames of all fields in one pass (the cohorts keyed once,
-    ``cellkey.with_record_keys``),
+    ``careers.states_by_field`` for the frames of all fields in one pass (the cohorts keyed once,
+    ``cellkey.with_record_keys``; every column gathered at the reported horizons, the monthly
+    curve's few every 3 months, as ``careers.fields_frames`` gathers them),
     ``cellkey.count_people`` for every count and
     ``privacy.magnitude_stats`` for the wages (``careers``: another version of the module)."""
     from talentlib import cellkey, privacy, taxonomy
@@ -266,15 +267,20 @@ def talentlib_core(
             )
             for s in specs
         )
+    key = [cellkey.key_column(salt)]
     for f, states in by_field:
-        ls = states.lazy()
+        if isinstance(states, pl.DataFrame):  # an older module: every column at every horizon
+            ls = every_3m = states.lazy()
+        else:  # as careers' frames gather them: every column at the reported horizons only
+            ls = states.states(months=HORIZONS).lazy()
+            every_3m = states.states(columns=["researcher_id", *key]).lazy()
         got = {
             f"status_{h}m_by_{d}": count(ls.filter(pl.col("months") == h), [d, "state"])
             for h in HORIZONS
             for d in DIMS
         }
         followed = ls.filter(pl.col("months") == 36).select("researcher_id")
-        monthly = ls.join(followed, on="researcher_id", how="semi").with_columns(
+        monthly = every_3m.join(followed, on="researcher_id", how="semi").with_columns(
             pl.when(pl.col("state") == "employed")
             .then(pl.col("sector"))
             .otherwise(pl.col("state"))

@@ -324,6 +324,66 @@ def test_the_main_job_is_the_best_paid_then_the_smallest_spell_id() -> None:
         )
 
 
+def test_the_year_s_reported_wage_picks_the_main_job_and_is_reported() -> None:
+    """The wage of the calendar year at exit + months (annual reports) ranks the jobs, else the
+    wage at hiring; unpaid jobs still count, the smallest spell id first."""
+    c = pl.DataFrame(
+        {"researcher_id": ["a", "b"], "exit_date": [date(2018, 2, 28)] * 2, "observed": [True] * 2}
+    )
+    spells = pl.DataFrame(
+        {
+            "researcher_id": ["a", "a", "b", "b"],
+            "spell_id": ["s1", "s2", "s4", "s3"],
+            "employer_id": ["x1", "x2", "x4", "x3"],
+            "employer_type": ["LARGE", "SME", "GRI", "UNIV"],
+            "firm_size": ["S10"] * 4,
+            "ksic": ["26111"] * 4,
+            "occupation": ["1511"] * 4,
+            "region": ["41"] * 4,
+            "acquired_on": [date(2018, 1, 1)] * 4,
+            "lost_on": [None] * 4,
+            "wage_monthly": [5_000_000, 4_000_000, 0, 0],
+        },
+        schema_overrides={"lost_on": pl.Date},
+    )
+    wages = pl.DataFrame(
+        {
+            "spell_id": ["s2", "s2", "s1"],
+            "year": [2019, 2021, 2021],
+            "wage_monthly": [6_100_000, 1, 0],
+        }
+    )
+    s = careers.states_at(c, spells, [0, 12, 36], date(2023, 12, 31), wages)
+    got = {(r, m): (e, w, n) for r, m, e, w, n in s.select(
+        "researcher_id", "months", "employer_id", "wage_monthly", "n_jobs").iter_rows()}  # fmt: skip
+    assert got == {
+        ("a", 0): ("x1", 5_000_000, 2),  # 2018: no report, the wages at hiring
+        ("a", 12): ("x2", 6_100_000, 2),  # 2019: s2's report beats s1's hiring wage
+        ("a", 36): ("x2", 1, 2),  # 2021: both reported, 1 won beats 0
+        ("b", 0): ("x3", 0, 2),  # unpaid, equal: the smallest spell id
+        ("b", 12): ("x3", 0, 2),
+        ("b", 36): ("x3", 0, 2),
+    }
+
+
+def test_main_jobs_gather_only_the_columns_and_horizons_asked_for(linked_small) -> None:
+    """``MainJobs.states`` is ``states_at``'s frame cut to some horizons and columns (what the
+    release's frames gather: every column at 6, 12 and 36 months, a few every 3 months)."""
+    c = careers.cohort(linked_small, careers.CohortSpec(field="SEMI"))
+    months, end = list(range(0, 37, 3)), date(2023, 12, 31)
+    full = careers.states_at(c, linked_small.spells, months, end, linked_small.annual_wages)
+    jobs = careers.main_jobs(c, linked_small.spells, months, end, linked_small.annual_wages)
+    assert jobs.states().equals(full)
+    wide = jobs.states(months=careers.HORIZONS)
+    assert wide.equals(full.filter(pl.col("months").is_in(list(careers.HORIZONS))))
+    narrow = jobs.states(columns=["researcher_id", "degree"])
+    assert narrow.columns == ["researcher_id", "degree", "months", "state", "sector"]
+    assert narrow.equals(full.select(narrow.columns))
+    assert set(narrow["state"]) == {"employed", "no_insured_job", "not_observed"}
+    with pytest.raises(ValueError, match="no column"):
+        jobs.states(columns=["salary"])
+
+
 def test_a_field_waiting_for_the_family_never_reads_the_whole_registers(
     tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

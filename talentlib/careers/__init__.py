@@ -39,6 +39,7 @@ from .states import (
     WAGE_ROUND,
     CareerTables,
     CohortSpec,
+    MainJobs,
     cohort,
     cohorts,
     first_job_steps,
@@ -47,6 +48,7 @@ from .states import (
     kaplan_meier,
     km_at,
     km_median,
+    main_jobs,
     states_at,
     states_by_field,
 )
@@ -63,10 +65,10 @@ from .tables import (
 
 __all__ = [
     "FAMILY_ROUNDS", "FAMILY_VERSION", "FIRST_JOB_LEAD_DAYS", "HORIZONS", "INDUSTRY_TYPES",
-    "MONTH_DAYS", "SHARE_DIGITS", "WAGE_ROUND", "CareerTables", "CohortSpec", "career_tables",
+    "MONTH_DAYS", "SHARE_DIGITS", "WAGE_ROUND", "CareerTables", "CohortSpec", "MainJobs", "career_tables",
     "cohort", "cohort_frames", "cohort_tables", "cohorts", "field_comparison", "fields_frames",
     "first_job_steps",
-    "first_jobs", "horizon_days", "kaplan_meier", "km_at", "km_median", "people_table",
+    "first_jobs", "horizon_days", "kaplan_meier", "km_at", "km_median", "main_jobs", "people_table",
     "population", "published_key_numbers", "published_share", "release_family", "states_at",
     "states_by_field",
     "wage_table",

@@ -151,8 +151,39 @@ def states_at(
     (annual wage reports) when available, else the wage at hiring; the main job is the covering
     spell with the highest such wage.
     """
-    at, own = _main_jobs(c, spells, months, data_end, annual_wages)
-    return _gather_states(c, at, own)
+    return main_jobs(c, spells, months, data_end, annual_wages).states()
+
+
+def main_jobs(
+    c: pl.DataFrame,
+    spells: pl.DataFrame,
+    months: int | list[int],
+    data_end: date,
+    annual_wages: pl.DataFrame | None = None,
+) -> MainJobs:
+    """``states_at``'s main jobs, its states not yet gathered (``MainJobs.states``): for
+    frames that need different columns at different horizons."""
+    return MainJobs(c, *_main_jobs(c, spells, months, data_end, annual_wages))
+
+
+@dataclass(frozen=True)
+class MainJobs:
+    """Each cohort member's main job at each horizon, kept narrow (row numbers into the cohort
+    ``c`` and the members' spells ``own``, ``_main_jobs``): ``states`` gathers the columns a
+    frame needs, at the horizons it needs, only when it is asked for."""
+
+    c: pl.DataFrame
+    at: pl.DataFrame
+    own: pl.DataFrame
+
+    def states(
+        self, months: Sequence[int] | None = None, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """``states_at``'s frame, at ``months`` only (None: every horizon) and with only
+        ``columns`` of the cohort and the job besides ``months``, ``state`` and ``sector``
+        (None: all of them, in ``states_at``'s order)."""
+        at = self.at if months is None else self.at.filter(pl.col("months").is_in(list(months)))
+        return _gather_states(self.c, at, self.own, columns)
 
 
 def states_by_field(
@@ -161,17 +192,17 @@ def states_by_field(
     months: int | list[int],
     data_end: date,
     annual_wages: pl.DataFrame | None = None,
-) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+) -> Iterator[tuple[str, pl.DataFrame, MainJobs]]:
     """``states_at`` for ``cohorts``' frame (sorted by field): each field's code, members and
-    states, in field order. The main jobs of all fields are found in one pass; each field's
-    states (every cohort column, every horizon) are gathered only when it comes, so that all
-    fields' wide states are never held at once."""
+    main jobs (``MainJobs.states()`` is its ``states_at``), in field order. The main jobs of all
+    fields are found in one pass; each field's states are gathered only when asked for, so that
+    all fields' wide states are never held at once."""
     at, own = _main_jobs(c, spells, months, data_end, annual_wages)
     person = at.get_column("_p")  # sorted: each field's people are one run of rows of ``c``
     start = 0
     for n, f in c.select(pl.col("field_code").rle()).unnest("field_code").iter_rows():
         lo, hi = person.search_sorted(start, "left"), person.search_sorted(start + n, "left")
-        yield f, c.slice(start, n), _gather_states(c, at.slice(lo, hi - lo), own)
+        yield f, c.slice(start, n), MainJobs(c, at.slice(lo, hi - lo), own)
         start += n
 
 
@@ -186,24 +217,11 @@ def _main_jobs(
     with its main job (``_s``: the spell's row in ``own``, null without one), and ``own``: the
     members' spells in spell-id order."""
     grid = sorted({months} if isinstance(months, int) else set(months))
-    horizons = pl.LazyFrame({"months": grid}, schema={"months": pl.Int32})
+    g = len(grid)
     # Narrow frames of numbers and dates: a person is its row in ``c`` (``_p``), a spell its
-    # row in ``own`` (``_s``, in spell-id order). The joins and groups run on these; the
-    # cohort's and the jobs' other columns are gathered once, at the end.
-    t = (
-        c.lazy()
-        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_p"), "exit_date")
-        .join(horizons, how="cross")
-        .select(
-            "_p",
-            "months",
-            (
-                pl.col("exit_date")
-                + pl.duration(days=(pl.col("months") * MONTH_DAYS).cast(pl.Int64))
-            ).alias("t"),
-        )
-        .filter(pl.col("t") <= pl.lit(data_end))
-    )
+    # row in ``own`` (``_s``, in spell-id order), a person's horizon its slot
+    # ``_i = _p · len(grid) + k`` in a dense grid. The joins and groups run on these; the
+    # cohort's and the jobs' other columns are gathered at the end (``_gather_states``).
     own = (
         spells.lazy()
         .join(c.lazy().select("researcher_id").with_row_index("_p"), on="researcher_id")
@@ -221,6 +239,9 @@ def _main_jobs(
     def days(col: pl.Expr) -> pl.Expr:
         return (col - pl.col("_exit")).dt.total_days()
 
+    def on_date(k: pl.Expr) -> pl.Expr:  # exit + the k-th horizon's offset
+        return pl.col("_exit") + pl.duration(days=pl.lit(offsets).gather(k))
+
     past_lost = pl.lit(offsets).search_sorted(days(pl.col("lost_on")), side="right")
     cov = (
         own.lazy()
@@ -230,7 +251,7 @@ def _main_jobs(
             pl.lit(offsets).search_sorted(days(pl.col("acquired_on")), side="left").alias("_lo"),
             pl.min_horizontal(
                 pl.when(pl.col("lost_on").is_null())
-                .then(pl.lit(len(grid), pl.UInt32))
+                .then(pl.lit(g, pl.UInt32))
                 .otherwise(past_lost),
                 pl.lit(offsets).search_sorted(days(pl.lit(data_end)), side="right"),
             ).alias("_hi"),
@@ -245,51 +266,106 @@ def _main_jobs(
         )
         .explode("_k")
         .select(
-            "_p",
-            pl.lit(pl.Series(grid, dtype=pl.Int32)).gather(pl.col("_k")).alias("months"),
+            (pl.col("_p").cast(pl.Int64) * g + pl.col("_k")).alias("_i"),
             "_s",
             "wage_monthly",
-            (pl.col("_exit") + pl.duration(days=pl.lit(offsets).gather(pl.col("_k")))).alias("t"),
+            on_date(pl.col("_k")).dt.year().cast(pl.Int64).alias("_year"),
         )
     )
     if annual_wages is not None:
+        # the wage reported for the year of exit + months, looked up by one integer: spell
+        # number · 2¹⁶ + year (years are 1980 to this year by contract)
+        def spell_year(year: str) -> pl.Expr:
+            return pl.col("_s").cast(pl.Int64) * (1 << 16) + pl.col(year).cast(pl.Int64)
+
         aw = (
             annual_wages.lazy()
             .join(own.lazy().select("spell_id", spell_no), on="spell_id")
-            .select("_s", "year", pl.col("wage_monthly").alias("_w_year"))
+            .select(spell_year("year").alias("_sy"), pl.col("wage_monthly").alias("_w_year"))
         )
         cov = (
-            cov.with_columns(pl.col("t").dt.year().cast(annual_wages.schema["year"]).alias("year"))
-            .join(aw, on=["_s", "year"], how="left")
+            cov.with_columns(spell_year("_year").alias("_sy"))
+            .join(aw, on="_sy", how="left")
             .with_columns(pl.coalesce("_w_year", "wage_monthly").alias("wage_monthly"))
         )
     # the main job: the highest wage (wages are never null: the contract), equal wages told
     # apart by the smallest spell id — one integer ranks both: wage · 2³² − spell number (wages
-    # are at most 10⁸ won by contract, so it cannot overflow)
-    best = (
-        pl.col("wage_monthly").cast(pl.Int64) * (1 << 32) - pl.col("_s").cast(pl.Int64)
-    ).arg_max()
-    main = cov.group_by("_p", "months").agg(
-        pl.len().alias("n_jobs"), pl.col("_s", "wage_monthly").get(best)
+    # are at most 10⁸ won by contract, so it cannot overflow), and gives both back
+    rank = pl.col("wage_monthly").cast(pl.Int64) * (1 << 32) - pl.col("_s").cast(pl.Int64)
+    wage = cov.collect_schema()["wage_monthly"]
+    main = (
+        cov.group_by("_i")
+        .agg(pl.len().alias("n_jobs"), rank.max().alias("_r"))
+        .select(
+            "_i",
+            "n_jobs",
+            ((-pl.col("_r")) & 0xFFFFFFFF).cast(pl.UInt32).alias("_s"),
+            (pl.col("_r") + (1 << 32) - 1).floordiv(1 << 32).cast(wage).alias("wage_monthly"),
+        )
+        .collect()
     )
-    # in cohort order (a cohort sorted by field gives each field's states as one run of rows)
-    at = t.join(main, on=["_p", "months"], how="left").sort("_p", "months").collect()
+    # every slot of the dense grid, in cohort order (a cohort sorted by field gives each
+    # field's states as one run of rows), the main jobs put in their slots, and the slots past
+    # the data end dropped
+    slots, i = c.height * g, main.get_column("_i")
+
+    def placed(col: str, dtype: pl.DataType) -> pl.Series:
+        empty = pl.Series(col, [None] * min(slots, 1), dtype=dtype)
+        if not slots:
+            return empty
+        return empty.extend_constant(None, slots - 1).scatter(i, main.get_column(col))
+
+    person = pl.col("_i") // g
+    at = (
+        pl.DataFrame(
+            [
+                placed("n_jobs", pl.UInt32),
+                placed("_s", pl.UInt32),
+                placed("wage_monthly", wage),
+            ]
+        )
+        .lazy()
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"))
+        .with_columns(pl.lit(c.get_column("exit_date")).gather(person).alias("_exit"))
+        .select(
+            person.cast(pl.UInt32).alias("_p"),
+            pl.lit(pl.Series(grid, dtype=pl.Int32)).gather(pl.col("_i") % g).alias("months"),
+            on_date(pl.col("_i") % g).alias("t"),
+            "n_jobs",
+            "_s",
+            "wage_monthly",
+        )
+        .filter(pl.col("t") <= pl.lit(data_end))
+        .collect()
+    )
     return at, own
 
 
-def _gather_states(c: pl.DataFrame, at: pl.DataFrame, own: pl.DataFrame) -> pl.DataFrame:
-    """The states of ``at``'s rows (``_main_jobs``): the member's and the main job's columns,
-    the state and the employer's sector."""
+def _gather_states(
+    c: pl.DataFrame, at: pl.DataFrame, own: pl.DataFrame, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The states of ``at``'s rows (``_main_jobs``): the member's and the main job's columns
+    (only ``columns`` of them when given), the state and the employer's sector."""
     person, job = at.get_column("_p"), at.get_column("_s")  # job: null without a covering spell
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
-    return (
+    jobs = [*_JOB[:-1], "region"]
+    if columns is None:
+        mine, theirs, cols = c.columns, jobs, None
+    else:
+        mine = [x for x in c.columns if x in columns or x == "observed"]
+        theirs = [x for x in jobs if x in columns or x == "employer_type"]
+        known = {*c.columns, *jobs, *at.columns}
+        if unknown := [x for x in columns if x not in known]:
+            raise ValueError(f"states: no column {unknown} (the cohort's, the job's or months)")
+        cols = [x for x in columns if x not in ("months", "state", "sector")]
+    out = (
         pl.concat(
             [
-                c.select(pl.all().gather(person)),
+                c.select(pl.col(mine).gather(person)),
                 at.select("months", "t", "n_jobs"),
-                own.select(pl.col(_JOB[:-1]).gather(job)),
+                own.select(pl.col([x for x in _JOB[:-1] if x in theirs]).gather(job)),
                 at.select("wage_monthly"),
-                own.select(pl.col("region").gather(job)),
+                own.select(pl.col([x for x in ("region",) if x in theirs]).gather(job)),
             ],
             how="horizontal",
         )
@@ -303,6 +379,7 @@ def _gather_states(c: pl.DataFrame, at: pl.DataFrame, own: pl.DataFrame) -> pl.D
         )
         .with_columns(pl.col("employer_type").replace_strict(sectors, default=None).alias("sector"))
     )
+    return out if cols is None else out.select(*cols, "months", "state", "sector")
 
 
 def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.DataFrame:

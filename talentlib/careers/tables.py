@@ -18,6 +18,7 @@ from .states import (
     WAGE_ROUND,
     CareerTables,
     CohortSpec,
+    MainJobs,
     cohort,
     cohorts,
     first_job_steps,
@@ -26,7 +27,7 @@ from .states import (
     kaplan_meier,
     km_at,
     km_median,
-    states_at,
+    main_jobs,
     states_by_field,
 )
 
@@ -267,8 +268,12 @@ def cohort_frames(linked: LinkedData, spec: CohortSpec, salt: str | None = None)
     c = cohort(linked, spec)
     if salt is not None:
         c = cellkey.with_record_keys(c, "researcher_id", salt)
-    states = states_at(c, linked.spells, list(STATE_MONTHS), spec.data_end, linked.annual_wages)
-    return _frames(linked, spec, c, states, salt)
+    return _frames(linked, spec, c, _cohort_jobs(linked, spec, c), salt)
+
+
+def _cohort_jobs(linked: LinkedData, spec: CohortSpec, c: pl.DataFrame) -> MainJobs:
+    """The main jobs of the cohort ``c`` every 3 months (``STATE_MONTHS``)."""
+    return main_jobs(c, linked.spells, list(STATE_MONTHS), spec.data_end, linked.annual_wages)
 
 
 def fields_frames(
@@ -283,21 +288,14 @@ def fields_frames(
         c = cellkey.with_record_keys(c, "researcher_id", salt)
     by_field = {s.field: s for s in specs}
     made = {
-        f: _frames(linked, by_field[f], members, states, salt)
-        for f, members, states in states_by_field(
+        f: _frames(linked, by_field[f], members, jobs, salt)
+        for f, members, jobs in states_by_field(
             c, linked.spells, list(STATE_MONTHS), specs[0].data_end, linked.annual_wages
         )
     }
     none = c.clear()  # a field nobody left in the exit years: empty frames, as alone
     return {
-        s.field: made.get(s.field)
-        or _frames(
-            linked,
-            s,
-            none,
-            states_at(none, linked.spells, list(STATE_MONTHS), s.data_end, linked.annual_wages),
-            salt,
-        )
+        s.field: made.get(s.field) or _frames(linked, s, none, _cohort_jobs(linked, s, none), salt)
         for s in specs
     }
 
@@ -306,17 +304,18 @@ def _frames(
     linked: LinkedData,
     spec: CohortSpec,
     c: pl.DataFrame,
-    all_states: pl.DataFrame,
+    jobs: MainJobs,
     salt: str | None,
 ) -> _CohortFrames:
     """A cohort's frames from its members ``c`` (keyed with ``salt`` when given) and their
-    states every 3 months (``STATE_MONTHS``)."""
+    main jobs every 3 months (``STATE_MONTHS``): every column at the reported horizons, the
+    monthly curve's few columns at every one."""
     keep = [cellkey.key_column(salt)] if salt is not None else []
     spells = linked.spells
     kn: dict[str, Any] = {}
     kn["cohort"] = c.height
     kn["observed_share"] = float(c["observed"].mean()) if c.height else None
-    states = all_states.filter(pl.col("months").is_in(list(HORIZONS)))
+    states = jobs.states(months=HORIZONS)
     shares = (
         states.lazy()
         .filter(pl.col("observed"))
@@ -335,9 +334,10 @@ def _frames(
 
     # the monthly curve counts only the people followed for the whole 36 months
     followed = states.lazy().filter(pl.col("months") == 36).select("researcher_id")
-    lazy_states = all_states.lazy()
+    lazy_states = states.lazy()
     # each frame keeps only what its tables count (12 fields' frames are held at once)
-    monthly = lazy_states.join(followed, on="researcher_id", how="semi").select(
+    every_3m = jobs.states(columns=["researcher_id", *keep]).lazy()
+    monthly = every_3m.join(followed, on="researcher_id", how="semi").select(
         "researcher_id",
         *keep,
         pl.col("months").cast(pl.String),
