@@ -129,9 +129,14 @@ def record_keys(ids: pl.Series | Iterable[str], salt: str) -> pl.Series:
 
 
 def cell_keys(
-    df: pl.DataFrame, by: Sequence[str], *, key: str = "record_key", count: str = "people"
-) -> pl.DataFrame:
-    """Count records per cell of ``by`` with each cell's key (sum of record keys mod 256)."""
+    df: pl.DataFrame | pl.LazyFrame,
+    by: Sequence[str],
+    *,
+    key: str = "record_key",
+    count: str = "people",
+) -> pl.DataFrame | pl.LazyFrame:
+    """Count records per cell of ``by`` with each cell's key (sum of record keys mod 256); a
+    lazy frame gives a lazy plan."""
     return df.group_by(list(by), maintain_order=True).agg(
         pl.len().cast(pl.Int64).alias(count),
         (pl.col(key).cast(pl.Int64).sum() % KEY_RANGE).cast(pl.Int64).alias("cell_key"),
@@ -172,17 +177,23 @@ def count_people(
     lf = df.lazy()
     kc = key_column(salt)
     if kc in lf.collect_schema().names():
-        people = lf.select(*by, ids, kc).unique(subset=[*by, ids]).collect()
-        keyed = people.rename({kc: "record_key"})
+        # one plan: the distinct people of each cell, then the cells
+        keyed: pl.DataFrame | pl.LazyFrame = (
+            lf.select(*by, ids, kc).unique(subset=[*by, ids]).rename({kc: "record_key"})
+        )
     else:
         people = lf.select(*by, ids).unique().collect()
         keyed = people.with_columns(record_keys(people.get_column(ids), salt))
     if not by:
-        return keyed.select(
-            pl.len().cast(pl.Int64).alias(count),
-            (pl.col("record_key").cast(pl.Int64).sum() % KEY_RANGE).alias("cell_key"),
+        return (
+            keyed.lazy()
+            .select(
+                pl.len().cast(pl.Int64).alias(count),
+                (pl.col("record_key").cast(pl.Int64).sum() % KEY_RANGE).alias("cell_key"),
+            )
+            .collect()
         )
-    return cell_keys(keyed, by, count=count).sort(by, nulls_last=True)
+    return cell_keys(keyed, by, count=count).lazy().sort(by, nulls_last=True).collect()
 
 
 def _layout(dist: dict[int, float]) -> tuple[int, ...]:
