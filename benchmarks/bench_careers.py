@@ -81,12 +81,12 @@ def worker(kind: str, folder: str, careers_module: str | None) -> dict:
         tables = peer.duckdb_core(folder, salt=SALT)
         out["cells"] = sum(t.height for t in tables.values())
     elif kind == "release":
-        from talentlib import privacy
+        from talentlib import privacy, taxonomy
 
         linked = peer.talentlib_link(folder)
         rules = privacy.DisclosureRules()
         n = 0
-        for f in careers.taxonomy.fields()["code"]:
+        for f in taxonomy.fields()["code"]:
             n += len(careers.career_tables(linked, careers.CohortSpec(field=f), rules).tables)
         n += len(careers.field_comparison(linked, rules=rules))
         out["tables"] = n
@@ -101,6 +101,19 @@ def worker(kind: str, folder: str, careers_module: str | None) -> dict:
     out["cpu"] = cpu() - c0
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
+
+
+def _prepare(data: Path, scale: str, out: Path) -> None:
+    """The synthetic dataset ``data`` (generated at ``scale`` when missing), contract-validated
+    and written as parquet into ``out``: what both implementations read."""
+    sys.path.insert(0, str(HERE))
+    import careers_duckdb as peer
+
+    if not (data / "researchers.parquet").exists():
+        from talentlib import synth
+
+        synth.generate(scale, seed=1, out=data)
+    peer.write_validated(data, out)
 
 
 def run(kind: str, folder: Path, careers_module: str | None) -> dict:
@@ -127,22 +140,22 @@ def main() -> None:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.worker == "prepare":
+        _prepare(Path(args.data), args.scale, Path(args.folder))
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args.folder, args.careers_module)))
         return
 
     import polars as pl
 
-    sys.path.insert(0, str(HERE))
-    import careers_duckdb as peer
-
     data = Path(args.data or f"data/synthetic/{args.scale}")
-    if not (data / "researchers.parquet").exists():
-        from talentlib import synth
-
-        synth.generate(args.scale, seed=1, out=data)
     with tempfile.TemporaryDirectory(prefix="bench_careers_") as tmp:
-        folder = peer.write_validated(data, tmp)
+        # generated and validated in a child process: a child forked from a process that once
+        # held the whole dataset reports that peak memory as its own (ru_maxrss survives exec)
+        cmd = [sys.executable, __file__, "--worker", "prepare", "--folder", tmp]
+        subprocess.run([*cmd, "--data", str(data), "--scale", args.scale], check=True)
+        folder = Path(tmp)
         rows = {
             p.stem: pl.scan_parquet(p).select(pl.len()).collect().item()
             for p in sorted(folder.glob("*.parquet"))
