@@ -90,7 +90,7 @@ def main() -> int:
             print(f"    {line}")
     base = rows[0]["wall_s"]
     print(
-        f"\nbatch: {args.scale} dataset ({size / 2**20:,.0f} MiB on disk), "
+        f"\nbatch: dataset {args.data or args.scale} ({size / 2**20:,.0f} MiB on disk), "
         f"{rows[0]['fields']} fields × {rows[0]['notebooks']} notebook(s) + briefs, "
         f"{os.cpu_count()} CPUs, POLARS_MAX_THREADS = cpus / workers"
     )
@@ -162,7 +162,10 @@ def compare(args: argparse.Namespace) -> int:
             run = next(p for p in out.iterdir() if (p / "run.json").exists())
             results[label] = {"wall_s": wall, "steps": step_seconds(run)}
         b, c = results["baseline"], results["current"]
-        print(f"\n{args.baseline} → this checkout, {args.scale}, {args.workers[-1]} workers")
+        print(
+            f"\n{args.baseline} → this checkout, {args.data or args.scale}, "
+            f"{args.workers[-1]} workers"
+        )
         print(f"{'':>18} {'baseline s':>11} {'current s':>10} {'ratio':>7}")
         rows = [("wall (whole run)", b["wall_s"], c["wall_s"])]
         names = sorted(set(b["steps"]) | set(c["steps"]))

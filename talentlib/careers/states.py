@@ -354,7 +354,7 @@ def _gather_states(
     else:
         mine = [x for x in c.columns if x in columns or x == "observed"]
         theirs = [x for x in jobs if x in columns or x == "employer_type"]
-        known = {*c.columns, *jobs, *at.columns}
+        known = {*c.columns, *jobs, "months", "t", "n_jobs", "wage_monthly", "state", "sector"}
         if unknown := [x for x in columns if x not in known]:
             raise ValueError(f"states: no column {unknown} (the cohort's, the job's or months)")
         cols = [x for x in columns if x not in ("months", "state", "sector")]
