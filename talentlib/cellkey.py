@@ -178,22 +178,16 @@ def count_people(
     kc = key_column(salt)
     if kc in lf.collect_schema().names():
         # one plan: the distinct people of each cell, then the cells
-        keyed: pl.DataFrame | pl.LazyFrame = (
-            lf.select(*by, ids, kc).unique(subset=[*by, ids]).rename({kc: "record_key"})
-        )
+        keyed = lf.select(*by, ids, kc).unique(subset=[*by, ids]).rename({kc: "record_key"})
     else:
         people = lf.select(*by, ids).unique().collect()
-        keyed = people.with_columns(record_keys(people.get_column(ids), salt))
+        keyed = people.with_columns(record_keys(people.get_column(ids), salt)).lazy()
     if not by:
-        return (
-            keyed.lazy()
-            .select(
-                pl.len().cast(pl.Int64).alias(count),
-                (pl.col("record_key").cast(pl.Int64).sum() % KEY_RANGE).alias("cell_key"),
-            )
-            .collect()
-        )
-    return cell_keys(keyed, by, count=count).lazy().sort(by, nulls_last=True).collect()
+        return keyed.select(
+            pl.len().cast(pl.Int64).alias(count),
+            (pl.col("record_key").cast(pl.Int64).sum() % KEY_RANGE).alias("cell_key"),
+        ).collect()
+    return cell_keys(keyed, by, count=count).sort(by, nulls_last=True).collect()
 
 
 def _layout(dist: dict[int, float]) -> tuple[int, ...]:

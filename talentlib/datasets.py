@@ -112,6 +112,25 @@ class Folder:
 
     def quality(self) -> pl.DataFrame:
         """dataset, file, n_in, n_valid, n_quarantined, rules (JSON of counts by rule)."""
+
+        def row(
+            name: str,
+            counts: tuple[int, int, int] | None,
+            rules: str = "{}",
+            error: str | None = None,
+        ) -> dict[str, Any]:
+            n_in, n_valid, n_quarantined = counts or (None, None, None)
+            file = self.files.get(name, LAYOUT[name][0])
+            return {
+                "dataset": name,
+                "file": file,
+                "n_in": n_in,
+                "n_valid": n_valid,
+                "n_quarantined": n_quarantined,
+                "rules": rules,
+                "error": error,
+            }
+
         rows = []
         for name, res in self.results.items():
             by_rule = (
@@ -119,41 +138,12 @@ class Folder:
                 if res.n_quarantined
                 else {}
             )
-            rows.append(
-                {
-                    "dataset": name,
-                    "file": self.files.get(name, LAYOUT[name][0]),
-                    "n_in": res.n_in,
-                    "n_valid": res.n_valid,
-                    "n_quarantined": res.n_quarantined,
-                    "rules": json.dumps(by_rule, ensure_ascii=False),
-                    "error": None,
-                }
-            )
-        for name, n in self.vouched.items():  # validated by the import that wrote them
-            rows.append(
-                {
-                    "dataset": name,
-                    "file": self.files[name],
-                    "n_in": n,
-                    "n_valid": n,
-                    "n_quarantined": 0,
-                    "rules": "{}",
-                    "error": None,
-                }
-            )
-        for name, message in self.errors.items():  # unreadable: nothing counted, nothing used
-            rows.append(
-                {
-                    "dataset": name,
-                    "file": self.files.get(name, LAYOUT[name][0]),
-                    "n_in": None,
-                    "n_valid": None,
-                    "n_quarantined": None,
-                    "rules": "{}",
-                    "error": message,
-                }
-            )
+            counts = (res.n_in, res.n_valid, res.n_quarantined)
+            rows.append(row(name, counts, json.dumps(by_rule, ensure_ascii=False)))
+        # validated by the import that wrote them
+        rows += [row(name, (n, n, 0)) for name, n in self.vouched.items()]
+        # unreadable: nothing counted, nothing used
+        rows += [row(name, None, error=message) for name, message in self.errors.items()]
         schema = {
             "dataset": pl.String,
             "file": pl.String,

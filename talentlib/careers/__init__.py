@@ -65,11 +65,9 @@ from .tables import (
 
 __all__ = [
     "FAMILY_ROUNDS", "FAMILY_VERSION", "FIRST_JOB_LEAD_DAYS", "HORIZONS", "INDUSTRY_TYPES",
-    "MONTH_DAYS", "SHARE_DIGITS", "WAGE_ROUND", "CareerTables", "CohortSpec", "MainJobs", "career_tables",
-    "cohort", "cohort_frames", "cohort_tables", "cohorts", "field_comparison", "fields_frames",
-    "first_job_steps",
-    "first_jobs", "horizon_days", "kaplan_meier", "km_at", "km_median", "main_jobs", "people_table",
-    "population", "published_key_numbers", "published_share", "release_family", "states_at",
-    "states_by_field",
-    "wage_table",
+    "MONTH_DAYS", "SHARE_DIGITS", "WAGE_ROUND", "CareerTables", "CohortSpec", "MainJobs",
+    "career_tables", "cohort", "cohort_frames", "cohort_tables", "cohorts", "field_comparison",
+    "fields_frames", "first_job_steps", "first_jobs", "horizon_days", "kaplan_meier", "km_at",
+    "km_median", "main_jobs", "people_table", "population", "published_key_numbers",
+    "published_share", "release_family", "states_at", "states_by_field", "wage_table",
 ]  # fmt: skip

@@ -234,7 +234,9 @@ def _main_jobs(
     # for the k between two binary searches in the sorted offsets (and not after the data end)
     # — no person × horizon × spell rows to filter
     offsets = pl.Series([int(m * MONTH_DAYS) for m in grid], dtype=pl.Int64)
-    exit_date = pl.lit(c.get_column("exit_date")).gather(pl.col("_p"))
+
+    def exit_of(person: pl.Expr) -> pl.Expr:  # the exit date of the member in row ``person``
+        return pl.lit(c.get_column("exit_date")).gather(person)
 
     def days(col: pl.Expr) -> pl.Expr:
         return (col - pl.col("_exit")).dt.total_days()
@@ -246,7 +248,7 @@ def _main_jobs(
     cov = (
         own.lazy()
         .select(spell_no, "_p", "acquired_on", "lost_on", "wage_monthly")
-        .with_columns(exit_date.alias("_exit"))
+        .with_columns(exit_of(pl.col("_p")).alias("_exit"))
         .with_columns(
             pl.lit(offsets).search_sorted(days(pl.col("acquired_on")), side="left").alias("_lo"),
             pl.min_horizontal(
@@ -326,7 +328,7 @@ def _main_jobs(
         )
         .lazy()
         .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"))
-        .with_columns(pl.lit(c.get_column("exit_date")).gather(person).alias("_exit"))
+        .with_columns(exit_of(person).alias("_exit"))
         .select(
             person.cast(pl.UInt32).alias("_p"),
             pl.lit(pl.Series(grid, dtype=pl.Int32)).gather(pl.col("_i") % g).alias("months"),
@@ -348,24 +350,24 @@ def _gather_states(
     (only ``columns`` of them when given), the state and the employer's sector."""
     person, job = at.get_column("_p"), at.get_column("_s")  # job: null without a covering spell
     sectors = {r["code"]: r["sector"] for r in taxonomy.load("institution_types")["codes"]}
-    jobs = [*_JOB[:-1], "region"]
-    if columns is None:
-        mine, theirs, cols = c.columns, jobs, None
-    else:
-        mine = [x for x in c.columns if x in columns or x == "observed"]
-        theirs = [x for x in jobs if x in columns or x == "employer_type"]
-        known = {*c.columns, *jobs, "months", "t", "n_jobs", "wage_monthly", "state", "sector"}
+    if columns is not None:
+        known = {*c.columns, *_JOB, "region", "months", "t", "n_jobs", "state", "sector"}
         if unknown := [x for x in columns if x not in known]:
             raise ValueError(f"states: no column {unknown} (the cohort's, the job's or months)")
-        cols = [x for x in columns if x not in ("months", "state", "sector")]
+    # what is gathered: all, or the columns asked for and what the state and sector are made of
+    need = None if columns is None else {*columns, "observed", "employer_type"}
+
+    def picked(cols: Sequence[str]) -> list[str]:
+        return [x for x in cols if need is None or x in need]
+
     out = (
         pl.concat(
             [
-                c.select(pl.col(mine).gather(person)),
+                c.select(pl.col(picked(c.columns)).gather(person)),
                 at.select("months", "t", "n_jobs"),
-                own.select(pl.col([x for x in _JOB[:-1] if x in theirs]).gather(job)),
+                own.select(pl.col(picked(_JOB[:-1])).gather(job)),
                 at.select("wage_monthly"),
-                own.select(pl.col([x for x in ("region",) if x in theirs]).gather(job)),
+                own.select(pl.col(picked(["region"])).gather(job)),
             ],
             how="horizontal",
         )
@@ -379,7 +381,10 @@ def _gather_states(
         )
         .with_columns(pl.col("employer_type").replace_strict(sectors, default=None).alias("sector"))
     )
-    return out if cols is None else out.select(*cols, "months", "state", "sector")
+    if columns is None:
+        return out
+    asked = [x for x in columns if x not in ("months", "state", "sector")]
+    return out.select(*asked, "months", "state", "sector")
 
 
 def first_jobs(c: pl.DataFrame, spells: pl.DataFrame, data_end: date) -> pl.DataFrame:
